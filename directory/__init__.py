@@ -1,0 +1,76 @@
+"""The application factory: read it as the table of contents of the service."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from directory.config import load_config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> str:
+    """templates/ and migrations/ sit beside the package in a checkout, inside it once installed."""
+    beside = PACKAGE_DIR.parent / name
+    return str(beside if beside.is_dir() else PACKAGE_DIR / f"_{name}")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=_resource_dir("templates"),
+        static_folder="static",
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from directory import models  # noqa: F401  (the whole schema, for Alembic and relationships)
+    from directory.accounts import sessions
+    from directory.extensions import api, csrf, db, limiter, login, migrate
+    from directory.search import outbox
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login.init_app(app)
+    sessions.configure(login)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    outbox.install(db.session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from directory.accounts import api as accounts_api
+    from directory.accounts import views as accounts_views
+    from directory.catalog import api as catalog_api
+    from directory.extensions import api, csrf
+    from directory.practitioners import api as practitioners_api
+    from directory.practitioners import views as practitioners_views
+    from directory.web import views as web_views
+
+    for blueprint in (accounts_api.blp, catalog_api.blp, practitioners_api.blp):
+        # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    for blueprint in (web_views.bp, accounts_views.bp, practitioners_views.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from directory.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from directory.cli import directory_cli
+
+    app.cli.add_command(directory_cli)

@@ -1,0 +1,39 @@
+"""Argon2id hashing; parameters come from config so tests can make it cheap."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+# Checked against when the email is unknown, so that a miss costs as much time as a hit.
+_DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
+
+
+def _hasher() -> PasswordHasher:
+    params = current_app.config["PASSWORD_HASH"]
+    cached = current_app.extensions.get("directory_password_hasher")
+    if cached is None or cached[0] != params:
+        cached = (dict(params), PasswordHasher(**params))
+        current_app.extensions["directory_password_hasher"] = cached
+    return cached[1]
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher()
+    if password_hash is None:
+        hasher.verify(_dummy_hash(), _DUMMY_PASSWORD)
+        return False
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy_hash() -> str:
+    key = "directory_dummy_hash"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = hash_password(_DUMMY_PASSWORD)
+    return current_app.extensions[key]

@@ -1,0 +1,52 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from directory.accounts import service, sessions
+from directory.accounts.forms import LoginForm, RegisterForm
+from directory.rules import RuleError
+from directory.web.safety import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _home_for(user) -> str:
+    return url_for("practitioners.dashboard") if user.role == "practitioner" else url_for("web.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register(form.email.data, form.password.data, form.role.data)
+        except RuleError as exc:
+            getattr(form, exc.field or "email").errors.append(exc.message)
+        else:
+            sessions.sign_in(user)
+            flash("Welcome! Your account is ready.", "success")
+            return redirect(_home_for(user))
+    return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except RuleError as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+            return render_template("accounts/login.html", form=form, error=exc.message), exc.status, headers
+        sessions.sign_in(user)
+        return redirect(safe_next(request.args.get("next")) or _home_for(user))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, error=None), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    # A POST, so CSRFProtect guards it: another site cannot sign anyone out.
+    sessions.sign_out(current_user)
+    flash("You are signed out.", "info")
+    return redirect(url_for("web.home"))

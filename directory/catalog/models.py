@@ -1,0 +1,47 @@
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from directory.extensions import db
+
+ISSUER_KINDS = ("licensing-board", "certification-board", "training-program")
+
+
+class Technique(db.Model):
+    __tablename__ = "techniques"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Condition(db.Model):
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+
+class ClientGroup(db.Model):
+    __tablename__ = "client_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+
+class Issuer(db.Model):
+    __tablename__ = "issuers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    jurisdiction: Mapped[str] = mapped_column(sa.String(16))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('licensing-board', 'certification-board', 'training-program')", name="kind"
+        ),
+    )

@@ -1,0 +1,31 @@
+"""The controlled vocabulary: what profiles may name, and the lookups that enforce it."""
+
+import sqlalchemy as sa
+
+from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
+from directory.extensions import db
+
+VOCABULARIES = {"techniques": Technique, "conditions": Condition, "client_groups": ClientGroup}
+
+
+def all_of(model) -> list:
+    return list(db.session.scalars(sa.select(model).order_by(model.name)))
+
+
+def vocabulary() -> dict:
+    return {name: all_of(model) for name, model in VOCABULARIES.items()}
+
+
+def issuers() -> list[Issuer]:
+    return list(db.session.scalars(sa.select(Issuer).order_by(Issuer.name)))
+
+
+def unknown_slugs(model, slugs: list[str]) -> list[str]:
+    known = set(db.session.scalars(sa.select(model.slug).where(model.slug.in_(set(slugs)))))
+    return [s for s in slugs if s not in known]
+
+
+def by_slugs(model, slugs: list[str]) -> list:
+    """Rows for the slugs, in the order given, duplicates dropped. Unknown slugs must be refused first."""
+    rows = {r.slug: r for r in db.session.scalars(sa.select(model).where(model.slug.in_(set(slugs))))}
+    return [rows[s] for s in dict.fromkeys(slugs) if s in rows]

@@ -1,0 +1,35 @@
+"""`flask --app wsgi directory …`: the domain commands, registered in one place."""
+
+import click
+from flask.cli import AppGroup
+
+directory_cli = AppGroup("directory", help="Directory service commands.")
+
+
+@directory_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+def create_admin(email: str, password: str) -> None:
+    """Create an admin account (or make an existing account admin)."""
+    from directory.accounts import service
+    from directory.rules import RuleError
+
+    try:
+        user = service.create_admin(email, password)
+    except RuleError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Admin {user.email} (id {user.id}) is ready.")
+
+
+@directory_cli.command("demo")
+@click.option("--count", default=200, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same practitioners.")
+def demo(count: int, seed: int) -> None:
+    """Create COUNT synthetic practitioners over real US places."""
+    from directory.demo.generator import generate
+
+    summary = generate(count=count, seed=seed)
+    click.echo(
+        f"Created {summary['practitioners']} practitioners with {summary['locations']} places "
+        f"in {summary['seconds']:.1f} s."
+    )

@@ -1,0 +1,22 @@
+"""Imports every model so that metadata (and Alembic's autogenerate) sees the whole schema."""
+
+from directory.accounts.models import ApiToken, LoginFailure, User, WebSession
+from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
+from directory.geo.models import GeocodeCache
+from directory.practitioners.models import PracticeLocation, Practitioner
+from directory.search.models import SearchOutbox
+
+__all__ = [
+    "ApiToken",
+    "ClientGroup",
+    "Condition",
+    "GeocodeCache",
+    "Issuer",
+    "LoginFailure",
+    "PracticeLocation",
+    "Practitioner",
+    "SearchOutbox",
+    "Technique",
+    "User",
+    "WebSession",
+]

@@ -1,0 +1,66 @@
+"""Audience views of a practitioner (owner, public) as plain data for the schemas and templates.
+
+Credential badges and ratings always come from the database here, never from the search index.
+"""
+
+from directory.practitioners import service
+from directory.practitioners.models import Practitioner
+
+
+def empty_rating() -> dict:
+    return {"average": None, "count": 0, "histogram": {str(n): 0 for n in range(1, 6)}}
+
+
+def owner_view(practitioner: Practitioner) -> dict:
+    return {
+        "id": practitioner.id,
+        "display_name": practitioner.display_name,
+        "headline": practitioner.headline,
+        "approach": practitioner.approach,
+        "techniques": [t.slug for t in practitioner.techniques],
+        "conditions": [c.slug for c in practitioner.conditions],
+        "client_groups": [g.slug for g in practitioner.client_groups],
+        "practicing_since": practitioner.practicing_since,
+        "languages": list(practitioner.languages or []),
+        "accepting_clients": service.is_accepting(practitioner),
+        "accepting_confirmed_at": practitioner.accepting_confirmed_at,
+        "accepting_lapses_at": service.accepting_lapses_at(practitioner),
+        "mobile": practitioner.mobile,
+        "price_min": practitioner.price_min,
+        "price_max": practitioner.price_max,
+        "phone": practitioner.phone,
+        "website": practitioner.website,
+        "locations": list(practitioner.locations),
+    }
+
+
+def public_view(practitioner: Practitioner) -> dict:
+    # Credentials and reviews arrive with their own domains; until then a profile has none.
+    credentials: list[dict] = []
+    verified_techniques: set[str] = set()
+    return {
+        "id": practitioner.id,
+        "display_name": practitioner.display_name,
+        "headline": practitioner.headline,
+        "approach": practitioner.approach,
+        "techniques": [
+            {"slug": t.slug, "name": t.name, "verified": t.slug in verified_techniques}
+            for t in practitioner.techniques
+        ],
+        "conditions": [{"slug": c.slug, "name": c.name} for c in practitioner.conditions],
+        "client_groups": [{"slug": g.slug, "name": g.name} for g in practitioner.client_groups],
+        "languages": list(practitioner.languages or []),
+        "years_experience": service.years_experience(practitioner),
+        "verified_years_experience": None,
+        "accepting_clients": service.is_accepting(practitioner),
+        "accepting_confirmed_at": practitioner.accepting_confirmed_at,
+        "mobile": practitioner.mobile,
+        "price_min": practitioner.price_min,
+        "price_max": practitioner.price_max,
+        "phone": practitioner.phone,
+        "website": practitioner.website,
+        "locations": list(practitioner.locations),
+        "credentials": credentials,
+        "rating": empty_rating(),
+        "verified": False,
+    }

@@ -1,0 +1,47 @@
+"""Every flush that touches what search shows about a practitioner writes an outbox row in the same
+transaction. A model takes part by defining `outbox_practitioner_id()`; nothing else has to remember.
+
+The rows are written in `after_flush` rather than `before_flush`: new rows have their ids by then,
+and SQLAlchemy still lists the flushed objects as new/dirty/deleted, so nothing is missed.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from directory.search.models import SearchOutbox
+from directory.timeutil import now_utc
+
+
+def practitioner_ids_touched(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in (*session.new, *session.deleted):
+        if hasattr(obj, "outbox_practitioner_id"):
+            ids.add(obj.outbox_practitioner_id())
+    for obj in session.dirty:
+        if hasattr(obj, "outbox_practitioner_id") and session.is_modified(obj):
+            ids.add(obj.outbox_practitioner_id())
+    ids.discard(None)
+    return ids
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    ids = practitioner_ids_touched(session)
+    if ids:
+        now = now_utc()
+        session.connection().execute(
+            sa.insert(SearchOutbox), [{"practitioner_id": pid, "created_at": now} for pid in sorted(ids)]
+        )
+
+
+def install(session_factory) -> None:
+    # db.session outlives any one app (tests build many), so the listener goes on once.
+    if not sa.event.contains(session_factory, "after_flush", _after_flush):
+        sa.event.listen(session_factory, "after_flush", _after_flush)
+
+
+def write_rows(connection, practitioner_ids) -> None:
+    """For bulk writers (demo data) that go around the ORM's flush."""
+    now = now_utc()
+    rows = [{"practitioner_id": pid, "created_at": now} for pid in practitioner_ids]
+    if rows:
+        connection.execute(sa.insert(SearchOutbox), rows)

@@ -1,0 +1,76 @@
+import os
+
+import pytest
+
+from directory import create_app
+from directory.extensions import db
+from tests import dbreset
+from tests.factories import Factory
+
+# Argon2id at its floor: the real cost is the production default, not what tests measure.
+FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    url = os.environ.get("DIRECTORY_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
+    app = create_app(_config(url, tmp_path_factory.mktemp("data")))
+    return url, dbreset.migrate_and_snapshot(app)
+
+
+def _config(url: str, data_dir) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH": FAST_HASH,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def make_app(database, tmp_path):
+    """Build an app on the test database; extra config per call (several apps = several workers)."""
+    url, snapshot = database
+    made = []
+
+    def build(**overrides):
+        app = create_app({**_config(url, tmp_path / "data"), **overrides})
+        made.append(app)
+        return app
+
+    yield build
+    if made:
+        with made[0].app_context():
+            db.session.remove()
+            dbreset.restore(db.engine, snapshot)
+        for app in made:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app, client):
+    return Factory(app, client)
