@@ -37,7 +37,9 @@ def _default_message(code: int, errors: dict, description: str | None) -> str:
     return description or HTTP_STATUS_CODES.get(code, "Error")
 
 
-def render_error(code: int, message: str, errors: dict | None = None, headers: dict | None = None) -> Response:
+def render_error(
+    code: int, message: str, errors: dict | None = None, headers: dict | None = None
+) -> Response:
     status = HTTP_STATUS_CODES.get(code, "Error")
     if wants_json():
         payload = {"code": code, "status": status, "message": message}
@@ -45,7 +47,9 @@ def render_error(code: int, message: str, errors: dict | None = None, headers: d
             payload["errors"] = errors
         response = jsonify(payload)
     else:
-        response = make_response(render_template("errors/error.html", code=code, status=status, message=message))
+        response = make_response(
+            render_template("errors/error.html", code=code, status=status, message=message)
+        )
     response.status_code = code
     for key, value in (headers or {}).items():
         response.headers[key] = value

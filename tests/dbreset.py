@@ -51,7 +51,9 @@ def restore(engine: sa.Engine, snapshot: dict[str, list[dict]]) -> None:
             if rows:
                 conn.execute(table.insert(), rows)
                 if engine.dialect.name == "postgresql" and "id" in table.c:
-                    conn.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
-                        f"(SELECT MAX(id) FROM \"{table.name}\"))"
-                    ))
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+                            f'(SELECT MAX(id) FROM "{table.name}"))'
+                        )
+                    )

@@ -9,12 +9,13 @@ from directory.accounts import service
 from directory.accounts.models import User
 
 
-
 def current_api_user() -> User | None:
     if "api_user" not in g:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        g.api_user = service.user_for_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        g.api_user = (
+            service.user_for_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        )
     return g.api_user
 
 

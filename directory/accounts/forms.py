@@ -1,25 +1,29 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice
 
 from directory.accounts.service import MIN_PASSWORD
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        f"Password (at least {MIN_PASSWORD} characters)",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1000)],
-    )
+    email = EmailField("Email")
+    password = PasswordField(f"Password (at least {MIN_PASSWORD} characters)")
     role = RadioField(
         "I am",
-        choices=[("client", "looking for a practitioner"), ("practitioner", "a practitioner")],
+        choices=[
+            SelectChoice("client", "looking for a practitioner"),
+            SelectChoice("practitioner", "a practitioner"),
+        ],
         default="client",
-        validators=[DataRequired()],
+        validate_choice=False,  # RegisterSchema judges the role, for the page and the API alike
     )
+
+    def payload(self) -> dict:
+        return {"email": self.email.data or "", "password": self.password.data or "", "role": self.role.data}
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = EmailField("Email")
+    password = PasswordField("Password")
 
+    def payload(self) -> dict:
+        return {"email": self.email.data or "", "password": self.password.data or ""}

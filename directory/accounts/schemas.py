@@ -7,7 +7,11 @@ from directory.schemas_base import StrictSchema, TrimmedString
 class RegisterSchema(StrictSchema):
     email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
     password = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(min=MIN_PASSWORD, max=1000)
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(
+            min=MIN_PASSWORD, max=1000, error=f"Use {MIN_PASSWORD} to 1000 characters."
+        ),
     )
     role = ma.fields.String(
         required=True,

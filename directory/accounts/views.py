@@ -3,7 +3,9 @@ from flask_login import current_user, login_required
 
 from directory.accounts import service, sessions
 from directory.accounts.forms import LoginForm, RegisterForm
+from directory.accounts.schemas import RegisterSchema, TokenRequestSchema
 from directory.rules import RuleError
+from directory.web.forms import attach_errors, load_into
 from directory.web.safety import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -16,11 +18,12 @@ def _home_for(user) -> str:
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    if form.validate_on_submit():
+    data = form.validate_on_submit() and load_into(form, RegisterSchema(), form.payload())
+    if data:
         try:
-            user = service.register(form.email.data, form.password.data, form.role.data)
+            user = service.register(data["email"], data["password"], data["role"])
         except RuleError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            attach_errors(form, exc.errors or {"email": [exc.message]})
         else:
             sessions.sign_in(user)
             flash("Welcome! Your account is ready.", "success")
@@ -31,9 +34,10 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    if form.validate_on_submit():
+    data = form.validate_on_submit() and load_into(form, TokenRequestSchema(), form.payload())
+    if data:
         try:
-            user = service.authenticate(form.email.data, form.password.data)
+            user = service.authenticate(data["email"], data["password"])
         except RuleError as exc:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
             return render_template("accounts/login.html", form=form, error=exc.message), exc.status, headers

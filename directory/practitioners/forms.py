@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     FloatField,
     IntegerField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -16,6 +17,10 @@ from wtforms.validators import Optional
 class CheckboxList(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args, **kwargs):
+        # ProfileInSchema judges the slugs, with the same message as the API.
+        super().__init__(*args, validate_choice=False, **kwargs)
 
 
 class ProfileForm(FlaskForm):
@@ -36,7 +41,7 @@ class ProfileForm(FlaskForm):
 
     def set_vocabulary(self, vocabulary: dict) -> None:
         for name in ("techniques", "conditions", "client_groups"):
-            getattr(self, name).choices = [(t.slug, t.name) for t in vocabulary[name]]
+            getattr(self, name).choices = [SelectChoice(t.slug, t.name) for t in vocabulary[name]]
 
     def payload(self) -> dict:
         """The same shape the API takes, so ProfileInSchema judges both."""
@@ -48,9 +53,20 @@ class ProfileForm(FlaskForm):
 
 
 ProfileInFields = (
-    "display_name", "headline", "approach", "techniques", "conditions", "client_groups",
-    "practicing_since", "languages", "accepting_clients", "mobile", "price_min", "price_max",
-    "phone", "website",
+    "display_name",
+    "headline",
+    "approach",
+    "techniques",
+    "conditions",
+    "client_groups",
+    "practicing_since",
+    "languages",
+    "accepting_clients",
+    "mobile",
+    "price_min",
+    "price_max",
+    "phone",
+    "website",
 )
 
 
@@ -65,8 +81,10 @@ class LocationForm(FlaskForm):
     lon = FloatField("Longitude", validators=[Optional()])
 
     def payload(self) -> dict:
-        data = {name: getattr(self, name).data for name in ("label", "address", "city", "region",
-                                                             "postal_code", "country", "lat", "lon")}
+        data = {
+            name: getattr(self, name).data
+            for name in ("label", "address", "city", "region", "postal_code", "country", "lat", "lon")
+        }
         for name in ("label", "address", "city", "region", "postal_code"):
             data[name] = data[name] or ""
         data["country"] = data["country"] or "US"

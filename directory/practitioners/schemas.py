@@ -49,10 +49,12 @@ class ProfileInSchema(StrictSchema):
     )
     accepting_clients = StrictBoolean(load_default=False)
     mobile = StrictBoolean(load_default=False)
-    price_min = ma.fields.Integer(strict=True, load_default=None, allow_none=True,
-                                  validate=ma.validate.Range(min=0, max=10000))
-    price_max = ma.fields.Integer(strict=True, load_default=None, allow_none=True,
-                                  validate=ma.validate.Range(min=0, max=10000))
+    price_min = ma.fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=10000)
+    )
+    price_max = ma.fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=10000)
+    )
     phone = TrimmedString(load_default="", validate=ma.validate.Length(max=40))
     website = TrimmedString(load_default="", validate=ma.validate.Length(max=300))
 
@@ -69,7 +71,9 @@ class ProfileInSchema(StrictSchema):
     @ma.validates("website")
     def _website(self, value, **kwargs):
         if value:
-            ma.validate.URL(schemes={"http", "https"}, error="Give a web address starting with https://.")(value)
+            ma.validate.URL(schemes={"http", "https"}, error="Give a web address starting with https://.")(
+                value
+            )
 
     @ma.validates_schema
     def _prices(self, data, **kwargs):
@@ -91,12 +95,15 @@ class LocationInSchema(StrictSchema):
     region = TrimmedString(load_default="", validate=ma.validate.Length(max=120))
     postal_code = TrimmedString(load_default="", validate=ma.validate.Length(max=20))
     country = TrimmedString(
-        load_default="US", validate=ma.validate.Regexp(r"^[A-Za-z]{2}$", error="Use a two-letter country code.")
+        load_default="US",
+        validate=ma.validate.Regexp(r"^[A-Za-z]{2}$", error="Use a two-letter country code."),
     )
-    lat = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False,
-                          validate=ma.validate.Range(min=-90, max=90))
-    lon = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False,
-                          validate=ma.validate.Range(min=-180, max=180))
+    lat = ma.fields.Float(
+        load_default=None, allow_none=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90)
+    )
+    lon = ma.fields.Float(
+        load_default=None, allow_none=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180)
+    )
 
     @ma.validates_schema
     def _pair(self, data, **kwargs):

@@ -16,8 +16,16 @@ from directory.timeutil import now_utc, today_utc
 
 MAX_LOCATIONS = 10
 SCALAR_FIELDS = (
-    "display_name", "headline", "approach", "practicing_since", "languages", "mobile",
-    "price_min", "price_max", "phone", "website",
+    "display_name",
+    "headline",
+    "approach",
+    "practicing_since",
+    "languages",
+    "mobile",
+    "price_min",
+    "price_max",
+    "phone",
+    "website",
 )
 
 
@@ -105,7 +113,8 @@ def _geocode(data: dict) -> dict:
     query, field = _place_query(data)
     if not query:
         raise RuleError(
-            422, "Give an address, a city, a postal code, or lat and lon.",
+            422,
+            "Give an address, a city, a postal code, or lat and lon.",
             errors={"address": ["Give an address, a city, a postal code, or lat and lon."]},
         )
     try:

@@ -1,4 +1,3 @@
-import marshmallow as ma
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -7,6 +6,7 @@ from directory.practitioners import present, service
 from directory.practitioners.forms import LocationForm, ProfileForm
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
 from directory.rules import RuleError
+from directory.web.forms import attach_errors, load_into
 
 bp = Blueprint("practitioners", __name__)
 
@@ -16,22 +16,25 @@ def _practitioner_only():
         abort(403)
 
 
-def _attach_errors(form, messages: dict) -> None:
-    for field, errors in messages.items():
-        target = getattr(form, field, None)
-        if target is None:
-            form.form_errors.extend(errors if isinstance(errors, list) else [str(errors)])
-        else:
-            target.errors = list(target.errors) + (errors if isinstance(errors, list) else [str(errors)])
-
-
 def _profile_form(practitioner) -> ProfileForm:
     form = ProfileForm()
     form.set_vocabulary(catalog.vocabulary())
     if request.method == "GET" and practitioner is not None:
         view = present.owner_view(practitioner)
-        for name in ("display_name", "headline", "approach", "techniques", "conditions", "client_groups",
-                     "practicing_since", "mobile", "price_min", "price_max", "phone", "website"):
+        for name in (
+            "display_name",
+            "headline",
+            "approach",
+            "techniques",
+            "conditions",
+            "client_groups",
+            "practicing_since",
+            "mobile",
+            "price_min",
+            "price_max",
+            "phone",
+            "website",
+        ):
             getattr(form, name).data = view[name]
         form.languages.data = ", ".join(view["languages"])
         form.accepting_clients.data = view["accepting_clients"]
@@ -46,14 +49,11 @@ def dashboard():
     practitioner = service.profile_of(current_user)
     form = _profile_form(practitioner)
     status = 200
-    if form.validate_on_submit():
-        try:
-            service.save_profile(current_user, ProfileInSchema().load(form.payload()))
-        except ma.ValidationError as exc:
-            _attach_errors(form, exc.messages)
-        else:
-            flash("Your profile is saved.", "success")
-            return redirect(url_for("practitioners.dashboard"))
+    data = form.validate_on_submit() and load_into(form, ProfileInSchema(), form.payload())
+    if data:
+        service.save_profile(current_user, data)
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("practitioners.dashboard"))
     if request.method == "POST":
         status = 422
     return render_template(
@@ -80,13 +80,12 @@ def add_location():
     _practitioner_only()
     practitioner = service.require_profile(current_user)
     form = LocationForm()
-    if form.validate_on_submit():
+    data = form.validate_on_submit() and load_into(form, LocationInSchema(), form.payload())
+    if data:
         try:
-            service.add_location(current_user, LocationInSchema().load(form.payload()))
-        except ma.ValidationError as exc:
-            _attach_errors(form, exc.messages)
+            service.add_location(current_user, data)
         except RuleError as exc:
-            _attach_errors(form, exc.errors or {"_": [exc.message]})
+            attach_errors(form, exc.errors or {"_schema": [exc.message]})
         else:
             flash("The place is added.", "success")
             return redirect(url_for("practitioners.dashboard") + "#places")

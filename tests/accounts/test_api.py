@@ -1,6 +1,5 @@
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from directory.accounts.models import ApiToken, LoginFailure, User
 from directory.extensions import db
@@ -69,7 +68,12 @@ def test_token_grants_access_and_is_stored_hashed(client, factory):
     assert token not in stored and len(stored) == 1
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
-    assert me.get_json() == {"id": user.id, "email": user.email, "role": "practitioner", "practitioner_id": None}
+    assert me.get_json() == {
+        "id": user.id,
+        "email": user.email,
+        "role": "practitioner",
+        "practitioner_id": None,
+    }
 
 
 def test_me_shows_the_practitioner_id_once_there_is_a_profile(client, factory):

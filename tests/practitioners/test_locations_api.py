@@ -14,13 +14,25 @@ def headers(client, factory):
 
 
 def test_a_place_by_zip_is_geocoded_offline(client, headers):
-    response = client.post("/api/v1/me/locations", json={"postal_code": "78701", "label": "Studio"}, headers=headers)
+    response = client.post(
+        "/api/v1/me/locations", json={"postal_code": "78701", "label": "Studio"}, headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["city"] == "Austin" and body["region"] == "TX"
     assert abs(body["lat"] - 30.27) < 0.05 and abs(body["lon"] + 97.74) < 0.05
     assert body["geocoded_from"] in ("gazetteer", "cache")
-    assert set(body) >= {"id", "label", "city", "region", "postal_code", "country", "lat", "lon", "geocoded_from"}
+    assert set(body) >= {
+        "id",
+        "label",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "lat",
+        "lon",
+        "geocoded_from",
+    }
 
 
 def test_a_place_by_city_and_state(client, headers):
@@ -30,8 +42,9 @@ def test_a_place_by_city_and_state(client, headers):
 
 
 def test_a_place_by_coordinates_keeps_them(client, headers):
-    body = client.post("/api/v1/me/locations", json={"lat": 47.6062, "lon": -122.3321, "city": "Seattle"},
-                       headers=headers).get_json()
+    body = client.post(
+        "/api/v1/me/locations", json={"lat": 47.6062, "lon": -122.3321, "city": "Seattle"}, headers=headers
+    ).get_json()
     assert (body["lat"], body["lon"], body["geocoded_from"]) == (47.6062, -122.3321, "coordinates")
 
 
@@ -80,6 +93,8 @@ def test_delete_own_place_only(client, factory, headers):
 
 def test_a_profile_holds_at_most_ten_places(client, headers):
     for i in range(10):
-        assert client.post("/api/v1/me/locations", json={"lat": i, "lon": i}, headers=headers).status_code == 201
+        assert (
+            client.post("/api/v1/me/locations", json={"lat": i, "lon": i}, headers=headers).status_code == 201
+        )
     response = client.post("/api/v1/me/locations", json={"lat": 1, "lon": 1}, headers=headers)
     assert response.status_code == 409

@@ -113,8 +113,9 @@ def test_profile_bad_input_names_the_field(client, practitioner_headers, change,
 
 @pytest.mark.parametrize("raw", ["{", "[]", "null", '"x"'])
 def test_profile_malformed_json(client, practitioner_headers, raw):
-    response = client.put("/api/v1/me/profile", data=raw, content_type="application/json",
-                          headers=practitioner_headers)
+    response = client.put(
+        "/api/v1/me/profile", data=raw, content_type="application/json", headers=practitioner_headers
+    )
     assert response.status_code in (400, 422)
     assert response.get_json()["code"] == response.status_code
 
@@ -129,8 +130,13 @@ def test_only_practitioners_have_profiles(client, factory, role):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/api/v1/me/profile"), ("put", "/api/v1/me/profile"), ("post", "/api/v1/me/locations"),
-     ("delete", "/api/v1/me/locations/1"), ("post", "/api/v1/me/profile/confirm-accepting")],
+    [
+        ("get", "/api/v1/me/profile"),
+        ("put", "/api/v1/me/profile"),
+        ("post", "/api/v1/me/locations"),
+        ("delete", "/api/v1/me/locations/1"),
+        ("post", "/api/v1/me/profile/confirm-accepting"),
+    ],
 )
 def test_self_service_needs_a_token(client, method, path):
     response = getattr(client, method)(path, json={})
@@ -159,17 +165,39 @@ def test_public_profile_has_every_contract_field(client, factory):
     factory.location(practitioner, label="Studio", address="1 Secret Lane")
     body = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
     assert set(body) >= {
-        "id", "display_name", "headline", "approach", "techniques", "conditions", "client_groups",
-        "languages", "years_experience", "verified_years_experience", "accepting_clients",
-        "accepting_confirmed_at", "mobile", "price_min", "price_max", "website", "locations",
-        "credentials", "rating", "verified",
+        "id",
+        "display_name",
+        "headline",
+        "approach",
+        "techniques",
+        "conditions",
+        "client_groups",
+        "languages",
+        "years_experience",
+        "verified_years_experience",
+        "accepting_clients",
+        "accepting_confirmed_at",
+        "mobile",
+        "price_min",
+        "price_max",
+        "website",
+        "locations",
+        "credentials",
+        "rating",
+        "verified",
     }
     assert body["years_experience"] == THIS_YEAR - 2012
-    assert body["techniques"][0] == {"slug": "neuromuscular-therapy", "name": "Neuromuscular therapy (NMT)",
-                                     "verified": False}
+    assert body["techniques"][0] == {
+        "slug": "neuromuscular-therapy",
+        "name": "Neuromuscular therapy (NMT)",
+        "verified": False,
+    }
     assert body["credentials"] == [] and body["verified"] is False
-    assert body["rating"] == {"average": None, "count": 0,
-                              "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
+    assert body["rating"] == {
+        "average": None,
+        "count": 0,
+        "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+    }
     assert body["locations"][0]["city"] == "Austin"
     assert "address" not in body["locations"][0]  # the street stays private
 
