@@ -24,10 +24,18 @@ def create_admin(email: str, password: str) -> None:
 @directory_cli.command("demo")
 @click.option("--count", default=200, show_default=True, type=click.IntRange(1, 2_000_000))
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same practitioners.")
-def demo(count: int, seed: int) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing when the directory already has practitioners.")
+def demo(count: int, seed: int, if_empty: bool) -> None:
     """Create COUNT synthetic practitioners over real US places."""
-    from directory.demo.generator import generate
+    import sqlalchemy as sa
 
+    from directory.demo.generator import generate
+    from directory.extensions import db
+    from directory.practitioners.models import Practitioner
+
+    if if_empty and db.session.scalar(sa.select(Practitioner.id).limit(1)) is not None:
+        click.echo("The directory already has practitioners; no demo data added.")
+        return
     summary = generate(count=count, seed=seed)
     click.echo(
         f"Created {summary['practitioners']} practitioners with {summary['locations']} places "

@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Only Python 3.11+, git and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+DEMO_COUNT ?= 500
+
+.PHONY: run test setup migrate demo serve lint clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) directory demo --count $(DEMO_COUNT) --if-empty
+
+serve: setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Set everything up, load demo data and serve on http://127.0.0.1:5000
+run: demo serve
+
+## Set everything up and run the whole test suite
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

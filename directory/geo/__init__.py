@@ -1,0 +1,1 @@
+"""Geography: geocoding (geopy interface, offline gazetteer first) and distances."""
