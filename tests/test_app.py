@@ -104,3 +104,20 @@ def test_api_docs_page_works_offline(client):
         response = client.get(f"/static/vendor/swagger-ui/{asset}")
         assert response.status_code == 200
         response.close()
+
+
+def test_templates_and_migrations_are_found_inside_an_installed_package(tmp_path, monkeypatch):
+    import directory
+
+    installed = tmp_path / "site-packages" / "directory"
+    (installed / "_templates").mkdir(parents=True)
+    (installed / "_migrations").mkdir()
+    monkeypatch.setattr(directory, "PACKAGE_DIR", installed)
+    assert directory._resource_dir("templates") == str(installed / "_templates")
+    assert directory._resource_dir("migrations") == str(installed / "_migrations")
+
+
+def test_templates_come_from_the_checkout_when_there_is_one():
+    import directory
+
+    assert directory._resource_dir("templates") == str(directory.PACKAGE_DIR.parent / "templates")
