@@ -35,7 +35,9 @@ def register_extensions(app: Flask) -> None:
     from directory.accounts import sessions
     from directory.extensions import api, csrf, db, limiter, login, migrate
     from directory.search import outbox
+    from directory.web.converters import IdConverter, id_schema
 
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -43,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     sessions.configure(login)
     api.init_app(app)
+    api.register_converter(IdConverter, id_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     outbox.install(db.session)
 

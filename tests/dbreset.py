@@ -20,7 +20,9 @@ def migrate_and_snapshot(app) -> dict[str, list[dict]]:
     with app.app_context():
         drop_everything(db.engine)
         upgrade()
-        return take_snapshot(db.engine)
+        snapshot = take_snapshot(db.engine)
+        db.engine.dispose()
+        return snapshot
 
 
 def take_snapshot(engine: sa.Engine) -> dict[str, list[dict]]:

@@ -121,3 +121,10 @@ def test_templates_come_from_the_checkout_when_there_is_one():
     import directory
 
     assert directory._resource_dir("templates") == str(directory.PACKAGE_DIR.parent / "templates")
+
+
+@pytest.mark.parametrize("pid", ["-1", "0", "99999999999999999999", "1.5", "%00", "1;DROP"])
+def test_odd_practitioner_ids_are_404_not_500(client, pid):
+    for path in (f"/api/v1/practitioners/{pid}", f"/practitioners/{pid}"):
+        response = client.get(path)
+        assert response.status_code == 404, path

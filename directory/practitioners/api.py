@@ -64,7 +64,7 @@ class MyLocations(MethodView):
         return service.add_location(current_api_user(), data)
 
 
-@blp.route("/me/locations/<int:location_id>")
+@blp.route("/me/locations/<id:location_id>")
 class MyLocation(MethodView):
     decorators = [api_login_required("practitioner")]
 
@@ -76,7 +76,7 @@ class MyLocation(MethodView):
         service.delete_location(current_api_user(), location_id)
 
 
-@blp.route("/practitioners/<int:practitioner_id>")
+@blp.route("/practitioners/<id:practitioner_id>")
 @blp.response(200, PublicPractitionerSchema)
 @blp.alt_response(404, description="No such practitioner")
 def public_profile(practitioner_id):

@@ -99,7 +99,7 @@ def add_location():
     ), 422
 
 
-@bp.route("/account/locations/<int:location_id>/delete", methods=["POST"])
+@bp.route("/account/locations/<id:location_id>/delete", methods=["POST"])
 @login_required
 def delete_location(location_id: int):
     _practitioner_only()
@@ -108,7 +108,7 @@ def delete_location(location_id: int):
     return redirect(url_for("practitioners.dashboard") + "#places")
 
 
-@bp.route("/practitioners/<int:practitioner_id>")
+@bp.route("/practitioners/<id:practitioner_id>")
 def profile(practitioner_id: int):
     practitioner = service.get_public(practitioner_id)
     return render_template("practitioners/profile.html", p=present.public_view(practitioner))
