@@ -22,6 +22,9 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Per client address, on top of the per-account lockout: slows account farming and spraying.
+    "RATELIMIT_REGISTER": "20 per hour",
+    "RATELIMIT_SIGN_IN": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 
 from directory.accounts import service, sessions
 from directory.accounts.forms import LoginForm, RegisterForm
+from directory.accounts.limits import register_limit, sign_in_limit
 from directory.accounts.schemas import RegisterSchema, TokenRequestSchema
 from directory.rules import RuleError
 from directory.web.forms import attach_errors, load_into
@@ -16,6 +17,7 @@ def _home_for(user) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register():
     form = RegisterForm()
     data = form.validate_on_submit() and load_into(form, RegisterSchema(), form.payload())
@@ -32,6 +34,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_limit
 def login():
     form = LoginForm()
     data = form.validate_on_submit() and load_into(form, TokenRequestSchema(), form.payload())

@@ -164,3 +164,17 @@ def test_failures_older_than_the_window_do_not_count(client, factory):
     db.session.commit()
     ok = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD})
     assert ok.status_code == 201
+
+
+def test_registrations_from_one_address_are_rate_limited(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="2 per hour").test_client()
+    for n in range(2):
+        body = {"email": f"r{n}@example.org", "password": "long enough pw", "role": "client"}
+        assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    blocked = client.post(
+        "/api/v1/auth/register", json={"email": "r9@example.org", "password": "long enough pw", "role": "client"}
+    )
+    assert blocked.status_code == 429
+    assert blocked.get_json()["code"] == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert client.post("/register", data={"email": "p@example.org"}).status_code == 429
