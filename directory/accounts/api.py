@@ -26,7 +26,9 @@ class Tokens(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password")
-    @blp.alt_response(429, description="Too many failed sign-ins for this account, or tries from this address")
+    @blp.alt_response(
+        429, description="Too many failed sign-ins for this account, or tries from this address"
+    )
     @sign_in_limit
     def post(self, data):
         """Exchange email and password for a bearer token."""

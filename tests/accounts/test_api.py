@@ -172,7 +172,8 @@ def test_registrations_from_one_address_are_rate_limited(make_app):
         body = {"email": f"r{n}@example.org", "password": "long enough pw", "role": "client"}
         assert client.post("/api/v1/auth/register", json=body).status_code == 201
     blocked = client.post(
-        "/api/v1/auth/register", json={"email": "r9@example.org", "password": "long enough pw", "role": "client"}
+        "/api/v1/auth/register",
+        json={"email": "r9@example.org", "password": "long enough pw", "role": "client"},
     )
     assert blocked.status_code == 429
     assert blocked.get_json()["code"] == 429

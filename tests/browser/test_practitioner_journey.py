@@ -16,7 +16,9 @@ def test_register_fill_profile_add_place_and_see_public_profile(live_server, pag
 
     page.get_by_label("Name shown to clients").fill("Casey Lin")
     page.get_by_label("Headline").fill("Neuromuscular therapy for stiff necks")
-    page.get_by_label("Your approach").fill("Trigger points, gentle pressure, and homework you will actually do.")
+    page.get_by_label("Your approach").fill(
+        "Trigger points, gentle pressure, and homework you will actually do."
+    )
     page.get_by_label("Neuromuscular therapy (NMT)").check()
     page.get_by_label("Neck and shoulder pain").check()
     page.get_by_label("Practising since (year)").fill("2014")
