@@ -1,85 +1,32 @@
-"""The demo generator: counts, real places, determinism, outbox rows, re-runs, and honest texts."""
+"""The demo generator: counts, real places, determinism, outbox rows, re-runs, and honest texts.
+
+Runs on the suite's migrated database (the migrations seed the catalog the generator draws on).
+"""
 
 import re
 from datetime import UTC
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import zipcodes
-from flask import Flask
 
 from directory.accounts.models import User
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.demo.generator import DemoDataError, generate
-from directory.demo.places import distance_km
+from directory.demo.places import distance_km, load_places
+from directory.demo.profiles import DemoPractitioner, make_practitioner
 from directory.extensions import db
-from directory.practitioners.models import PracticeLocation, Practitioner
+from directory.practitioners.models import (
+    PracticeLocation,
+    Practitioner,
+    practitioner_client_groups,
+    practitioner_conditions,
+    practitioner_techniques,
+)
 from directory.search.models import SearchOutbox
 
-# DOMAIN.md's tables (the migration seeds these in real databases).
-TECHNIQUES = {
-    "neuromuscular-therapy": "Neuromuscular therapy (NMT)",
-    "trigger-point-therapy": "Trigger point therapy / myotherapy",
-    "myofascial-release": "Myofascial release",
-    "positional-release": "Positional release",
-    "pnf-stretching": "Proprioceptive neuromuscular facilitation (PNF)",
-    "flexibility-stretching": "Flexibility stretching",
-    "friction-techniques": "Friction techniques",
-    "deep-tissue": "Deep tissue massage",
-    "sports-massage": "Sports massage",
-    "swedish-massage": "Swedish massage",
-}
-CONDITIONS = {
-    "chronic-pain": "Chronic pain",
-    "back-pain": "Back pain",
-    "neck-pain": "Neck and shoulder pain",
-    "headaches": "Chronic headaches",
-    "muscle-spasms": "Muscle spasms",
-    "fibromyalgia": "Fibromyalgia",
-    "arthritis": "Arthritis",
-    "repetitive-strain": "Repetitive strain injuries",
-    "postural-imbalance": "Postural imbalance",
-    "nerve-compression": "Nerve compression / sciatica",
-    "soft-tissue-injury": "Soft tissue injury",
-    "post-surgical": "Post-surgical rehabilitation",
-    "limited-mobility": "Limited range of motion",
-    "stress": "Stress and tension",
-}
-CLIENT_GROUPS = {
-    "athletes": "Athletes",
-    "office-workers": "Office workers",
-    "chronic-conditions": "People with chronic conditions",
-    "post-surgery": "Post-surgery patients",
-    "stress-sufferers": "People under high stress",
-}
-ISSUERS = [
-    (
-        "ncbtmb",
-        "National Certification Board for Therapeutic Massage & Bodywork",
-        "certification-board",
-        "US",
-    ),
-    ("camtc", "California Massage Therapy Council", "licensing-board", "US-CA"),
-    ("tx-tdlr", "Texas Department of Licensing and Regulation, Massage Therapy", "licensing-board", "US-TX"),
-    ("fl-bmt", "Florida Board of Massage Therapy", "licensing-board", "US-FL"),
-    ("ny-sed", "New York State Education Department, Massage Therapy", "licensing-board", "US-NY"),
-    ("wa-doh", "Washington State Department of Health, Massage Therapy", "licensing-board", "US-WA"),
-    (
-        "il-idfpr",
-        "Illinois Department of Financial and Professional Regulation, Massage Therapy",
-        "licensing-board",
-        "US-IL",
-    ),
-    ("nmt-center", "NMT Center (NMT American version)", "training-program", "US"),
-    ("st-john-nmt", "St. John Method of Neuromuscular Therapy", "training-program", "US"),
-    (
-        "namtpt",
-        "National Association of Myofascial Trigger Point Therapists (CMTPT)",
-        "training-program",
-        "US",
-    ),
-]
+pytestmark = pytest.mark.usefixtures("app")
+
 # DOMAIN.md's "plain words -> vocabulary" table.
 SYNONYMS = [
     (("knots", "knot", "tight spots", "trigger points"), {"trigger-point-therapy", "neuromuscular-therapy"}),
@@ -106,92 +53,69 @@ SYNONYMS = [
 US_BOXES = [(24.4, 49.5, -125.0, -66.9), (51.0, 71.5, -180.0, -129.0), (18.8, 22.4, -160.5, -154.7)]
 
 
-def make_app(tmp_path: Path) -> Flask:
-    config = {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 't.db'}",
-        "DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "x",
-    }
-    try:
-        from directory import create_app
-
-        app = create_app(config)
-    except ImportError:
-        # The factory imports every blueprint; while those are being written, a bare app with the
-        # same database extension is all the generator needs.
-        import directory.models  # noqa: F401  (the whole schema)
-
-        app = Flask("demo-tests")
-        app.config.update(config)
-        db.init_app(app)
-    with app.app_context():
-        db.create_all()
-    return app
-
-
-def seed_catalog() -> None:
-    db.session.execute(sa.insert(Technique), [{"slug": s, "name": n} for s, n in TECHNIQUES.items()])
-    db.session.execute(sa.insert(Condition), [{"slug": s, "name": n} for s, n in CONDITIONS.items()])
-    db.session.execute(sa.insert(ClientGroup), [{"slug": s, "name": n} for s, n in CLIENT_GROUPS.items()])
-    db.session.execute(
-        sa.insert(Issuer),
-        [dict(zip(("slug", "name", "kind", "jurisdiction"), row, strict=True)) for row in ISSUERS],
-    )
-    db.session.commit()
-
-
-def fresh_app(tmp_path: Path) -> Flask:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    app = make_app(tmp_path)
-    with app.app_context():
-        seed_catalog()
-    return app
-
-
-@pytest.fixture
-def demo_app(tmp_path):
-    app = fresh_app(tmp_path)
-    with app.app_context():
-        yield app
-        db.session.remove()
-
-
 def practitioners() -> list[Practitioner]:
     return list(db.session.scalars(sa.select(Practitioner).order_by(Practitioner.id)))
 
 
-def snapshot() -> list[tuple]:
-    """Everything generated from the seed (not ids or timestamps), in email order."""
-    rows = sorted(practitioners(), key=lambda p: int(p.user.email.split("-")[2].split("@")[0]))
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _number(email: str) -> int:
+    return int(email.split("-")[2].split("@")[0])
+
+
+def snapshot(seed: int) -> list[tuple]:
+    """Everything one seed's practitioners got from it (not ids or timestamps), in number order."""
+    rows = [p for p in practitioners() if p.user.email.startswith(f"demo-{seed}-")]
+    rows.sort(key=lambda p: _number(p.user.email))
     return [
-        (
+        _row(
             p.user.email,
-            p.display_name,
-            p.headline,
-            p.approach,
-            p.practicing_since,
-            tuple(p.languages),
-            p.accepting_clients,
-            p.mobile,
-            p.price_min,
-            p.price_max,
-            p.phone,
-            p.website,
-            tuple(t.slug for t in p.techniques),
-            tuple(c.slug for c in p.conditions),
-            tuple(g.slug for g in p.client_groups),
-            tuple((x.label, x.address, x.city, x.region, x.postal_code, x.lat, x.lon) for x in p.locations),
+            p,
+            [t.slug for t in p.techniques],
+            [c.slug for c in p.conditions],
+            [g.slug for g in p.client_groups],
+            p.locations,
         )
         for p in rows
     ]
 
 
-def test_creates_the_requested_practitioners(demo_app):
+def expected(seed: int, numbers: range) -> list[tuple]:
+    """What `snapshot(seed)` must read back: practitioners made afresh from (seed, n) alone."""
+    places = load_places()
+    made: list[DemoPractitioner] = [make_practitioner(seed, n, places) for n in numbers]
+    return [_row(p.email, p, p.techniques, p.conditions, p.client_groups, p.locations) for p in made]
+
+
+def _row(email, p, techniques, conditions, client_groups, locations) -> tuple:
+    # Link tables keep no order, so the slugs compare as sorted tuples; locations keep theirs (by id).
+    return (
+        email,
+        p.display_name,
+        p.headline,
+        p.approach,
+        p.practicing_since,
+        tuple(p.languages),
+        p.accepting_clients,
+        p.mobile,
+        p.price_min,
+        p.price_max,
+        p.phone,
+        p.website,
+        tuple(sorted(techniques)),
+        tuple(sorted(conditions)),
+        tuple(sorted(client_groups)),
+        tuple((x.label, x.address, x.city, x.region, x.postal_code, x.lat, x.lon) for x in locations),
+    )
+
+
+def test_creates_the_requested_practitioners():
     summary = generate(count=40, seed=7, batch_size=15)
 
     assert summary["practitioners"] == 40 and summary["seed"] == 7 and summary["seconds"] >= 0
-    assert summary["locations"] == db.session.scalar(sa.select(sa.func.count()).select_from(PracticeLocation))
+    assert summary["locations"] == count(PracticeLocation)
     found = practitioners()
     assert len(found) == 40
     assert sorted(p.user.email for p in found) == sorted(f"demo-7-{n}@example.org" for n in range(1, 41))
@@ -208,7 +132,7 @@ def test_creates_the_requested_practitioners(demo_app):
         assert p.website == "" or p.website.startswith("https://")
 
 
-def test_locations_are_real_us_zip_codes(demo_app):
+def test_locations_are_real_us_zip_codes():
     generate(count=60, seed=2)
 
     for loc in db.session.scalars(sa.select(PracticeLocation)):
@@ -219,45 +143,39 @@ def test_locations_are_real_us_zip_codes(demo_app):
         assert distance_km(loc.lat, loc.lon, float(zip_["lat"]), float(zip_["long"])) < 2.0
 
 
-def test_same_seed_same_data_and_other_seed_differs(tmp_path):
-    results = {}
-    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
-        with fresh_app(tmp_path / name).app_context():
-            generate(count=30, seed=seed)
-            results[name] = snapshot()
-            db.session.remove()
+def test_same_seed_same_data_and_other_seed_differs():
+    generate(count=30, seed=5)
+    generate(count=30, seed=6)
+    five, six = snapshot(5), snapshot(6)
 
-    assert results["a"] == results["b"]
+    # What was written is what (seed, n) makes on its own, made again here: a second generation.
+    assert five == expected(5, range(1, 31))
+    assert six == expected(6, range(1, 31))
     strip_email = lambda rows: [row[1:] for row in rows]  # noqa: E731
-    assert strip_email(results["a"]) != strip_email(results["c"])
-    assert len({row[1:4] for row in results["a"]}) == 30  # name, headline and approach together vary
+    assert strip_email(five) != strip_email(six)
+    assert len({row[1:4] for row in five}) == 30  # name, headline and approach together vary
 
 
-def test_outbox_row_for_every_practitioner(demo_app):
+def test_outbox_row_for_every_practitioner():
     generate(count=25, seed=1, batch_size=10)
 
     outboxed = set(db.session.scalars(sa.select(SearchOutbox.practitioner_id)))
     assert outboxed == {p.id for p in practitioners()}
 
 
-def test_running_twice_continues_numbering(demo_app, tmp_path):
+def test_running_twice_continues_numbering():
     generate(count=6, seed=3)
     generate(count=6, seed=3)
     generate(count=2, seed=4)
-    twice = snapshot()
+    twice = snapshot(3)
 
-    emails = [row[0] for row in twice]
-    assert sorted(e for e in emails if e.startswith("demo-3-")) == sorted(
-        f"demo-3-{n}@example.org" for n in range(1, 13)
-    )
+    assert [row[0] for row in twice] == [f"demo-3-{n}@example.org" for n in range(1, 13)]
+    assert [row[0] for row in snapshot(4)] == ["demo-4-1@example.org", "demo-4-2@example.org"]
     # Practitioner n depends only on (seed, n): two runs of 6 are one run of 12.
-    with fresh_app(tmp_path / "once").app_context():
-        generate(count=12, seed=3)
-        assert snapshot() == [row for row in twice if row[0].startswith("demo-3-")]
-        db.session.remove()
+    assert twice == expected(3, range(1, 13))
 
 
-def test_texts_use_plain_words_honestly(demo_app):
+def test_texts_use_plain_words_honestly():
     generate(count=300, seed=11)
     found = practitioners()
 
@@ -283,7 +201,7 @@ def _says(text: str, phrase: str) -> bool:
     return re.search(rf"\b{re.escape(phrase)}\b", text, flags) is not None
 
 
-def test_hooks_see_each_batch_inside_its_transaction(demo_app):
+def test_hooks_see_each_batch_inside_its_transaction():
     batches = []
     generate(count=10, seed=1, batch_size=4, hooks=[batches.append])
 
@@ -296,23 +214,29 @@ def test_hooks_see_each_batch_inside_its_transaction(demo_app):
         assert list(emails) == [p.email for p in b.practitioners]
 
 
-def test_no_progress_bar_off_a_terminal(demo_app, capsys):
+def test_no_progress_bar_off_a_terminal(capsys):
     generate(count=3, seed=1)
     assert capsys.readouterr().err == ""
     generate(count=3, seed=1, progress=True)
     assert "Demo practitioners" in capsys.readouterr().err
 
 
-def test_refuses_a_database_without_the_catalog(tmp_path):
-    app = make_app(tmp_path)
-    with app.app_context(), pytest.raises(DemoDataError, match="techniques lacks"):
+def test_refuses_a_database_without_the_catalog():
+    # The app fixture puts the migrated catalog back after the test.
+    for table in (practitioner_techniques, practitioner_conditions, practitioner_client_groups):
+        db.session.execute(sa.delete(table))
+    for model in (Technique, Condition, ClientGroup, Issuer):
+        db.session.execute(sa.delete(model))
+    db.session.commit()
+    users = count(User)
+
+    with pytest.raises(DemoDataError, match="techniques lacks"):
         generate(count=1)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
-        db.session.remove()
+    assert count(User) == users
+    assert count(Practitioner) == 0
 
 
-def test_zero_and_negative_counts(demo_app):
+def test_zero_and_negative_counts():
     assert generate(count=0)["practitioners"] == 0
     with pytest.raises(ValueError, match="count"):
         generate(count=-1)

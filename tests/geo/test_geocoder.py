@@ -2,7 +2,6 @@ import math
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from geopy.exc import GeocoderServiceError, GeocoderTimedOut
 from geopy.location import Location
 
@@ -21,43 +20,6 @@ from directory.geo.geocoder import (
 from directory.geo.models import GeocodeCache
 
 AUSTIN = Place(30.2713, -97.7426, "Austin, TX 78701", "Austin", "TX", "78701", "US")
-
-
-def _full_app(tmp_path) -> Flask:
-    from directory import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "t.db"),
-            "DATA_DIR": str(tmp_path),
-            "SECRET_KEY": "x",
-        }
-    )
-
-
-def _bare_app(tmp_path) -> Flask:
-    app = Flask(__name__)
-    app.config.update(TESTING=True, SQLALCHEMY_DATABASE_URI="sqlite:///" + str(tmp_path / "t.db"))
-    db.init_app(app)
-    return app
-
-
-@pytest.fixture
-def geo_app(tmp_path):
-    """An app with a database, independent of the suite's shared fixtures."""
-    try:
-        app, full = _full_app(tmp_path), True
-    except Exception:  # the factory may be mid-edit elsewhere; the geocoder needs only the cache table
-        app, full = _bare_app(tmp_path), False
-    with app.app_context():
-        if full:
-            db.create_all()
-        else:
-            GeocodeCache.__table__.create(db.engine)
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 class CountingGazetteer:
@@ -100,14 +62,17 @@ def fake_nominatim(monkeypatch, geocode):
     return made
 
 
-def online_app(app, min_delay=0.0):
-    app.config.update(
+@pytest.fixture
+def online_app(make_app):
+    """An app on the test database with the online geocoder configured, inside its app context."""
+    app = make_app(
         GEOCODER_ONLINE="nominatim",
         GEOCODER_USER_AGENT="directory-tests",
         GEOCODER_TIMEOUT_SECONDS=3,
-        GEOCODER_MIN_DELAY_SECONDS=min_delay,
+        GEOCODER_MIN_DELAY_SECONDS=0.0,
     )
-    app.extensions.pop(EXTENSION_KEY, None)
+    with app.app_context():
+        yield app
 
 
 def cache_rows() -> list[GeocodeCache]:
@@ -117,7 +82,7 @@ def cache_rows() -> list[GeocodeCache]:
 # -- the cache --------------------------------------------------------------------------------------
 
 
-def test_gazetteer_hit_is_cached_and_served_from_the_cache(geo_app, fake_gazetteer, no_online):
+def test_gazetteer_hit_is_cached_and_served_from_the_cache(app, fake_gazetteer, no_online):
     gazetteer = fake_gazetteer(AUSTIN)
     first = get_geocoder().geocode("Austin,  TX 78701")
     assert isinstance(first, Location)
@@ -136,7 +101,7 @@ def test_gazetteer_hit_is_cached_and_served_from_the_cache(geo_app, fake_gazette
     assert (second.point, second.address) == (first.point, first.address)
 
 
-def test_caching_does_not_commit(geo_app, fake_gazetteer, no_online):
+def test_caching_does_not_commit(app, fake_gazetteer, no_online):
     fake_gazetteer(AUSTIN)
     get_geocoder().geocode("78701")
     assert db.session().in_transaction()  # the caller's transaction decides
@@ -144,7 +109,7 @@ def test_caching_does_not_commit(geo_app, fake_gazetteer, no_online):
     assert len(cache_rows()) == 1
 
 
-def test_a_miss_is_not_cached(geo_app, fake_gazetteer, no_online):
+def test_a_miss_is_not_cached(app, fake_gazetteer, no_online):
     gazetteer = fake_gazetteer(None)
     assert get_geocoder().geocode("nowhere at all") is None
     assert get_geocoder().geocode("nowhere at all") is None
@@ -152,7 +117,7 @@ def test_a_miss_is_not_cached(geo_app, fake_gazetteer, no_online):
     assert len(gazetteer.queries) == 2
 
 
-def test_a_concurrent_insert_of_the_same_key_is_swallowed(geo_app, fake_gazetteer, no_online, monkeypatch):
+def test_a_concurrent_insert_of_the_same_key_is_swallowed(app, fake_gazetteer, no_online, monkeypatch):
     fake_gazetteer(AUSTIN)
     get_geocoder().geocode("78701")
     db.session.commit()
@@ -166,13 +131,13 @@ def test_a_concurrent_insert_of_the_same_key_is_swallowed(geo_app, fake_gazettee
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t", "x" * 301, None, 78701])
-def test_empty_too_long_or_non_text_queries_return_none(geo_app, fake_gazetteer, no_online, query):
+def test_empty_too_long_or_non_text_queries_return_none(app, fake_gazetteer, no_online, query):
     gazetteer = fake_gazetteer(AUSTIN)
     assert get_geocoder().geocode(query) is None
     assert gazetteer.queries == []
 
 
-def test_real_gazetteer_through_the_geocoder(geo_app, no_online):
+def test_real_gazetteer_through_the_geocoder(app, no_online):
     found = get_geocoder().geocode("Paris, France")
     assert found.raw["country"] == "FR"
     assert found.latitude == pytest.approx(48.853, abs=0.01)
@@ -181,28 +146,27 @@ def test_real_gazetteer_through_the_geocoder(geo_app, no_online):
 # -- online -----------------------------------------------------------------------------------------
 
 
-def test_online_is_never_built_unless_configured(geo_app, fake_gazetteer, no_online):
+def test_online_is_never_built_unless_configured(app, fake_gazetteer, no_online):
     fake_gazetteer(None)
     assert get_geocoder().online is None
     assert get_geocoder().geocode("somewhere only the internet knows") is None
 
 
 @pytest.mark.parametrize("error", [GeocoderTimedOut("slow"), GeocoderServiceError("502"), OSError("reset")])
-def test_online_failure_becomes_geocoding_unavailable(geo_app, fake_gazetteer, monkeypatch, error):
+def test_online_failure_becomes_geocoding_unavailable(fake_gazetteer, monkeypatch, error, online_app):
     fake_gazetteer(None)
 
     def geocode(query, **kwargs):
         raise error
 
     made = fake_nominatim(monkeypatch, geocode)
-    online_app(geo_app)
     with pytest.raises(GeocodingUnavailable):
         get_geocoder().geocode("somewhere")
     assert made == {"user_agent": "directory-tests", "timeout": 3.0}
     assert cache_rows() == []
 
 
-def test_online_answer_is_cached_with_its_source(geo_app, fake_gazetteer, monkeypatch):
+def test_online_answer_is_cached_with_its_source(fake_gazetteer, monkeypatch, online_app):
     fake_gazetteer(None)
     calls = []
     raw = {
@@ -217,7 +181,6 @@ def test_online_answer_is_cached_with_its_source(geo_app, fake_gazetteer, monkey
         return Location("Smallville, Kansas, United States", (39.5, -95.1), raw)
 
     fake_nominatim(monkeypatch, geocode)
-    online_app(geo_app)
     found = get_geocoder().geocode("Smallville KS")
     assert found.raw == {
         "city": "Smallville", "region": "KS", "postal_code": "66002", "country": "US",
@@ -230,30 +193,28 @@ def test_online_answer_is_cached_with_its_source(geo_app, fake_gazetteer, monkey
     assert row.source == "online"
 
 
-def test_gazetteer_answers_before_online(geo_app, fake_gazetteer, monkeypatch):
+def test_gazetteer_answers_before_online(fake_gazetteer, monkeypatch, online_app):
     fake_gazetteer(AUSTIN)
 
     def geocode(query, **kwargs):
         raise AssertionError("the gazetteer knew this one")
 
     fake_nominatim(monkeypatch, geocode)
-    online_app(geo_app)
     assert get_geocoder().geocode("78701").raw["source"] == "gazetteer"
 
 
-def test_online_nothing_found_is_none(geo_app, fake_gazetteer, monkeypatch):
+def test_online_nothing_found_is_none(fake_gazetteer, monkeypatch, online_app):
     fake_gazetteer(None)
     fake_nominatim(monkeypatch, lambda query, **kwargs: None)
-    online_app(geo_app)
     assert get_geocoder().geocode("nowhere") is None
 
 
 # -- configuration ----------------------------------------------------------------------------------
 
 
-def test_geocoder_is_kept_per_app(geo_app):
+def test_geocoder_is_kept_per_app(app):
     assert get_geocoder() is get_geocoder()
-    assert geo_app.extensions[EXTENSION_KEY] is get_geocoder()
+    assert app.extensions[EXTENSION_KEY] is get_geocoder()
 
 
 @pytest.mark.parametrize("value", [None, "", "none", "off", " OFF "])
