@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     sessions.configure(login)
     api.init_app(app)
+    outbox.catch_up_after_requests(app)
     api.register_converter(IdConverter, id_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     outbox.install(db.session)
@@ -57,9 +58,10 @@ def register_blueprints(app: Flask) -> None:
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
     from directory.practitioners import views as practitioners_views
+    from directory.search import api as search_api
     from directory.web import views as web_views
 
-    for blueprint in (accounts_api.blp, catalog_api.blp, practitioners_api.blp):
+    for blueprint in (accounts_api.blp, catalog_api.blp, practitioners_api.blp, search_api.blp):
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

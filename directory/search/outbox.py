@@ -31,12 +31,36 @@ def _after_flush(session: Session, flush_context) -> None:
         session.connection().execute(
             sa.insert(SearchOutbox), [{"practitioner_id": pid, "created_at": now} for pid in sorted(ids)]
         )
+        session.info[WRITTEN] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(WRITTEN, False):
+        session.info[COMMITTED] = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(WRITTEN, None)
+
+
+WRITTEN, COMMITTED = "search_outbox_written", "search_outbox_committed"
+LISTENERS = (
+    ("after_flush", _after_flush),
+    ("after_commit", _after_commit),
+    ("after_rollback", _after_rollback),
+)
 
 
 def install(session_factory) -> None:
-    # db.session outlives any one app (tests build many), so the listener goes on once.
-    if not sa.event.contains(session_factory, "after_flush", _after_flush):
-        sa.event.listen(session_factory, "after_flush", _after_flush)
+    # db.session outlives any one app (tests build many), so the listeners go on once.
+    for name, listener in LISTENERS:
+        if not sa.event.contains(session_factory, name, listener):
+            sa.event.listen(session_factory, name, listener)
+
+
+def committed_since_last_asked(session) -> bool:
+    """True once after a commit that wrote outbox rows: time to ask the index to catch up."""
+    return session.info.pop(COMMITTED, False)
 
 
 def write_rows(connection, practitioner_ids) -> None:
@@ -45,3 +69,16 @@ def write_rows(connection, practitioner_ids) -> None:
     rows = [{"practitioner_id": pid, "created_at": now} for pid in practitioner_ids]
     if rows:
         connection.execute(sa.insert(SearchOutbox), rows)
+
+
+def catch_up_after_requests(app) -> None:
+    """A request that committed outbox rows asks this node's index to apply them before it answers,
+    so the writer's next search already sees the change."""
+    from directory.extensions import db
+    from directory.search.node import node
+
+    @app.after_request
+    def _catch_up(response):
+        if committed_since_last_asked(db.session):
+            node().catch_up_quietly()
+        return response

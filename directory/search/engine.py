@@ -1,0 +1,243 @@
+"""The query path: concepts, filters, distance, one ranking formula, facets and a stable page.
+
+Ranking (relevance), every part in 0..1, weights summing to 1:
+
+    relevance = 0.55 · coverage · text + 0.15 · verified + 0.15 · rating + 0.15 · proximity
+
+- text: the BM25 score of the matched words (stemmed, plus their plain-word synonyms in the
+  vocabulary), divided by the best text score in the result set;
+- coverage: the share of the query's concepts the document matched (1 unless `relaxed`);
+- verified: 1 with a live verified credential;
+- rating: the Bayesian average (reviews.py documents it) over 5, so a few reviews cannot outrank many;
+- proximity: 1 at the searched point, falling linearly to 0 at the radius (0 without a location).
+
+Every order breaks ties by practitioner id, so paging returns each match exactly once.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from directory.search.arrays import IndexView
+from directory.search.synonyms import split_concepts
+
+EARTH_RADIUS_KM = 6371.0088
+WEIGHTS = {"text": 0.55, "verified": 0.15, "rating": 0.15, "proximity": 0.15}
+SLUG_WEIGHT = 1.0  # a synonym's vocabulary hit counts like a strong word match
+
+
+@dataclass
+class Query:
+    q: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = 25.0
+    techniques: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    language: str | None = None
+    verified: bool = False
+    min_years: int | None = None
+    min_rating: float | None = None
+    accepting: bool = False
+    sort: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass
+class Concept:
+    label: str
+    stems: list[str]
+    slugs: tuple[str, ...]
+
+
+@dataclass
+class Hit:
+    doc: int
+    pid: int
+    distance_km: float | None
+    matched: list[Concept]
+    relevance: float
+
+
+@dataclass
+class Outcome:
+    total: int
+    hits: list[Hit]
+    relaxed: bool
+    sort: str
+    concepts: list[Concept]
+    unmatched: list[Concept]
+    facets: dict[str, dict[str, int]]
+
+
+def plan(q: str | None, analyzer) -> list[Concept]:
+    concepts = []
+    for phrase, slugs in split_concepts(q or ""):
+        stems = list(dict.fromkeys(t.text for t in analyzer(phrase)))
+        if stems or slugs:
+            concepts.append(Concept(phrase, stems, slugs))
+    return concepts
+
+
+def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dphi, dlmb = p2 - p1, np.radians(lons - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _mask_of(view: IndexView, fieldname: str, term: str) -> np.ndarray:
+    mask = np.zeros(len(view.alive), dtype=bool)
+    mask[view.postings(fieldname, term)[0]] = True
+    return mask
+
+
+def _filters(view: IndexView, query: Query, now: datetime) -> np.ndarray:
+    head = view.head
+    mask = view.alive.copy()
+    if query.verified:
+        mask &= head["verified_until"] >= now.date().toordinal()
+    if query.accepting:
+        mask &= head["accepting_until"] > int(now.timestamp())
+    if query.min_years is not None:
+        mask &= (head["since"] > 0) & (head["since"] <= now.year - query.min_years)
+    if query.min_rating is not None:
+        mask &= (head["reviews"] > 0) & (head["rating"] >= query.min_rating)
+    for slug in query.techniques + query.conditions:
+        mask &= _mask_of(view, "vocab", slug)
+    if query.language:
+        mask &= _mask_of(view, "lang", query.language)
+    return mask
+
+
+def _distances(view: IndexView, query: Query) -> np.ndarray:
+    """Great-circle km from the point to each document's nearest place (inf beyond the radius)."""
+    size = len(view.alive)
+    dist = np.full(size, np.inf, dtype=np.float64)
+    lat, lon, radius = query.lat, query.lon, query.radius_km
+    dlat = radius / 111.0 + 0.01
+    near = np.abs(view.loc_lat - lat) <= dlat
+    coslat = np.cos(np.radians(min(abs(lat) + dlat, 90.0)))
+    if coslat > 0.01:  # away from the poles a longitude band narrows the work further
+        dlon = radius / (111.0 * coslat) + 0.01
+        gap = np.abs((view.loc_lon - lon + 180.0) % 360.0 - 180.0)
+        near &= gap <= dlon
+    picked = np.flatnonzero(near)
+    if len(picked):
+        d = haversine_km(lat, lon, view.loc_lat[picked], view.loc_lon[picked])
+        inside = d <= radius
+        np.minimum.at(dist, view.loc_doc[picked[inside]], d[inside])
+    return dist
+
+
+def _text(view: IndexView, concepts: list[Concept]):
+    """Per concept: which documents match it; and the summed BM25 score of what matched."""
+    size = len(view.alive)
+    score = np.zeros(size, dtype=np.float32)
+    masks = []
+    for concept in concepts:
+        cmask = np.zeros(size, dtype=bool)
+        if concept.stems:
+            tmask = np.ones(size, dtype=bool)
+            tscore = np.zeros(size, dtype=np.float32)
+            for stem in concept.stems:  # a phrase needs all its words
+                ids, weights = view.bm25("text", stem)
+                present = np.zeros(size, dtype=bool)
+                present[ids] = True
+                tmask &= present
+                tscore[ids] += weights
+            cmask |= tmask
+            score += np.where(tmask, tscore, 0)
+        for slug in concept.slugs:
+            ids, _ = view.postings("vocab", slug)
+            if len(ids):
+                idf = np.log(1.0 + (view.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
+                cmask[ids] = True
+                score[ids] += SLUG_WEIGHT * idf
+        masks.append(cmask)
+    return masks, score
+
+
+def _order_keys(primary: np.ndarray, pids: np.ndarray, descending: bool) -> np.ndarray:
+    """One int64 per document: the primary value's float32 bits (order-preserving for values >= 0),
+    then the practitioner id, so sorting the keys is sorting by (primary, id)."""
+    bits = np.ascontiguousarray(np.maximum(primary, 0).astype(np.float32)).view(np.uint32).astype(np.int64)
+    if descending:
+        bits = 0xFFFFFFFF - bits
+    return (bits << 31) | pids.astype(np.int64)
+
+
+def _page(keys: np.ndarray, start: int, stop: int) -> np.ndarray:
+    if start >= len(keys):
+        return np.empty(0, dtype=np.int64)
+    stop = min(stop, len(keys))
+    if stop < len(keys):
+        top = np.argpartition(keys, stop - 1)[:stop]
+        return top[np.argsort(keys[top], kind="stable")][start:stop]
+    return np.argsort(keys, kind="stable")[start:stop]
+
+
+def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, facet_slugs: dict) -> Outcome:
+    mask = _filters(view, query, now)
+    dist = None
+    if query.located:
+        dist = _distances(view, query)
+        mask &= np.isfinite(dist)
+    relaxed = False
+    masks, text_score = _text(view, concepts)
+    matched_count = np.sum(masks, axis=0) if masks else None
+    if concepts:
+        result = mask & (matched_count == len(concepts))
+        if not result.any() and len(concepts) > 1:
+            result = mask & (matched_count > 0)
+            relaxed = bool(result.any())
+    else:
+        result = mask
+    idx = np.flatnonzero(result)
+    head = view.head[idx]
+    relevance = _relevance(view, query, idx, head, text_score, matched_count, len(concepts), dist, now)
+    sort = query.sort or ("relevance" if concepts else "distance" if query.located else "rating")
+    if sort == "distance" and dist is not None:
+        keys = _order_keys(dist[idx], head["pid"], descending=False)
+    elif sort == "rating":
+        keys = _order_keys(head["bayes"], head["pid"], descending=True)
+    else:
+        keys = _order_keys(relevance, head["pid"], descending=True)
+    start = (query.page - 1) * query.per_page
+    picked = _page(keys, start, start + query.per_page)
+    hits = [
+        Hit(
+            doc=int(idx[i]),
+            pid=int(head["pid"][i]),
+            distance_km=float(dist[idx[i]]) if dist is not None else None,
+            matched=[c for c, m in zip(concepts, masks, strict=True) if m[idx[i]]],
+            relevance=float(relevance[i]),
+        )
+        for i in picked
+    ]
+    facets = {
+        name: {slug: int(np.count_nonzero(result[view.postings("vocab", slug)[0]])) for slug in slugs}
+        for name, slugs in facet_slugs.items()
+    }
+    unmatched = [c for c, m in zip(concepts, masks, strict=True) if not (m & view.alive).any()]
+    return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
+
+
+def _relevance(view, query, idx, head, text_score, matched_count, n_concepts, dist, now) -> np.ndarray:
+    parts = np.zeros(len(idx), dtype=np.float64)
+    if n_concepts:
+        text = text_score[idx].astype(np.float64)
+        best = text.max() if len(text) else 0.0
+        coverage = matched_count[idx] / n_concepts
+        parts += WEIGHTS["text"] * coverage * (text / best if best > 0 else 0.0)
+    parts += WEIGHTS["verified"] * (head["verified_until"] >= now.date().toordinal())
+    parts += WEIGHTS["rating"] * np.clip(head["bayes"] / 5.0, 0, 1)
+    if dist is not None:
+        parts += WEIGHTS["proximity"] * np.clip(1.0 - dist[idx] / query.radius_km, 0, 1)
+    return parts

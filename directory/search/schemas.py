@@ -1,0 +1,99 @@
+import marshmallow as ma
+
+from directory.practitioners.languages import ISO_639_1
+from directory.schemas_base import StrictSchema
+
+SORTS = ("relevance", "distance", "rating")
+
+
+class SearchArgsSchema(StrictSchema):
+    class Meta:
+        # Unknown query parameters (cache busters, trackers) are ignored, not refused.
+        unknown = ma.EXCLUDE
+
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
+    near = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    lat = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
+    lon = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
+    radius_km = ma.fields.Float(
+        load_default=25.0, allow_nan=False, validate=ma.validate.Range(min=0.1, max=500)
+    )
+    technique = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=64)),
+        load_default=list,
+        validate=ma.validate.Length(max=10),
+    )
+    condition = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=64)),
+        load_default=list,
+        validate=ma.validate.Length(max=14),
+    )
+    language = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf(sorted(ISO_639_1), error="Not an ISO 639-1 code.")
+    )
+    verified = ma.fields.Boolean(load_default=None)
+    min_years = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0, max=80))
+    min_rating = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=1, max=5))
+    accepting = ma.fields.Boolean(load_default=None)
+    sort = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SORTS))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+    @ma.validates_schema
+    def _point(self, data, **kwargs):
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise ma.ValidationError(
+                "Give lat and lon together.", "lon" if data.get("lon") is None else "lat"
+            )
+
+    @ma.post_load
+    def _clean(self, data, **kwargs):
+        q = data.get("q")
+        if q is not None:
+            # NUL and other control characters mean nothing in a search box.
+            data["q"] = "".join(ch if ch.isprintable() else " " for ch in q).strip() or None
+        return data
+
+
+class CredentialBadgeSchema(ma.Schema):
+    issuer = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.String()
+
+
+class ResultSchema(ma.Schema):
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    headline = ma.fields.String()
+    city = ma.fields.String(allow_none=True)
+    region = ma.fields.String(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)
+    lon = ma.fields.Float(allow_none=True)
+    distance_km = ma.fields.Float(allow_none=True)
+    rating = ma.fields.Float(allow_none=True)
+    review_count = ma.fields.Integer()
+    verified = ma.fields.Boolean()
+    credentials = ma.fields.List(ma.fields.Nested(CredentialBadgeSchema))
+    techniques = ma.fields.List(ma.fields.String())
+    snippet = ma.fields.String(metadata={"description": "HTML-escaped text; matched words wrapped in <mark>"})
+    why = ma.fields.List(ma.fields.String(), metadata={"description": "Plain sentences explaining the place"})
+
+
+class SearchLocationSchema(ma.Schema):
+    lat = ma.fields.Float()
+    lon = ma.fields.Float()
+    label = ma.fields.String()
+
+
+class SearchResponseSchema(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    location = ma.fields.Nested(SearchLocationSchema, allow_none=True)
+    suggestion = ma.fields.String(allow_none=True)
+    relaxed = ma.fields.Boolean()
+    sort = ma.fields.String()
+    facets = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    )
+    results = ma.fields.List(ma.fields.Nested(ResultSchema))

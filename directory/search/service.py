@@ -1,0 +1,103 @@
+"""Search: place → point, query → outcome from the index, page → practitioners from the database.
+
+Badges, ratings and `verified` shown to people come from the database (present.py), never from
+the index, so a lagging index can never show a revoked credential as verified.
+"""
+
+from flask import current_app
+
+from directory.catalog import service as catalog
+from directory.catalog.models import Condition, Technique
+from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_latlon
+from directory.rules import RuleError
+from directory.search import engine, present
+from directory.search.node import node
+from directory.timeutil import now_utc
+
+ARG_NAMES = (
+    "q",
+    "lat",
+    "lon",
+    "radius_km",
+    "technique",
+    "condition",
+    "language",
+    "verified",
+    "min_years",
+    "min_rating",
+    "accepting",
+    "sort",
+    "page",
+    "per_page",
+)
+
+
+def locate(args: dict) -> dict | None:
+    """The searched point: `lat`/`lon`, or `near` as "lat,lon", a ZIP, a city or an address."""
+    if args.get("lat") is not None and args.get("lon") is not None:
+        return {"lat": args["lat"], "lon": args["lon"], "label": f"{args['lat']:.4f}, {args['lon']:.4f}"}
+    near = (args.get("near") or "").strip()
+    if not near:
+        return None
+    try:
+        point = parse_latlon(near)
+    except ValueError as exc:
+        raise RuleError(422, str(exc), field="near") from exc
+    if point:
+        return {"lat": point[0], "lon": point[1], "label": near}
+    try:
+        found = get_geocoder().geocode(near)
+    except GeocodingUnavailable as exc:
+        raise RuleError(503, "Looking up places is unavailable just now; try a ZIP code.") from exc
+    if found is None:
+        raise RuleError(422, f"We could not find “{near}” on the map.", field="near")
+    return {"lat": found.latitude, "lon": found.longitude, "label": found.address}
+
+
+def search(args: dict) -> dict:
+    """Run a search from already-validated arguments (SearchArgsSchema); returns the API response."""
+    location = locate(args)
+    query = engine.Query(
+        q=args.get("q"),
+        lat=location["lat"] if location else None,
+        lon=location["lon"] if location else None,
+        radius_km=args.get("radius_km") or 25.0,
+        techniques=list(args.get("technique") or []),
+        conditions=list(args.get("condition") or []),
+        language=args.get("language"),
+        verified=bool(args.get("verified")),
+        min_years=args.get("min_years"),
+        min_rating=args.get("min_rating"),
+        accepting=bool(args.get("accepting")),
+        sort=args.get("sort"),
+        page=args.get("page") or 1,
+        per_page=args.get("per_page") or 20,
+    )
+    if query.sort == "distance" and not query.located:
+        raise RuleError(422, "Sorting by distance needs a place: give near, or lat and lon.", field="sort")
+    search_node = node()
+    search_node.ensure_ready()
+    view = search_node.view()
+    concepts = engine.plan(query.q, search_node.analyzer)
+    facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
+    outcome = engine.run(view, query, concepts, now_utc(), facet_slugs)
+    return {
+        "total": outcome.total,
+        "page": query.page,
+        "per_page": query.per_page,
+        "location": location,
+        "relaxed": outcome.relaxed,
+        "sort": outcome.sort,
+        "suggestion": present.suggestion(search_node, query.q, outcome),
+        "facets": outcome.facets,
+        "results": present.cards(outcome, query, location["label"] if location else None),
+    }
+
+
+def _slugs(model) -> list[str]:
+    key = f"directory_slugs_{model.__tablename__}"
+    cached = current_app.extensions.get(key)
+    if cached is None:
+        cached = [row.slug for row in catalog.all_of(model)]
+        current_app.extensions[key] = cached
+    return cached
