@@ -37,6 +37,8 @@ DEFAULTS = {
     # Argon2id at the OWASP minimum (19 MiB, t=2, p=1); tests lower it for speed.
     "PASSWORD_HASH": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
     "ACCEPTING_LAPSE_DAYS": 30,
+    # Processes a full reindex spreads text analysis over (Whoosh's multiprocessing writer).
+    "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
 }
 
 ENV_KEYS = {

@@ -151,10 +151,11 @@ class ViewCache:
             del self._segments[stale]
         total = sum(seg.size for _, _, seg in parts)
         alive = np.ones(total, dtype=bool)
+        head = np.concatenate([seg.head for _, _, seg in parts]) if parts else np.zeros(0, HEAD_DTYPE)
+        alive &= head["pid"] > 0  # spelling-word documents are not practitioners
         for reader, base, _ in parts:
             if reader.has_deletions():
                 alive[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64) + base] = False
-        head = np.concatenate([seg.head for _, _, seg in parts]) if parts else np.zeros(0, HEAD_DTYPE)
         loc_doc = (
             np.concatenate([seg.loc_doc + base for _, base, seg in parts]) if parts else np.zeros(0, np.int32)
         )

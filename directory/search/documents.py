@@ -1,13 +1,14 @@
 """What the index holds about a practitioner: the Whoosh schema and the document builder.
 
-Text goes into `text` (stemmed, for matching and scoring) and `words` (unstemmed, the vocabulary
-the spelling suggester draws on). Vocabulary slugs and languages are keywords, used as postings
+Text goes into `text` (stemmed, for matching and scoring); the unstemmed words the spelling
+suggester draws on go into `words` documents of their own (see schema()). Vocabulary slugs and languages are keywords, used as postings
 for synonyms, filters and facets. Everything numeric a query filters, scores or sorts on is packed
 into one column (`meta`) that arrays.py reads once per segment.
 """
 
 import re
 import struct
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -50,15 +51,13 @@ def text_analyzer():
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPLIST) | StemFilter()
 
 
-def word_analyzer():
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPLIST, minsize=3)
-
-
 def schema() -> fields.Schema:
     return fields.Schema(
         pid=fields.ID(stored=True, unique=True),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=False),
-        words=fields.TEXT(analyzer=word_analyzer(), phrase=False),
+        # The spelling vocabulary: not one posting per practitioner and word (that doubled the
+        # cost of indexing) but one small document per batch listing the words it brought in.
+        words=fields.KEYWORD(lowercase=True, commas=False),
         vocab=fields.KEYWORD(lowercase=True, commas=False),
         lang=fields.KEYWORD(lowercase=True, commas=False),
         meta=fields.COLUMN(VarBytesColumn()),
@@ -117,12 +116,26 @@ def text_length(text: str) -> int:
     return sum(1 for w in WORD.findall(text.lower()) if w not in STOPLIST)
 
 
-def to_document(facts: SearchFacts) -> dict:
-    text = "\n".join(t for t in facts.texts if t)
+def spelling_words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if len(w) >= 3 and w not in STOPLIST and w.isalpha()}
+
+
+def document_text(facts: SearchFacts) -> str:
+    return "\n".join(t for t in facts.texts if t)
+
+
+def words_document(words: set[str]) -> dict:
+    """A document that only carries spelling words; its pid marks it as not a practitioner."""
+    return {"pid": f"{WORDS_PID_PREFIX}{time.time_ns()}", "words": " ".join(sorted(words))}
+
+
+WORDS_PID_PREFIX = "~words-"
+
+
+def to_document(facts: SearchFacts, text: str) -> dict:
     return {
         "pid": str(facts.pid),
         "text": text,
-        "words": text,
         "vocab": " ".join(facts.slugs),
         "lang": " ".join(facts.languages),
         "meta": pack_meta(facts, text_length(text)),

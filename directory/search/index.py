@@ -36,8 +36,9 @@ class IndexUnavailable(Exception):
 
 
 class IndexStore:
-    def __init__(self, data_dir: str):
+    def __init__(self, data_dir: str, procs: int = 1):
         self.root = Path(data_dir) / "search"
+        self.procs = procs
 
     # -- where the live index is ---------------------------------------------------------------
     def current(self) -> Path | None:
@@ -80,15 +81,23 @@ class IndexStore:
         ix = whoosh_index.create_in(str(folder), documents.schema())
         total = db.session.scalar(sa.text("SELECT COUNT(*) FROM practitioners")) or 0
         count = 0
-        writer = ix.writer(limitmb=256)
+        words: set[str] = set()
+        # Analysis is the cost: let Whoosh spread it over the cores, one segment each, no final merge.
+        writer = (
+            ix.writer(procs=self.procs, multisegment=True, limitmb=128) if self.procs > 1 else ix.writer()
+        )
         with tqdm(total=total, desc="Indexing", unit=" practitioners", disable=not progress_bar) as bar:
             for ids in all_ids_in_batches():
                 for facts in facts_for(ids).values():
-                    writer.add_document(**documents.to_document(facts))
+                    text = documents.document_text(facts)
+                    words |= documents.spelling_words(text)
+                    writer.add_document(**documents.to_document(facts, text))
                     count += 1
                 db.session.expunge_all()  # keep memory flat on large directories
                 bar.update(len(ids))
-        writer.commit(optimize=True)
+        if words:
+            writer.add_document(**documents.words_document(words))
+        writer.commit()
         self._write_progress(folder, {"applied": start_position, "gaps": {}})
         self._swap(folder)
         return {"documents": count, "seconds": time.perf_counter() - started, "folder": folder.name}
@@ -172,11 +181,18 @@ class IndexStore:
 
     def _apply(self, writer, practitioner_ids: set[int]) -> None:
         facts = facts_for(practitioner_ids)
+        words: set[str] = set()
         for pid in sorted(practitioner_ids):
             if pid in facts:
-                writer.update_document(**documents.to_document(facts[pid]))
+                text = documents.document_text(facts[pid])
+                words |= documents.spelling_words(text)
+                writer.update_document(**documents.to_document(facts[pid], text))
             else:
                 writer.delete_by_term("pid", str(pid))
+        with writer.reader() as reader:
+            new_words = {w for w in words if ("words", w) not in reader}
+        if new_words:
+            writer.add_document(**documents.words_document(new_words))
 
 
 def _advance(state: dict, seen_ids: list[int]) -> dict:

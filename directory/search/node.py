@@ -17,8 +17,8 @@ EXTENSION = "directory_search"
 
 
 class SearchNode:
-    def __init__(self, data_dir: str):
-        self.store = IndexStore(data_dir)
+    def __init__(self, data_dir: str, procs: int = 1):
+        self.store = IndexStore(data_dir, procs)
         self.views = ViewCache()
         self.analyzer = documents.text_analyzer()
         self._lock = threading.RLock()
@@ -75,5 +75,5 @@ class SearchNode:
 def node() -> SearchNode:
     ext = current_app.extensions
     if EXTENSION not in ext:
-        ext[EXTENSION] = SearchNode(current_app.config["DATA_DIR"])
+        ext[EXTENSION] = SearchNode(current_app.config["DATA_DIR"], current_app.config["SEARCH_INDEX_PROCS"])
     return ext[EXTENSION]
