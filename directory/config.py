@@ -39,6 +39,8 @@ DEFAULTS = {
     "ACCEPTING_LAPSE_DAYS": 30,
     # Processes a full reindex spreads text analysis over (Whoosh's multiprocessing writer).
     "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
+    # How long a search waits for a missing index to be rebuilt before answering from the database.
+    "SEARCH_REBUILD_WAIT_SECONDS": 3.0,
 }
 
 ENV_KEYS = {

@@ -114,12 +114,12 @@ class IndexStore:
 
     # -- following the outbox -------------------------------------------------------------------
     @contextmanager
-    def _exclusive(self):
-        """One catch-up at a time per node, without waiting: if busy, the holder applies our rows."""
+    def exclusive(self, name: str, wait: bool = False):
+        """A node-wide lock between processes (flock). Without `wait`, yields False when busy."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "catch-up.lock", "a") as fh:
+        with open(self.root / f"{name}.lock", "a") as fh:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 yield False
                 return
@@ -140,7 +140,8 @@ class IndexStore:
     def catch_up(self, batch: int = 5000) -> int | None:
         """Apply outbox rows the live index lacks. Returns rows applied, or None if another
         process or thread is applying them right now."""
-        with self._exclusive() as mine:
+        # One catch-up at a time per node, without waiting: if busy, the holder applies our rows.
+        with self.exclusive("catch-up") as mine:
             if not mine:
                 return None
             ix = self.open()

@@ -25,6 +25,7 @@ class SearchNode:
         self._folder = None
         self._ix = None
         self._searcher = None
+        self._rebuilding: threading.Event | None = None
 
     def searcher(self):
         """A searcher on the live index, refreshed when another process committed or swapped it."""
@@ -36,24 +37,61 @@ class SearchNode:
                 self._folder = folder
                 self._searcher = self._ix.searcher()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # Not searcher.refresh(): it reuses the old reader of an unchanged segment, and with
+                # it the segment's old deletion marks, so updated documents would show twice.
+                self._searcher.close()
+                self._searcher = self._ix.searcher()
             return self._searcher
 
     def view(self) -> IndexView:
         return self.views.view(self.searcher())
 
-    def ensure_ready(self) -> None:
-        """Build the index if there is none (or it is unreadable), then apply what it lacks."""
+    def ready_view(self, wait_seconds: float) -> IndexView | None:
+        """The live index, caught up with the outbox; or None while it is being rebuilt (missing,
+        deleted or damaged), in which case search answers from the database meanwhile."""
+        for attempt in range(2):
+            try:
+                if self.store.behind():
+                    self.store.catch_up()
+                return self.views.view(self.searcher())
+            except Exception as exc:  # noqa: BLE001 - a damaged index fails in many ways; all mean rebuild
+                if attempt:
+                    return None
+                LOG.warning("search index unavailable (%s); rebuilding it", exc)
+                with self._lock:
+                    self._close()
+                if not self._rebuild_in_background().wait(wait_seconds):
+                    return None
+        return None
+
+    def _rebuild_in_background(self) -> threading.Event:
+        with self._lock:
+            if self._rebuilding is None or self._rebuilding.is_set():
+                done = threading.Event()
+                app = current_app._get_current_object()
+                threading.Thread(target=self._rebuild, args=(app, done), daemon=True, name="reindex").start()
+                self._rebuilding = done
+            return self._rebuilding
+
+    def _rebuild(self, app, done: threading.Event) -> None:
         try:
-            if self.store.behind():
+            with app.app_context(), self.store.exclusive("rebuild", wait=True):
+                # Another process may have rebuilt it while we waited for the lock.
+                if self.store.current() is None or not self._readable():
+                    self.store.rebuild()
                 self.store.catch_up()
-            self.searcher()
-        except IndexUnavailable as exc:
-            LOG.warning("search index unavailable (%s); rebuilding", exc)
-            with self._lock:
-                self._close()
-                self.store.rebuild()
-            self.store.catch_up()
+        except Exception:  # noqa: BLE001 - logged; the next search tries again
+            LOG.exception("rebuilding the search index failed")
+        finally:
+            done.set()
+
+    def _readable(self) -> bool:
+        try:
+            with self.store.open().searcher() as searcher:
+                ViewCache().view(searcher)
+            return True
+        except Exception:  # noqa: BLE001
+            return False
 
     def catch_up_quietly(self) -> None:
         """After a commit: apply the new outbox rows now if we can; never fail the request."""

@@ -92,6 +92,9 @@ class SearchResponseSchema(ma.Schema):
     location = ma.fields.Nested(SearchLocationSchema, allow_none=True)
     suggestion = ma.fields.String(allow_none=True)
     relaxed = ma.fields.Boolean()
+    degraded = ma.fields.Boolean(
+        metadata={"description": "True while the index is rebuilt: answered from a database scan"}
+    )
     sort = ma.fields.String()
     facets = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())

@@ -10,7 +10,7 @@ from directory.catalog import service as catalog
 from directory.catalog.models import Condition, Technique
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_latlon
 from directory.rules import RuleError
-from directory.search import engine, present
+from directory.search import engine, fallback, present
 from directory.search.node import node
 from directory.timeutil import now_utc
 
@@ -76,19 +76,22 @@ def search(args: dict) -> dict:
     if query.sort == "distance" and not query.located:
         raise RuleError(422, "Sorting by distance needs a place: give near, or lat and lon.", field="sort")
     search_node = node()
-    search_node.ensure_ready()
-    view = search_node.view()
     concepts = engine.plan(query.q, search_node.analyzer)
-    facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
-    outcome = engine.run(view, query, concepts, now_utc(), facet_slugs)
+    view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
+    if view is None:
+        outcome = fallback.run(query, concepts, now_utc())
+    else:
+        facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
+        outcome = engine.run(view, query, concepts, now_utc(), facet_slugs)
     return {
+        "degraded": view is None,
         "total": outcome.total,
         "page": query.page,
         "per_page": query.per_page,
         "location": location,
         "relaxed": outcome.relaxed,
         "sort": outcome.sort,
-        "suggestion": present.suggestion(search_node, query.q, outcome),
+        "suggestion": present.suggestion(search_node, query.q, outcome) if view is not None else None,
         "facets": outcome.facets,
         "results": present.cards(outcome, query, location["label"] if location else None),
     }

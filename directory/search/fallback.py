@@ -1,0 +1,108 @@
+"""Answers from the database alone, for the minutes while a missing or damaged index is rebuilt.
+
+Slower (a scan) and plainer (words must appear as typed, no stemming or spelling help), but
+the same filters, radius and orders, so the service keeps answering. Responses say `degraded`.
+"""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from flask import current_app
+
+from directory.catalog.models import Condition, Technique
+from directory.extensions import db
+from directory.practitioners.models import (
+    PracticeLocation,
+    Practitioner,
+    practitioner_conditions,
+    practitioner_techniques,
+)
+from directory.search.engine import Concept, Hit, Outcome, Query, haversine_km
+
+SCAN_LIMIT = 5000
+
+
+def _concept_clause(concept: Concept):
+    p = Practitioner
+    like = [
+        sa.or_(p.display_name.ilike(f"%{w}%"), p.headline.ilike(f"%{w}%"), p.approach.ilike(f"%{w}%"))
+        for w in concept.label.split()
+    ]
+    clauses = [sa.and_(*like)]
+    for model, link, column in (
+        (Technique, practitioner_techniques, "technique_id"),
+        (Condition, practitioner_conditions, "condition_id"),
+    ):
+        clauses.append(
+            p.id.in_(
+                sa.select(link.c.practitioner_id)
+                .join(model, model.id == link.c[column])
+                .where(model.slug.in_(concept.slugs or ("",)))
+            )
+        )
+    return sa.or_(*clauses)
+
+
+def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
+    p = Practitioner
+    statement = sa.select(p.id, p.practicing_since, p.accepting_clients, p.accepting_confirmed_at)
+    for concept in concepts:
+        statement = statement.where(_concept_clause(concept))
+    if query.min_years is not None:
+        statement = statement.where(p.practicing_since <= now.year - query.min_years)
+    for slugs, model, link, column in (
+        (query.techniques, Technique, practitioner_techniques, "technique_id"),
+        (query.conditions, Condition, practitioner_conditions, "condition_id"),
+    ):
+        for slug in slugs:
+            statement = statement.where(
+                p.id.in_(
+                    sa.select(link.c.practitioner_id)
+                    .join(model, model.id == link.c[column])
+                    .where(model.slug == slug)
+                )
+            )
+    rows = db.session.execute(statement.order_by(p.id).limit(SCAN_LIMIT)).all()
+    if query.verified or query.min_rating is not None:
+        rows = []  # credentials and ratings are not scanned here; better nothing than a wrong badge
+    if query.accepting:
+        lapse = timedelta(days=current_app.config["ACCEPTING_LAPSE_DAYS"])
+        rows = [
+            r
+            for r in rows
+            if r.accepting_clients and r.accepting_confirmed_at and now - r.accepting_confirmed_at < lapse
+        ]
+    distances: dict[int, float] = {}
+    if query.located:
+        ids = [r.id for r in rows]
+        places = (
+            db.session.execute(
+                sa.select(PracticeLocation.practitioner_id, PracticeLocation.lat, PracticeLocation.lon).where(
+                    PracticeLocation.practitioner_id.in_(ids)
+                )
+            ).all()
+            if ids
+            else []
+        )
+        if places:
+            d = haversine_km(
+                query.lat, query.lon, np.array([x.lat for x in places]), np.array([x.lon for x in places])
+            )
+            for place, km in zip(places, d, strict=True):
+                if km <= query.radius_km and km < distances.get(place.practitioner_id, np.inf):
+                    distances[place.practitioner_id] = float(km)
+        rows = [r for r in rows if r.id in distances]
+    if query.language:
+        langs = dict(
+            db.session.execute(sa.select(p.id, p.languages).where(p.id.in_([r.id for r in rows]))).all()
+        )
+        rows = [r for r in rows if query.language in (langs.get(r.id) or [])]
+    ordered = sorted(rows, key=lambda r: (distances.get(r.id, 0.0), r.id) if query.located else (0, r.id))
+    start = (query.page - 1) * query.per_page
+    hits = [
+        Hit(doc=-1, pid=r.id, distance_km=distances.get(r.id), matched=list(concepts), relevance=0.0)
+        for r in ordered[start : start + query.per_page]
+    ]
+    sort = "distance" if query.located else "id"
+    return Outcome(len(ordered), hits, False, sort, concepts, [], {"technique": {}, "condition": {}})
