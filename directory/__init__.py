@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -67,6 +68,12 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     for blueprint in (web_views.bp, accounts_views.bp, practitioners_views.bp):
         app.register_blueprint(blueprint)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from directory.web.helpers import register_template_helpers as register
+
+    register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -37,6 +37,9 @@ DEFAULTS = {
     # Argon2id at the OWASP minimum (19 MiB, t=2, p=1); tests lower it for speed.
     "PASSWORD_HASH": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
     "ACCEPTING_LAPSE_DAYS": 30,
+    # Map tiles for the search page; empty = markers without a background map (offline use, tests).
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "MAP_TILE_ATTRIBUTION": "© OpenStreetMap contributors",
     # Processes a full reindex spreads text analysis over (Whoosh's multiprocessing writer).
     "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
     # How long a search waits for a missing index to be rebuilt before answering from the database.
@@ -49,6 +52,7 @@ ENV_KEYS = {
     "SECRET_KEY": "SECRET_KEY",
     "DIRECTORY_GEOCODER": "GEOCODER_ONLINE",
     "DIRECTORY_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "DIRECTORY_MAP_TILE_URL": "MAP_TILE_URL",
 }
 
 

@@ -146,29 +146,22 @@ def snippet(p: Card, hit: Hit) -> str:
 def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[str]:
     reasons = []
     if outcome.concepts:
-        words = []
-        for c in hit.matched:
-            words.append(
-                f"“{c.label}”"
-                + (
-                    " (and what it means: " + ", ".join(s.replace("-", " ") for s in c.slugs) + ")"
-                    if c.slugs
-                    else ""
-                )
-            )
+        words = [
+            f"“{c.label}”"
+            + (f" (related: {', '.join(s.replace('-', ' ') for s in c.slugs)})" if c.slugs else "")
+            for c in hit.matched
+        ]
         if outcome.relaxed:
             reasons.append(
-                f"Matches {len(hit.matched)} of {len(outcome.concepts)} of your words: {', '.join(words)}."
+                f"Matches {len(hit.matched)} of your {len(outcome.concepts)} words: {'; '.join(words)}."
             )
         else:
-            reasons.append(f"Matches {', '.join(words)}.")
+            reasons.append(f"Matches {'; '.join(words)}.")
     if hit.distance_km is not None:
         reasons.append(f"{hit.distance_km:.1f} km from {place_label or 'the place you searched'}.")
     if b["verified"]:
-        names = "; ".join(
-            f"{c['title']} ({c['issuer']})" for c in b["credentials"] if c["status"] == "verified"
-        )
-        reasons.append(f"Verified credential: {names}." if names else "Has a verified credential.")
+        live = [f"{c['title']} ({c['issuer']})" for c in b["credentials"] if c["status"] == "verified"]
+        reasons.append(f"Verified credential: {'; '.join(live)}." if live else "Has a verified credential.")
     if b["rating"]["count"]:
         reasons.append(f"Rated {b['rating']['average']:.1f} from {b['rating']['count']} reviews.")
     else:

@@ -1,22 +1,39 @@
-import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+import marshmallow as ma
+from flask import Blueprint, current_app, render_template, request
 
-from directory.extensions import db
-from directory.practitioners.models import Practitioner
+from directory.catalog import service as catalog
+from directory.rules import RuleError
+from directory.search import service as search
+from directory.search.schemas import SearchArgsSchema
 
 bp = Blueprint("web", __name__)
-PER_PAGE = 20
+RADII = (5, 10, 25, 50, 100, 250, 500)
 
 
 @bp.route("/")
 def home():
-    # A plain, paged list of practitioners until the search page replaces it.
-    page = request.args.get("page", 1, type=int)
-    page = max(page, 1)
-    pagination = db.paginate(
-        sa.select(Practitioner).order_by(Practitioner.display_name, Practitioner.id),
-        page=page,
-        per_page=PER_PAGE,
-        error_out=False,
-    )
-    return render_template("web/home.html", pagination=pagination)
+    """The search page: the same arguments and rules as GET /api/v1/search, rendered as HTML."""
+    errors: dict = {}
+    result = None
+    raw = request.args.to_dict(flat=False)
+    # Empty form fields arrive as ""; they mean "not given".
+    cleaned = {k: [v for v in vs if v != ""] for k, vs in raw.items()}
+    cleaned = {k: (vs if k in ("technique", "condition") else vs[0]) for k, vs in cleaned.items() if vs}
+    status = 200
+    try:
+        args = SearchArgsSchema().load(cleaned)
+        result = search.search(args)
+    except ma.ValidationError as exc:
+        errors, status = exc.messages, 422
+    except RuleError as exc:
+        errors, status = (exc.errors or {"_schema": [exc.message]}), exc.status
+    return render_template(
+        "web/search.html",
+        form=request.args,
+        result=result,
+        errors=errors,
+        vocabulary=catalog.vocabulary(),
+        radii=RADII,
+        tile_url=current_app.config["MAP_TILE_URL"],
+        tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+    ), status

@@ -22,12 +22,16 @@ def ids(client, **params):
 def test_a_profile_change_is_found_by_the_very_next_search(client, factory):
     user = factory.user("practitioner")
     headers = factory.headers(user)
-    client.put("/api/v1/me/profile", json={"display_name": "Quinn", "approach": "Gentle work."}, headers=headers)
+    client.put(
+        "/api/v1/me/profile", json={"display_name": "Quinn", "approach": "Gentle work."}, headers=headers
+    )
     pid = client.get("/api/v1/me", headers=headers).get_json()["practitioner_id"]
     assert ids(client, q="gentle") == [pid]
     assert ids(client, q="zebrafish") == []
     client.put(
-        "/api/v1/me/profile", json={"display_name": "Quinn", "approach": "Zebrafish-calm massage."}, headers=headers
+        "/api/v1/me/profile",
+        json={"display_name": "Quinn", "approach": "Zebrafish-calm massage."},
+        headers=headers,
     )
     assert ids(client, q="zebrafish") == [pid]
     assert ids(client, q="gentle") == []
@@ -76,7 +80,9 @@ def test_reindex_builds_a_new_folder_and_swaps_it_in(app, client, factory, runne
 def test_a_lost_or_damaged_index_is_rebuilt_and_nothing_is_lost(make_app, factory, damage):
     app = make_app()
     with app.app_context():
-        practitioners = [factory.practitioner(display_name=f"P{i}", approach=f"Vermilion tone {i}") for i in range(3)]
+        practitioners = [
+            factory.practitioner(display_name=f"P{i}", approach=f"Vermilion tone {i}") for i in range(3)
+        ]
         assert sorted(ids(app.test_client(), q="vermilion")) == sorted(p.id for p in practitioners)
         folder = node().store.current()
     if damage == "delete":
@@ -93,7 +99,6 @@ def test_a_lost_or_damaged_index_is_rebuilt_and_nothing_is_lost(make_app, factor
         assert sorted(ids(restarted.test_client(), q="vermilion")) == sorted(p.id for p in practitioners)
         assert node().store.current() != folder
     gc.collect()
-
 
 
 def test_while_the_index_is_rebuilt_search_answers_from_the_database(make_app, factory):
@@ -134,7 +139,9 @@ def test_a_late_committed_outbox_row_is_still_applied(app, client, factory):
     folder = store.current()
     # Pretend the outbox row for `late` was seen before `early`'s row committed.
     rows = db.session.scalars(sa.select(SearchOutbox).order_by(SearchOutbox.id)).all()
-    early_row = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id)).where(SearchOutbox.practitioner_id == early.id))
+    early_row = db.session.scalar(
+        sa.select(sa.func.max(SearchOutbox.id)).where(SearchOutbox.practitioner_id == early.id)
+    )
     progress = store.progress(folder)
     progress["applied"] = rows[-1].id
     progress["gaps"] = {str(early_row): time.time()}
