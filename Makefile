@@ -26,6 +26,7 @@ migrate: setup
 
 demo: migrate
 	$(FLASK) directory demo --count $(DEMO_COUNT) --if-empty
+	$(FLASK) directory reindex --if-missing
 
 serve: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -44,13 +44,17 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
 
 
 @directory_cli.command("reindex")
-def reindex() -> None:
+@click.option("--if-missing", is_flag=True, help="Only build when this node has no readable index.")
+def reindex(if_missing: bool) -> None:
     """Rebuild the search index into a new folder and swap it in."""
     import sys
 
     from directory.search.node import node
 
     search = node()
+    if if_missing and search.has_readable_index():
+        click.echo("The search index is in place; nothing to build.")
+        return
     summary = search.store.rebuild(progress_bar=sys.stderr.isatty())
     applied = search.store.catch_up() or 0
     click.echo(

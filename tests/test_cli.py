@@ -105,3 +105,11 @@ def test_create_admin_refuses_a_short_password(runner, client):
     assert count(User) == 0
     response = client.post("/api/v1/auth/tokens", json={"email": "boss@example.org", "password": "short"})
     assert response.status_code == 401
+
+
+def test_reindex_if_missing_builds_once(runner, factory):
+    factory.practitioner(display_name="Indexed")
+    first = runner.invoke(args=["directory", "reindex", "--if-missing"])
+    assert first.exit_code == 0 and "Indexed 1 practitioners" in first.output
+    second = runner.invoke(args=["directory", "reindex", "--if-missing"])
+    assert second.exit_code == 0 and "nothing to build" in second.output

@@ -77,13 +77,16 @@ class SearchNode:
         try:
             with app.app_context(), self.store.exclusive("rebuild", wait=True):
                 # Another process may have rebuilt it while we waited for the lock.
-                if self.store.current() is None or not self._readable():
+                if not self.has_readable_index():
                     self.store.rebuild()
                 self.store.catch_up()
         except Exception:  # noqa: BLE001 - logged; the next search tries again
             LOG.exception("rebuilding the search index failed")
         finally:
             done.set()
+
+    def has_readable_index(self) -> bool:
+        return self.store.current() is not None and self._readable()
 
     def _readable(self) -> bool:
         try:
