@@ -176,8 +176,8 @@ def _build_cities(cities: Iterable[dict]) -> tuple[dict, dict, dict, dict, dict,
         _keep_largest(us_by_name, key, city)
         # Only US alternates: the world has ~200k of them, too many to normalise on a cold start.
         for alt in raw["alternatenames"]:
-            if alt.isascii():
-                alt_key = normalize(alt)
+            alt_key = normalize(alt) if alt.isascii() else ""
+            if alt_key:  # an alternate of only punctuation must not answer "!!!"
                 _keep_largest(us_alt, (alt_key, admin1), city)
                 _keep_largest(us_alt_by_name, alt_key, city)
     return us_cities, us_alt, us_alt_by_name, us_by_name, world, world_by_name
@@ -256,7 +256,7 @@ class Gazetteer:
 
     def lookup(self, query: str) -> Place | None:
         text = " ".join(query.split())
-        if not text or len(text) > _MAX_QUERY:
+        if not text or len(text) > _MAX_QUERY or not normalize(text):
             return None
         ix = self._ix()
         parts = [p.strip() for p in text.split(",") if p.strip()]

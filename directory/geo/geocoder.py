@@ -36,8 +36,9 @@ class GeocodingUnavailable(Exception):
 
 
 def normalize_query(query: str) -> str:
-    """The cache key: stripped, whitespace collapsed, lower case."""
-    return " ".join(query.split()).lower()
+    """The cache key: control characters dropped, whitespace collapsed, lower case."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in query)
+    return " ".join(printable.split()).lower()
 
 
 def validate_point(lat: float, lon: float) -> tuple[float, float]:

@@ -130,7 +130,8 @@ class ViewCache:
 
     def view(self, searcher) -> IndexView:
         reader = searcher.reader()
-        leaves = reader.leaf_readers()
+        # An index without segments has one EmptyReader leaf, with no segment at all.
+        leaves = [(r, base) for r, base in reader.leaf_readers() if r.segment() is not None]
         key = tuple((r.segment().segment_id(), r.segment().deleted_count(), base) for r, base in leaves)
         with self._lock:
             if key != self._view_key:

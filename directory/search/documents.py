@@ -17,6 +17,8 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.columns import VarBytesColumn
 
+from directory.search.synonyms import normalize
+
 # Words that carry no meaning in a search for a therapist ("someone near me for my back").
 EXTRA_STOP = {
     "my",
@@ -121,7 +123,7 @@ def spelling_words(text: str) -> set[str]:
 
 
 def document_text(facts: SearchFacts) -> str:
-    return "\n".join(t for t in facts.texts if t)
+    return normalize("\n".join(t for t in facts.texts if t))
 
 
 def words_document(words: set[str]) -> dict:

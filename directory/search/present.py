@@ -17,6 +17,7 @@ from directory.practitioners.models import PracticeLocation, Practitioner, pract
 from directory.search import badges
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query, haversine_km
+from directory.search.synonyms import normalize
 
 SNIPPET_CHARS = 220
 
@@ -122,7 +123,7 @@ def snippet(p: Card, hit: Hit) -> str:
     spans = []
     if stems and text:
         for m in WORD.finditer(text):
-            if _stem(m.group().lower()) in stems:
+            if _stem(normalize(m.group()).lower()) in stems:
                 spans.append(m.span())
     start = 0
     if spans and spans[0][0] > SNIPPET_CHARS // 3:
@@ -182,6 +183,8 @@ def suggestion(search_node, q: str | None, outcome: Outcome) -> str | None:
         for word in re.findall(r"[^\W_]+", concept.label):
             found = corrector.suggest(word.lower(), limit=1, maxdist=2)
             if found and found[0] != word.lower():
-                corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected, count=1)
-                changed = True
+                corrected, n = re.subn(
+                    rf"\b{re.escape(word)}\b", found[0], corrected, count=1, flags=re.IGNORECASE
+                )
+                changed = changed or n > 0
     return corrected if changed else None

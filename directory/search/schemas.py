@@ -48,10 +48,11 @@ class SearchArgsSchema(StrictSchema):
 
     @ma.post_load
     def _clean(self, data, **kwargs):
-        q = data.get("q")
-        if q is not None:
-            # NUL and other control characters mean nothing in a search box.
-            data["q"] = "".join(ch if ch.isprintable() else " " for ch in q).strip() or None
+        for name in ("q", "near"):
+            text = data.get(name)
+            if text is not None:
+                # NUL and other control characters mean nothing in a search box.
+                data[name] = "".join(ch if ch.isprintable() else " " for ch in text).strip() or None
         return data
 
 

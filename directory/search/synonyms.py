@@ -48,17 +48,28 @@ WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 def split_concepts(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """The query's words, longest known phrase first: [("desk job", slugs), ("headaches", slugs), ("calf", ())]."""
-    words = [w.lower() for w in WORD.findall(text)]
+    # Words stay as typed (the analyzer lower-cases them as it lower-cased the documents: "İzmir"
+    # lower-cased first would split in two); only the phrase lookup is case-blind.
+    words = WORD.findall(normalize(text))
     concepts: list[tuple[str, tuple[str, ...]]] = []
     i = 0
     while i < len(words):
         for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
-            if phrase in PLAIN_WORDS:
-                concepts.append((phrase, PLAIN_WORDS[phrase]))
+            if phrase.lower() in PLAIN_WORDS:
+                concepts.append((phrase, PLAIN_WORDS[phrase.lower()]))
                 i += size
                 break
         else:
             concepts.append((words[i], ()))
             i += 1
     return concepts
+
+
+APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+POSSESSIVE = re.compile(r"(?<=[^\W_])'s\b", re.IGNORECASE)
+
+
+def normalize(text: str) -> str:
+    """One apostrophe (phones type ’), and no possessive 's, on both sides of the index."""
+    return POSSESSIVE.sub("", text.translate(APOSTROPHES))

@@ -1,0 +1,350 @@
+"""What people type into search: odd text, bad parameters, plain words and their synonyms,
+partial matches, and what a result says about itself (snippet, why, facets, suggestion)."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+AUSTIN = {"lat": 30.2672, "lon": -97.7431}
+NEITHER = {"approach": "Long relaxing strokes for a quiet hour.", "techniques": ["swedish-massage"]}
+
+
+def get(client, **params):
+    return client.get("/api/v1/search", query_string=params)
+
+
+def found(client, **params) -> dict:
+    response = get(client, **params)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert not body.get("degraded"), "answered from the database scan, not the index"
+    return body
+
+
+def ids_of(body: dict) -> list[int]:
+    return [r["id"] for r in body["results"]]
+
+
+def assert_error_shape(response, field: str | None = None) -> None:
+    body = response.get_json()
+    assert body["code"] == response.status_code
+    assert isinstance(body["status"], str) and body["status"]
+    assert isinstance(body["message"], str) and body["message"]
+    if field is not None:
+        assert field in body.get("errors", {}), body
+        assert all(isinstance(m, str) for m in body["errors"][field]), body
+
+
+def person(factory, places=((AUSTIN["lat"], AUSTIN["lon"]),), **profile):
+    p = factory.practitioner(**profile)
+    for lat, lon in places:
+        factory.location(p, lat=lat, lon=lon, city="Austin")
+    return p
+
+
+# -- (a) any q, however odd ---------------------------------------------------------------------
+ODD = [
+    '"', '"unclosed phrase', "(back pain", "[neck] {pain}", "AND", "OR", "NOT", "back AND NOT neck OR",
+    "*", "?", "sci*", "sciat?ca", "a:b", "text:knots", "pid:1", "~", "knots~2", "knots^4", "\\", "%", "'",
+    "don't", "\x00", "knots\x00shoulders", "😀 🙂 💆‍♀️", "مساج العلاج العصبي العضلي", "עיסוי \u200f\u202e",
+    "マッサージ 肩こり", "Straße Œuvre ǅ İstanbul", "ﬁbromyalgia", "\u0301\u0301\u0301", "x" * 3000,
+    "sciatica " * 333
+]  # fmt: skip
+ODD_Q = st.one_of(
+    st.sampled_from(ODD),
+    st.text(),
+    st.lists(
+        st.one_of(st.sampled_from([w for w in ODD if len(w) < 40]), st.text(max_size=12)), max_size=6
+    ).map(" ".join),
+)
+NEAR = st.one_of(st.none(), st.sampled_from(["Austin, TX", "78701", "30.2672,-97.7431", "Seattle"]))
+
+
+@pytest.fixture
+def seeded(factory):
+    person(
+        factory,
+        approach="Knots in the shoulders, sciatica and <b>tension</b> work.",
+        techniques=["deep-tissue"],
+    )
+    person(factory, approach="Gentle and slow.", conditions=["nerve-compression", "stress"])
+    person(factory, places=(), approach="Runner's recovery, AND OR NOT a:b *")
+    return factory
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=ODD_Q, near=NEAR)
+def test_any_q_gets_an_answer_or_a_4xx_never_a_500(client, seeded, q, near):
+    params = {"q": q} if near is None else {"q": q, "near": near}
+    response = get(client, **params)
+    assert response.status_code == 200 or 400 <= response.status_code < 500, (q, response.status_code)
+    body = response.get_json()
+    if response.status_code == 200:
+        assert isinstance(body["total"], int) and isinstance(body["results"], list)
+        assert all(isinstance(r["snippet"], str) and "<script" not in r["snippet"] for r in body["results"])
+    else:
+        assert_error_shape(response, "q" if len(q) > 500 else None)
+    # Every other parameter is valid, so only a q longer than the schema allows may be refused.
+    assert (response.status_code == 200) is (len(q) <= 500), (q, body)
+
+
+def test_a_q_too_long_is_refused_by_name(client, seeded):
+    response = get(client, q="x" * 3000)
+    assert response.status_code in (400, 422)
+    assert_error_shape(response, "q")
+
+
+# -- (b) bad parameters ---------------------------------------------------------------------------
+BAD = [
+    ({"radius_km": 501, **AUSTIN}, "radius_km"),
+    ({"radius_km": 0, **AUSTIN}, "radius_km"),
+    ({"radius_km": -1, **AUSTIN}, "radius_km"),
+    ({"radius_km": "far", **AUSTIN}, "radius_km"),
+    ({"radius_km": "nan", **AUSTIN}, "radius_km"),
+    ({"radius_km": "inf", **AUSTIN}, "radius_km"),
+    ({"lat": 200, "lon": 0}, "lat"),
+    ({"lat": -91, "lon": 0}, "lat"),
+    ({"lat": "north", "lon": 0}, "lat"),
+    ({"lat": "nan", "lon": 0}, "lat"),
+    ({"lat": 0, "lon": 181}, "lon"),
+    ({"lat": 30.2}, "lon"),
+    ({"lon": -97.7}, "lat"),
+    ({"per_page": 1000}, "per_page"),
+    ({"per_page": 0}, "per_page"),
+    ({"page": 0}, "page"),
+    ({"page": -1}, "page"),
+    ({"page": "x"}, "page"),
+    ({"page": "1.5"}, "page"),
+    ({"sort": "best"}, "sort"),
+    ({"min_rating": 6}, "min_rating"),
+    ({"min_rating": 0}, "min_rating"),
+    ({"min_years": -1}, "min_years"),
+    ({"min_years": "ten"}, "min_years"),
+    ({"language": "english"}, "language"),
+    ({"verified": "maybe"}, "verified"),
+    ({"accepting": "perhaps"}, "accepting"),
+    ({"near": "qwzx plorb"}, "near"),
+    ({"near": "00000"}, "near"),
+    ({"near": "91,0"}, "near"),
+    ({"near": "0,181"}, "near"),
+    ({"near": "nan,0"}, "near"),
+    ({"sort": "distance"}, "sort"),
+    ({"sort": "distance", "q": "knots"}, "sort"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), BAD, ids=[f"{f}={p.get(f)!r}" for p, f in BAD])
+def test_a_bad_parameter_is_refused_by_name(client, params, field):
+    response = get(client, **params)
+    assert response.status_code in (400, 422), response.get_json()
+    assert_error_shape(response, field)
+
+
+@pytest.mark.parametrize("near", ["!!!", "?", "*", "-", "🙂"])
+def test_a_near_without_letters_or_digits_is_unlocatable(client, near):
+    response = get(client, near=near)
+    assert response.status_code == 422, response.get_json()["location"]
+    assert_error_shape(response, "near")
+
+
+def test_an_invisible_near_counts_as_no_place(client):
+    response = get(client, near="\u200f")
+    assert response.status_code == 200
+    assert response.get_json()["location"] is None
+
+
+@pytest.mark.parametrize("near", ["Austin\x00", "\x00"])
+def test_a_near_with_a_nul_is_answered_not_a_500(client, near):
+    response = get(client, near=near)
+    assert response.status_code in (200, 422)
+
+
+# -- (c) plain words and their synonyms (API.md, DOMAIN.md) -------------------------------------
+# Each row: a query, and a profile whose own words do not say it but whose vocabulary does
+# (plus, for words that are no synonym, like "shoulders", a text that holds them).
+SYNONYMS = [
+    (
+        "knots in my shoulders",
+        {"techniques": ["trigger-point-therapy"], "approach": "Slow work on the shoulders."},
+    ),
+    ("headaches from my desk job", {"conditions": ["headaches"], "client_groups": ["office-workers"]}),
+    ("stiff neck", {"conditions": ["neck-pain"]}),
+    ("sciatica", {"conditions": ["nerve-compression"]}),
+    ("lower back", {"conditions": ["back-pain"]}),
+    ("after surgery", {"client_groups": ["post-surgery"]}),
+    ("anxiety", {"conditions": ["stress"]}),
+    ("runner", {"client_groups": ["athletes"]}),
+    ("carpal tunnel", {"conditions": ["repetitive-strain"]}),
+    ("NMT", {"techniques": ["neuromuscular-therapy"]}),
+    ("PNF", {"techniques": ["pnf-stretching"]}),
+    ("migraine", {"conditions": ["headaches"]}),
+    ("pinched nerve", {"conditions": ["nerve-compression"]}),
+    ("scar tissue", {"techniques": ["friction-techniques"]}),
+    ("lumbar", {"conditions": ["back-pain"]}),
+    ("burnout", {"client_groups": ["stress-sufferers"]}),
+    ("RSI", {"conditions": ["repetitive-strain"]}),
+    ("tight spots", {"techniques": ["neuromuscular-therapy"]}),
+    ("range of motion", {"conditions": ["limited-mobility"]}),
+    ("posture", {"conditions": ["postural-imbalance"]}),
+    ("referred pain", {"conditions": ["chronic-pain"]}),
+]
+
+
+@pytest.mark.parametrize(("q", "profile"), SYNONYMS, ids=[q for q, _ in SYNONYMS])
+def test_plain_words_find_the_vocabulary_they_mean(client, factory, q, profile):
+    meant = person(factory, **{"approach": "Careful, attentive hands.", **profile})
+    other = person(factory, **NEITHER)
+    body = found(client, q=q)
+    assert meant.id in ids_of(body), body
+    assert other.id not in ids_of(body)
+    assert body["relaxed"] is False
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("Dee O'Brien", "O'Brien"),
+        ("Dee O’Brien", "O’Brien"),
+        ("Dee O’Brien", "O'Brien"),
+        ("Dee O'Brien", "O’Brien"),
+        ("Works with runners", "runner's"),
+        ("Works with runners", "runner’s"),
+        ("Trained in İzmir and Ankara", "Ankara"),
+        ("Trained in İzmir and Ankara", "İzmir"),
+    ],
+)
+def test_a_word_typed_as_written_finds_the_profile(client, factory, written, typed):
+    p = person(factory, display_name=written, approach=written)
+    body = found(client, q=typed)
+    assert ids_of(body) == [p.id] and body["relaxed"] is False
+
+
+RELAXED = [
+    # (query, profiles, ids expected (indexes into profiles), relaxed)
+    ("shoulders zebrafish", [{"approach": "Shoulders and hips."}, NEITHER], [0], True),
+    ("sciatica zebrafish", [{"conditions": ["nerve-compression"]}, NEITHER], [0], True),
+    (
+        "knots shoulders",
+        [{"techniques": ["trigger-point-therapy"], "approach": "Shoulders."}, NEITHER],
+        [0],
+        False,
+    ),
+    (
+        "knots shoulders",
+        [{"techniques": ["trigger-point-therapy"], "approach": "Shoulders."}, {"approach": "Shoulders."}],
+        [0],
+        False,
+    ),
+    (
+        "knots shoulders",
+        [{"techniques": ["trigger-point-therapy"]}, {"approach": "Shoulders."}],
+        [0, 1],
+        True,
+    ),
+    (
+        "quiet hips",
+        [{"approach": "Quiet room."}, {"approach": "Hips."}, {"approach": "Quiet hips."}],
+        [2],
+        False,
+    ),
+    ("quiet hips", [{"approach": "Quiet room."}, {"approach": "Hips."}, NEITHER], [0, 1, 2], True),
+]
+
+
+@pytest.mark.parametrize(("q", "profiles", "expected", "relaxed"), RELAXED)
+def test_partial_matches_only_when_nothing_matches_every_word(
+    client, factory, q, profiles, expected, relaxed
+):
+    people = [person(factory, **profile) for profile in profiles]
+    body = found(client, q=q)
+    assert sorted(ids_of(body)) == sorted(people[i].id for i in expected)
+    assert body["relaxed"] is relaxed
+    if relaxed:  # the first reason owns up to matching only part: "… 1 of your 2 words …"
+        words = len(q.split())
+        assert all(str(words) in r["why"][0] and "1" in r["why"][0] for r in body["results"]), body
+
+
+# -- (d) what a result says about itself ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("approach", "q", "marked"),
+    [
+        ("Tension release. <script>alert(1)</script> Then rest.", "tension", "Tension"),
+        ("<script>alert(1)</script><b>tension</b> & \"quotes\" 'too'", "tension", "tension"),
+        ("I <img src=x onerror=alert(1)> loosen knots", "loosen", "loosen"),
+        ("Calm words. " * 30 + "<script>x</script> stubborn tension <i>here</i>", "stubborn", "stubborn"),
+        ("<script>alert(1)</script>", "script", "script"),
+    ],
+)
+def test_the_snippet_is_escaped_and_marks_the_matched_word(client, factory, approach, q, marked):
+    person(factory, approach=approach)
+    [result] = found(client, q=q)["results"]
+    snippet = result["snippet"]
+    assert f"<mark>{marked}</mark>" in snippet
+    assert "&lt;" in snippet
+    without_marks = snippet.replace(f"<mark>{marked}</mark>", "")
+    assert "<" not in without_marks and ">" not in without_marks, snippet
+    assert '"' not in without_marks and "'" not in without_marks
+
+
+def test_why_says_which_words_matched_and_how_far(client, factory):
+    near = person(factory, places=((30.30, -97.74),), approach="Stubborn tension in the calves.")
+    body = found(client, q="tension", near="30.2672,-97.7431", radius_km=50)
+    [result] = body["results"]
+    assert result["id"] == near.id
+    why = result["why"]
+    assert isinstance(why, list) and why and all(isinstance(w, str) and w for w in why)
+    assert any("tension" in w for w in why), why
+    assert any(f"{result['distance_km']:.1f} km" in w for w in why), why
+    body = found(client, q="tension")
+    assert not any(" km" in w for w in body["results"][0]["why"])
+
+
+def test_facets_count_the_whole_result_set_not_the_page(client, factory):
+    profiles = [
+        {"techniques": ["deep-tissue", "sports-massage"], "conditions": ["back-pain"]},
+        {"techniques": ["deep-tissue"], "conditions": ["back-pain", "stress"]},
+        {"techniques": ["deep-tissue"], "conditions": []},
+        {"techniques": ["swedish-massage"], "conditions": ["stress"]},
+        {"techniques": ["myofascial-release"], "conditions": ["arthritis"], "accepting_clients": True},
+    ]
+    for profile in profiles:
+        person(factory, approach="Patient tension work.", **profile)
+    person(factory, approach="Nothing alike.", techniques=["deep-tissue"], conditions=["back-pain"])
+    body = found(client, q="tension", per_page=1)
+    assert body["total"] == 5 and len(body["results"]) == 1
+    techniques = {k: v for k, v in body["facets"]["technique"].items() if v}
+    conditions = {k: v for k, v in body["facets"]["condition"].items() if v}
+    assert techniques == {
+        "deep-tissue": 3,
+        "sports-massage": 1,
+        "swedish-massage": 1,
+        "myofascial-release": 1,
+    }
+    assert conditions == {"back-pain": 2, "stress": 2, "arthritis": 1}
+    # Filters narrow the facets too: they describe the results, not the directory.
+    body = found(client, q="tension", technique="deep-tissue", per_page=1)
+    assert body["facets"]["condition"]["back-pain"] == 2 and body["facets"]["condition"]["stress"] == 1
+    assert body["facets"]["technique"]["swedish-massage"] == 0
+
+
+@pytest.fixture
+def speller(factory):
+    person(factory, approach="Sciatica, shoulder tension and stiffness; gentle pressure.")
+    return factory
+
+
+@pytest.mark.parametrize(("q", "word"), [("sciatcia", "sciatica"), ("shouldr tension", "shoulder")])
+def test_a_misspelt_word_gets_a_suggestion(client, speller, q, word):
+    body = found(client, q=q)
+    assert body["suggestion"] and word in body["suggestion"].lower()
+
+
+@pytest.mark.parametrize(("q", "word"), [("Sciatcia", "sciatica"), ("tension Shouldr", "shoulder")])
+def test_a_capitalised_misspelt_word_gets_a_suggestion(client, speller, q, word):
+    body = found(client, q=q)
+    assert body["suggestion"] and word in body["suggestion"].lower(), body["suggestion"]
+
+
+@pytest.mark.parametrize("q", ["sciatica", "tension", "Gentle pressure", "knots"])
+def test_words_spelt_right_get_no_suggestion(client, speller, q):
+    assert found(client, q=q)["suggestion"] is None
