@@ -14,6 +14,7 @@ import numpy as np
 from directory.search.documents import META_HEAD, META_PLACE
 
 K1, B = 1.2, 0.75  # BM25's usual constants
+WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
 # One row per document, in the order of documents.META_HEAD (less the place count).
 HEAD_DTYPE = np.dtype(
     [
@@ -49,12 +50,52 @@ class SegmentArrays:
         coords = np.asarray(loc_coords, dtype=np.float64).reshape(-1, 2)
         self.loc_lat, self.loc_lon = coords[:, 0].copy(), coords[:, 1].copy()
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        # A Whoosh reader seeks and reads a shared file: one thread at a time per segment.
+        self.lock = threading.Lock()
+        self._spelling: dict[str, list[str]] | None = None
 
     def postings(self, reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, term)
-        if key not in self._postings:
-            self._postings[key] = _read_postings(reader, fieldname, term)
-        return self._postings[key]
+        found = self._postings.get(key)
+        if found is None:
+            with self.lock:
+                found = self._postings.get(key)
+                if found is None:
+                    found = self._postings[key] = _read_postings(reader, fieldname, term)
+        return found
+
+    def warm(self, reader) -> None:
+        """Read every text term's postings now, so no search pays for a first read (a common word
+        in a large segment takes tens of milliseconds). Runs in a background thread."""
+        try:
+            terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("text")]
+            for term in terms:
+                self.postings(reader, "text", term)
+            self.spelling(reader)
+        except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
+            return
+
+    def spelling(self, reader) -> dict[str, list[str]]:
+        """Deletion neighbourhoods (up to two letters) of this segment's words: symmetric-delete
+        spelling, so a suggestion costs dictionary lookups, not a scan of every word."""
+        if self._spelling is None:
+            with self.lock:
+                words = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("words")]
+            table: dict[str, list[str]] = {}
+            for word in words:
+                for variant in deletes(word):
+                    table.setdefault(variant, []).append(word)
+            self._spelling = table
+        return self._spelling
+
+
+def deletes(word: str, depth: int = 2) -> set[str]:
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w)) if len(w) > 1}
+        found |= frontier
+    return found
 
 
 def _read_postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,14 +150,27 @@ class IndexView:
             self._postings[key] = cached
         return cached
 
+    def spelling_candidates(self, word: str) -> set[str]:
+        """Known words within two edits of `word` (by shared deletions; verify the distance)."""
+        probes = deletes(word)
+        found: set[str] = set()
+        for reader, _, seg in self.leaves:
+            table = seg.spelling(reader)
+            for probe in probes:
+                found.update(table.get(probe, ()))
+        return found
+
     def bm25(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        ids, tf = self.postings(fieldname, term)
-        if not len(ids):
-            return ids, tf
-        idf = np.log(1.0 + (self.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
-        dl = self.head["dl"][ids]
-        weights = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / self.avgdl))
-        return ids, weights.astype(np.float32)
+        key = ("bm25", fieldname, term)
+        cached = self._postings.get(key)
+        if cached is None:
+            ids, tf = self.postings(fieldname, term)
+            if len(ids):
+                idf = np.log(1.0 + (self.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
+                dl = self.head["dl"][ids]
+                tf = (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / self.avgdl))).astype(np.float32)
+            cached = self._postings[key] = (ids, tf)
+        return cached
 
 
 class ViewCache:
@@ -146,7 +200,11 @@ class ViewCache:
             seg_id = reader.segment().segment_id()
             live_ids.add(seg_id)
             if seg_id not in self._segments:
-                self._segments[seg_id] = SegmentArrays(reader)
+                seg = self._segments[seg_id] = SegmentArrays(reader)
+                if seg.size >= WARM_SEGMENT_DOCS:
+                    threading.Thread(
+                        target=seg.warm, args=(reader,), daemon=True, name="warm-postings"
+                    ).start()
             parts.append((reader, base, self._segments[seg_id]))
         for stale in set(self._segments) - live_ids:  # merged away
             del self._segments[stale]

@@ -136,32 +136,48 @@ def _distances(view: IndexView, query: Query) -> np.ndarray:
     return dist
 
 
-def _text(view: IndexView, concepts: list[Concept]):
-    """Per concept: which documents match it; and the summed BM25 score of what matched."""
-    size = len(view.alive)
+def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
+    """For the candidate documents only (those the filters and radius kept): which match each
+    concept, and the summed BM25 score of what matched. Postings are gathered onto the
+    candidates, so a narrow search never touches arrays the size of the index."""
+    size = len(candidates)
+    position = np.full(len(view.alive), -1, dtype=np.int64)
+    position[candidates] = np.arange(size)
     score = np.zeros(size, dtype=np.float32)
     masks = []
+
+    def gather(ids):
+        at = position[ids]
+        keep = at >= 0
+        return at[keep], keep
+
     for concept in concepts:
         cmask = np.zeros(size, dtype=bool)
         if concept.stems:
-            tmask = np.ones(size, dtype=bool)
+            hits = np.zeros(size, dtype=np.int16)
             tscore = np.zeros(size, dtype=np.float32)
             for stem in concept.stems:  # a phrase needs all its words
                 ids, weights = view.bm25("text", stem)
-                present = np.zeros(size, dtype=bool)
-                present[ids] = True
-                tmask &= present
-                tscore[ids] += weights
+                at, keep = gather(ids)
+                hits[at] += 1
+                tscore[at] += weights[keep]
+            tmask = hits == len(concept.stems)
             cmask |= tmask
             score += np.where(tmask, tscore, 0)
         for slug in concept.slugs:
             ids, _ = view.postings("vocab", slug)
             if len(ids):
                 idf = np.log(1.0 + (view.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
-                cmask[ids] = True
-                score[ids] += SLUG_WEIGHT * idf
+                at, _ = gather(ids)
+                cmask[at] = True
+                score[at] += SLUG_WEIGHT * idf
         masks.append(cmask)
     return masks, score
+
+
+def _unknown(view: IndexView, concept: Concept) -> bool:
+    """A concept no document could match: a word the index has never seen, and no synonym."""
+    return not concept.slugs and any(len(view.postings("text", s)[0]) == 0 for s in concept.stems)
 
 
 def _order_keys(primary: np.ndarray, pids: np.ndarray, descending: bool) -> np.ndarray:
@@ -189,19 +205,25 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
     if query.located:
         dist = _distances(view, query)
         mask &= np.isfinite(dist)
+    candidates = np.flatnonzero(mask)
     relaxed = False
-    masks, text_score = _text(view, concepts)
-    matched_count = np.sum(masks, axis=0) if masks else None
+    masks, text_score = _text(view, concepts, candidates)
     if concepts:
-        result = mask & (matched_count == len(concepts))
-        if not result.any() and len(concepts) > 1:
-            result = mask & (matched_count > 0)
-            relaxed = bool(result.any())
+        matched_count = np.sum(masks, axis=0)
+        keep = matched_count == len(concepts)
+        if not keep.any() and len(concepts) > 1:
+            keep = matched_count > 0
+            relaxed = bool(keep.any())
     else:
-        result = mask
-    idx = np.flatnonzero(result)
+        matched_count = None
+        keep = np.ones(len(candidates), dtype=bool)
+    local = np.flatnonzero(keep)  # positions among the candidates
+    idx = candidates[local]  # document numbers in the index
     head = view.head[idx]
-    relevance = _relevance(view, query, idx, head, text_score, matched_count, len(concepts), dist, now)
+    coverage = matched_count[local] / len(concepts) if concepts else None
+    relevance = _relevance(
+        query, head, text_score[local], coverage, dist[idx] if dist is not None else None, now
+    )
     sort = query.sort or ("relevance" if concepts else "distance" if query.located else "rating")
     if sort == "distance" and dist is not None:
         keys = _order_keys(dist[idx], head["pid"], descending=False)
@@ -216,28 +238,29 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
             doc=int(idx[i]),
             pid=int(head["pid"][i]),
             distance_km=float(dist[idx[i]]) if dist is not None else None,
-            matched=[c for c, m in zip(concepts, masks, strict=True) if m[idx[i]]],
+            matched=[c for c, m in zip(concepts, masks, strict=True) if m[local[i]]],
             relevance=float(relevance[i]),
         )
         for i in picked
     ]
+    result = np.zeros(len(view.alive), dtype=bool)
+    result[idx] = True
     facets = {
         name: {slug: int(np.count_nonzero(result[view.postings("vocab", slug)[0]])) for slug in slugs}
         for name, slugs in facet_slugs.items()
     }
-    unmatched = [c for c, m in zip(concepts, masks, strict=True) if not (m & view.alive).any()]
+    unmatched = [c for c in concepts if _unknown(view, c)]
     return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
 
 
-def _relevance(view, query, idx, head, text_score, matched_count, n_concepts, dist, now) -> np.ndarray:
-    parts = np.zeros(len(idx), dtype=np.float64)
-    if n_concepts:
-        text = text_score[idx].astype(np.float64)
+def _relevance(query, head, text_score, coverage, dist, now) -> np.ndarray:
+    parts = np.zeros(len(head), dtype=np.float64)
+    if coverage is not None:
+        text = text_score.astype(np.float64)
         best = text.max() if len(text) else 0.0
-        coverage = matched_count[idx] / n_concepts
         parts += WEIGHTS["text"] * coverage * (text / best if best > 0 else 0.0)
     parts += WEIGHTS["verified"] * (head["verified_until"] >= now.date().toordinal())
     parts += WEIGHTS["rating"] * np.clip(head["bayes"] / 5.0, 0, 1)
     if dist is not None:
-        parts += WEIGHTS["proximity"] * np.clip(1.0 - dist[idx] / query.radius_km, 0, 1)
+        parts += WEIGHTS["proximity"] * np.clip(1.0 - dist / query.radius_km, 0, 1)
     return parts

@@ -10,6 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 from markupsafe import escape
 from whoosh.lang.porter import stem
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from directory.catalog.models import Technique
 from directory.extensions import db
@@ -123,7 +124,8 @@ def snippet(p: Card, hit: Hit) -> str:
     spans = []
     if stems and text:
         for m in WORD.finditer(text):
-            if _stem(normalize(m.group()).lower()) in stems:
+            word = m.group()
+            if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
                 spans.append(m.span())
     start = 0
     if spans and spans[0][0] > SNIPPET_CHARS // 3:
@@ -170,21 +172,31 @@ def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[st
     return reasons
 
 
-def suggestion(search_node, q: str | None, outcome: Outcome) -> str | None:
-    """A corrected query when some words are unknown to the index (and have no synonym)."""
+def suggestion(search_node, view, q: str | None, outcome: Outcome) -> str | None:
+    """A corrected query when some words are unknown to the index (and have no synonym): each such
+    word becomes the nearest known word (fewest edits, then the most common)."""
     if not q or not outcome.unmatched:
         return None
-    corrector = search_node.searcher().corrector("words")
-    corrected = q
-    changed = False
+    corrected, changed = q, False
     for concept in outcome.unmatched:
         if concept.slugs:
             continue
         for word in re.findall(r"[^\W_]+", concept.label):
-            found = corrector.suggest(word.lower(), limit=1, maxdist=2)
-            if found and found[0] != word.lower():
+            best = _nearest_word(search_node, view, word.lower())
+            if best and best != word.lower():
                 corrected, n = re.subn(
-                    rf"\b{re.escape(word)}\b", found[0], corrected, count=1, flags=re.IGNORECASE
+                    rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE
                 )
                 changed = changed or n > 0
     return corrected if changed else None
+
+
+def _nearest_word(search_node, view, word: str) -> str | None:
+    scored = []
+    for candidate in view.spelling_candidates(word):
+        distance = damerau_levenshtein(word, candidate)
+        if distance <= 2:
+            stems = [t.text for t in search_node.analyzer(candidate)]
+            popularity = len(view.postings("text", stems[0])[0]) if stems else 0
+            scored.append((distance, -popularity, candidate))
+    return min(scored)[2] if scored else None
