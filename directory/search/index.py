@@ -39,6 +39,7 @@ class IndexStore:
     def __init__(self, data_dir: str, procs: int = 1):
         self.root = Path(data_dir) / "search"
         self.procs = procs
+        self._progress_cache: tuple | None = None
 
     # -- where the live index is ---------------------------------------------------------------
     def current(self) -> Path | None:
@@ -59,10 +60,20 @@ class IndexStore:
             raise IndexUnavailable(f"the index at {folder} cannot be read: {exc}") from exc
 
     def progress(self, folder: Path) -> dict:
+        path = folder / "progress.json"
         try:
-            return json.loads((folder / "progress.json").read_text())
-        except (FileNotFoundError, ValueError):
+            stamp = path.stat().st_mtime_ns
+            if self._progress_cache and self._progress_cache[0] == (path, stamp):
+                return json.loads(self._progress_cache[1])  # a copy: callers change it
+            text = path.read_text()
+        except FileNotFoundError:
             return {"applied": 0, "gaps": {}}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return {"applied": 0, "gaps": {}}
+        self._progress_cache = ((path, stamp), text)
+        return value
 
     def _write_progress(self, folder: Path, progress: dict) -> None:
         tmp = folder / f".progress.{os.getpid()}.tmp"

@@ -12,9 +12,7 @@ from markupsafe import escape
 from whoosh.lang.porter import stem
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from directory.catalog.models import Technique
 from directory.extensions import db
-from directory.practitioners.models import PracticeLocation, Practitioner, practitioner_techniques
 from directory.search import badges
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query, haversine_km
@@ -42,29 +40,28 @@ class Card:
     techniques: list = field(default_factory=list)
 
 
+# Plain SQL built once: a search page pays for three small queries, not for building them.
+_IDS = sa.bindparam("ids", expanding=True)
+_CARDS = sa.text(
+    "SELECT p.id, p.display_name, p.headline, p.approach, l.city, l.region, l.lat, l.lon "
+    "FROM practitioners p LEFT JOIN practice_locations l ON l.practitioner_id = p.id "
+    "WHERE p.id IN :ids ORDER BY p.id, l.id"
+).bindparams(_IDS)
+_TECHNIQUES = sa.text(
+    "SELECT pt.practitioner_id, t.slug FROM practitioner_techniques pt "
+    "JOIN techniques t ON t.id = pt.technique_id WHERE pt.practitioner_id IN :ids ORDER BY t.slug"
+).bindparams(_IDS)
+
+
 def _load(pids: list[int]) -> dict[int, Card]:
     if not pids:
         return {}
-    p = Practitioner.__table__
-    cards = {
-        row.id: Card(row.id, row.display_name, row.headline, row.approach)
-        for row in db.session.execute(
-            sa.select(p.c.id, p.c.display_name, p.c.headline, p.c.approach).where(p.c.id.in_(pids))
-        )
-    }
-    loc = PracticeLocation.__table__
-    for row in db.session.execute(
-        sa.select(loc.c.practitioner_id, loc.c.city, loc.c.region, loc.c.lat, loc.c.lon)
-        .where(loc.c.practitioner_id.in_(pids))
-        .order_by(loc.c.id)
-    ):
-        cards[row.practitioner_id].places.append(Place(row.city, row.region, row.lat, row.lon))
-    for pid, slug in db.session.execute(
-        sa.select(practitioner_techniques.c.practitioner_id, Technique.slug)
-        .join(Technique, Technique.id == practitioner_techniques.c.technique_id)
-        .where(practitioner_techniques.c.practitioner_id.in_(pids))
-        .order_by(Technique.slug)
-    ):
+    cards: dict[int, Card] = {}
+    for pid, name, headline, approach, city, region, lat, lon in db.session.execute(_CARDS, {"ids": pids}):
+        card = cards.get(pid) or cards.setdefault(pid, Card(pid, name, headline, approach))
+        if lat is not None:
+            card.places.append(Place(city, region, lat, lon))
+    for pid, slug in db.session.execute(_TECHNIQUES, {"ids": pids}):
         cards[pid].techniques.append(slug)
     return cards
 

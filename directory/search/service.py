@@ -54,9 +54,7 @@ def locate(args: dict) -> dict | None:
     return {"lat": found.latitude, "lon": found.longitude, "label": found.address}
 
 
-def search(args: dict) -> dict:
-    """Run a search from already-validated arguments (SearchArgsSchema); returns the API response."""
-    location = locate(args)
+def _query(args: dict, location: dict | None) -> engine.Query:
     query = engine.Query(
         q=args.get("q"),
         lat=location["lat"] if location else None,
@@ -75,6 +73,13 @@ def search(args: dict) -> dict:
     )
     if query.sort == "distance" and not query.located:
         raise RuleError(422, "Sorting by distance needs a place: give near, or lat and lon.", field="sort")
+    return query
+
+
+def find(args: dict):
+    """The ranked page of ids and everything about how they were found, without loading cards."""
+    location = locate(args)
+    query = _query(args, location)
     search_node = node()
     concepts = engine.plan(query.q, search_node.analyzer)
     view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
@@ -83,6 +88,12 @@ def search(args: dict) -> dict:
     else:
         facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
         outcome = engine.run(view, query, concepts, now_utc(), facet_slugs)
+    return location, query, search_node, view, outcome
+
+
+def search(args: dict) -> dict:
+    """Run a search from already-validated arguments (SearchArgsSchema); returns the API response."""
+    location, query, search_node, view, outcome = find(args)
     return {
         "degraded": view is None,
         "total": outcome.total,

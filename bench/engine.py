@@ -1,0 +1,192 @@
+"""The engine under test, in-process and over HTTP (gunicorn, one worker, loopback only).
+
+Both tell "not there yet" apart from "broken": a missing `directory.search.service.search` or a
+404 from /api/v1/search raises EngineMissing, which the harness prints as "engine not available yet".
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.queries import Query, engine_args, http_params
+
+REPO = Path(__file__).resolve().parent.parent
+SEARCH_PATH = "/api/v1/search"
+
+
+class EngineMissing(RuntimeError):
+    """The engine (or its endpoint) does not exist yet."""
+
+
+class InProcess:
+    name = "engine"
+
+    def __init__(self, app) -> None:
+        try:
+            from directory.search.service import search
+        except ImportError as exc:
+            raise EngineMissing(f"directory.search.service.search: {exc}") from exc
+        self.app, self._search = app, search
+
+    def search(self, query: Query) -> list[int]:
+        # A fresh app context per query, as a request has: the session is removed at its end.
+        with self.app.app_context():
+            result = self._search(engine_args(query))
+        return [row["id"] for row in result["results"]]
+
+
+class InProcessCore(InProcess):
+    """The engine's query work alone (index, filters, distance, ranking, page of ids), without
+    reading the page's cards from the database: what the references return, ids."""
+
+    name = "engine (ids)"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        from directory.search.service import find
+
+        self._find = find
+
+    def search(self, query: Query) -> list[int]:
+        with self.app.app_context():
+            outcome = self._find(engine_args(query))[-1]
+        return [hit.pid for hit in outcome.hits]
+
+
+def reindex(env: dict[str, str]) -> dict:
+    """`flask --app wsgi directory reindex` in a child process: wall time, exit code, peak RSS.
+    Output goes to the terminal (the progress bar)."""
+    import resource
+
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603  (our own interpreter and arguments)
+        [sys.executable, "-m", "flask", "--app", "wsgi", "directory", "reindex"],
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "seconds": round(seconds, 2),
+        "returncode": done.returncode,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+    }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn --workers 1 --bind 127.0.0.1:<port> wsgi:app` for the length of a `with` block."""
+
+    name = "engine HTTP"
+
+    def __init__(self, env: dict[str, str], log_path: Path, timeout_s: float = 120.0) -> None:
+        self.env, self.log_path, self.timeout_s = env, log_path, timeout_s
+        self.port = free_port()
+
+    def __enter__(self) -> "Gunicorn":
+        self.log = open(self.log_path, "wb")  # noqa: SIM115  (closed in __exit__)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "120",
+            "wsgi:app",
+        ]
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                self.get("/api/v1/vocabulary")
+                return self
+            except OSError:
+                self.connection.close()
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer within {self.timeout_s:.0f} s; see {self.log_path}")
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        # gunicorn's sync worker closes each connection after its response; http.client then
+        # opens a new one on the next request (loopback: a fraction of a millisecond).
+        self.connection.request("GET", path)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def search(self, query: Query) -> list[int]:
+        status, body = self.get(f"{SEARCH_PATH}?{urlencode(http_params(query))}")
+        if status == 404:
+            raise EngineMissing(f"GET {SEARCH_PATH} answers 404")
+        if status != 200:
+            raise RuntimeError(f"GET {SEARCH_PATH} answered {status}: {body[:200]!r}")
+        return [row["id"] for row in json.loads(body)["results"]]
+
+    def worker_pids(self) -> list[int]:
+        return children(self.process.pid)
+
+    def worker_rss_mb(self, field: str = "VmRSS") -> float | None:
+        sizes = [rss_mb(pid, field) for pid in self.worker_pids()]
+        return max((s for s in sizes if s is not None), default=None)
+
+
+def children(pid: int) -> list[int]:
+    """Child process ids, from /proc (psutil is not installed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) is in parentheses and may hold spaces; ppid follows the state.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """Resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def bench_env(database_url: str, data_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, DIRECTORY_DATA_DIR=data_dir, FLASK_APP="wsgi")
+    return env
