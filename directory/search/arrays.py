@@ -150,6 +150,18 @@ class IndexView:
             self._postings[key] = cached
         return cached
 
+    def slug_bits(self, slugs: tuple[str, ...]) -> np.ndarray:
+        """One bit per slug for every document (a vocabulary has well under 64 terms): facet counts
+        over a result set are then a few vectorised operations on that set alone."""
+        key = ("bits", slugs)
+        bits = self._postings.get(key)
+        if bits is None:
+            bits = np.zeros(len(self.alive), dtype=np.uint64)
+            for b, slug in enumerate(slugs):
+                bits[self.postings("vocab", slug)[0]] |= np.uint64(1 << b)
+            self._postings[key] = bits
+        return bits
+
     def spelling_candidates(self, word: str) -> set[str]:
         """Known words within two edits of `word` (by shared deletions; verify the distance)."""
         probes = deletes(word)
@@ -221,8 +233,17 @@ class ViewCache:
         loc_lat = np.concatenate([seg.loc_lat for _, _, seg in parts]) if parts else np.zeros(0)
         loc_lon = np.concatenate([seg.loc_lon for _, _, seg in parts]) if parts else np.zeros(0)
         keep = alive[loc_doc] if len(loc_doc) else np.zeros(0, bool)
+        # Places sorted by latitude: a radius search binary-searches its latitude band (engine.py).
+        order = np.argsort(loc_lat[keep], kind="stable")
         doc_count = int(alive.sum())
         avgdl = float(head["dl"][alive].mean()) if doc_count else 1.0
         return IndexView(
-            parts, alive, head, loc_doc[keep], loc_lat[keep], loc_lon[keep], doc_count, max(avgdl, 1.0)
+            parts,
+            alive,
+            head,
+            loc_doc[keep][order],
+            loc_lat[keep][order],
+            loc_lon[keep][order],
+            doc_count,
+            max(avgdl, 1.0),
         )

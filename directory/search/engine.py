@@ -118,19 +118,20 @@ def _filters(view: IndexView, query: Query, now: datetime) -> np.ndarray:
 
 def _distances(view: IndexView, query: Query) -> np.ndarray:
     """Great-circle km from the point to each document's nearest place (inf beyond the radius)."""
-    size = len(view.alive)
-    dist = np.full(size, np.inf, dtype=np.float64)
+    dist = np.full(len(view.alive), np.inf, dtype=np.float64)
     lat, lon, radius = query.lat, query.lon, query.radius_km
     dlat = radius / 111.0 + 0.01
-    near = np.abs(view.loc_lat - lat) <= dlat
+    # Places are sorted by latitude (arrays.py), so the band is a slice found by binary search.
+    lo, hi = np.searchsorted(view.loc_lat, [lat - dlat, lat + dlat])
+    band_lat, band_lon = view.loc_lat[lo:hi], view.loc_lon[lo:hi]
+    picked = np.arange(lo, hi)
     coslat = np.cos(np.radians(min(abs(lat) + dlat, 90.0)))
-    if coslat > 0.01:  # away from the poles a longitude band narrows the work further
+    if coslat > 0.01:  # away from the poles a longitude window narrows the work further
         dlon = radius / (111.0 * coslat) + 0.01
-        gap = np.abs((view.loc_lon - lon + 180.0) % 360.0 - 180.0)
-        near &= gap <= dlon
-    picked = np.flatnonzero(near)
+        near = np.abs((band_lon - lon + 180.0) % 360.0 - 180.0) <= dlon
+        picked, band_lat, band_lon = picked[near], band_lat[near], band_lon[near]
     if len(picked):
-        d = haversine_km(lat, lon, view.loc_lat[picked], view.loc_lon[picked])
+        d = haversine_km(lat, lon, band_lat, band_lon)
         inside = d <= radius
         np.minimum.at(dist, view.loc_doc[picked[inside]], d[inside])
     return dist
@@ -243,12 +244,10 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
         )
         for i in picked
     ]
-    result = np.zeros(len(view.alive), dtype=bool)
-    result[idx] = True
-    facets = {
-        name: {slug: int(np.count_nonzero(result[view.postings("vocab", slug)[0]])) for slug in slugs}
-        for name, slugs in facet_slugs.items()
-    }
+    facets = {}
+    for name, slugs in facet_slugs.items():
+        bits = view.slug_bits(tuple(slugs))[idx]
+        facets[name] = {slug: int(np.count_nonzero(bits & (1 << b))) for b, slug in enumerate(slugs)}
     unmatched = [c for c in concepts if _unknown(view, c)]
     return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
 
