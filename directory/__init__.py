@@ -56,13 +56,21 @@ def register_blueprints(app: Flask) -> None:
     from directory.accounts import api as accounts_api
     from directory.accounts import views as accounts_views
     from directory.catalog import api as catalog_api
+    from directory.credentials import api as credentials_api
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
     from directory.practitioners import views as practitioners_views
     from directory.search import api as search_api
     from directory.web import views as web_views
 
-    for blueprint in (accounts_api.blp, catalog_api.blp, practitioners_api.blp, search_api.blp):
+    api_blueprints = (
+        accounts_api.blp,
+        catalog_api.blp,
+        practitioners_api.blp,
+        search_api.blp,
+        credentials_api.blp,
+    )
+    for blueprint in api_blueprints:
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from directory.accounts.models import ApiToken, LoginFailure, User, WebSession
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
+from directory.credentials.models import Credential, CredentialEvent, Evidence
 from directory.geo.models import GeocodeCache
 from directory.practitioners.models import PracticeLocation, Practitioner
 from directory.search.models import SearchOutbox
@@ -10,6 +11,9 @@ __all__ = [
     "ApiToken",
     "ClientGroup",
     "Condition",
+    "Credential",
+    "CredentialEvent",
+    "Evidence",
     "GeocodeCache",
     "Issuer",
     "LoginFailure",

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import request
 from flask_smorest import abort
 
 from directory.accounts import service
@@ -10,13 +10,17 @@ from directory.accounts.models import User
 
 
 def current_api_user() -> User | None:
-    if "api_user" not in g:
+    # Cached on the request itself, not on `g`: `g` belongs to the app context, which can outlive
+    # a request (tests, CLI) and must never carry one caller's identity into another's request.
+    if ENVIRON_KEY not in request.environ:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        g.api_user = (
-            service.user_for_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
-        )
-    return g.api_user
+        found = service.user_for_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        request.environ[ENVIRON_KEY] = found
+    return request.environ[ENVIRON_KEY]
+
+
+ENVIRON_KEY = "directory.api_user"
 
 
 def api_login_required(*roles: str):

@@ -35,9 +35,10 @@ def owner_view(practitioner: Practitioner) -> dict:
 
 
 def public_view(practitioner: Practitioner) -> dict:
-    # Credentials and reviews arrive with their own domains; until then a profile has none.
-    credentials: list[dict] = []
-    verified_techniques: set[str] = set()
+    from directory.credentials import present as credentials
+
+    badges = credentials.summary(credentials.of_practitioners([practitioner.id])[practitioner.id])
+    verified_techniques = badges["verified_techniques"]
     return {
         "id": practitioner.id,
         "display_name": practitioner.display_name,
@@ -51,7 +52,7 @@ def public_view(practitioner: Practitioner) -> dict:
         "client_groups": [{"slug": g.slug, "name": g.name} for g in practitioner.client_groups],
         "languages": list(practitioner.languages or []),
         "years_experience": service.years_experience(practitioner),
-        "verified_years_experience": None,
+        "verified_years_experience": badges["verified_years_experience"],
         "accepting_clients": service.is_accepting(practitioner),
         "accepting_confirmed_at": practitioner.accepting_confirmed_at,
         "mobile": practitioner.mobile,
@@ -60,7 +61,7 @@ def public_view(practitioner: Practitioner) -> dict:
         "phone": practitioner.phone,
         "website": practitioner.website,
         "locations": list(practitioner.locations),
-        "credentials": credentials,
+        "credentials": badges["credentials"],
         "rating": empty_rating(),
-        "verified": False,
+        "verified": badges["verified"],
     }

@@ -1,8 +1,21 @@
-"""What a card shows about credentials and ratings, from the database. The credential and review
-domains fill these in; until they exist every practitioner has none."""
+"""What a card shows about credentials and ratings, read from the database for the page (never
+from the index, so a revocation shows at once)."""
 
+from directory.credentials import present as credentials
 from directory.practitioners.present import empty_rating
 
 
 def for_practitioners(ids: list[int]) -> dict[int, dict]:
-    return {pid: {"verified": False, "credentials": [], "rating": empty_rating()} for pid in ids}
+    found = credentials.of_practitioners(ids)
+    out = {}
+    for pid in ids:
+        summary = credentials.summary(found[pid])
+        out[pid] = {
+            "verified": summary["verified"],
+            "credentials": [
+                {"issuer": c["issuer"]["name"], "title": c["title"], "status": c["status"]}
+                for c in summary["credentials"]
+            ],
+            "rating": empty_rating(),
+        }
+    return out

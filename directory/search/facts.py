@@ -1,10 +1,9 @@
 """Gather what search must know about practitioners from the database, a batch at a time.
 
-Later domains (credentials, reviews) add their part in `contributors`: a function that takes the
-batch of practitioners and their facts and fills in its fields (verified_until, ratings, texts).
+Other domains add their part here (credentials now; reviews' ratings when they land).
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -13,9 +12,6 @@ from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
 from directory.search.documents import SearchFacts
-
-Contributor = Callable[[Sequence[Practitioner], dict[int, SearchFacts]], None]
-contributors: list[Contributor] = []
 
 
 def _base_facts(p: Practitioner) -> SearchFacts:
@@ -50,9 +46,20 @@ def facts_for(ids: Iterable[int]) -> dict[int, SearchFacts]:
         )
     ).all()
     facts = {p.id: _base_facts(p) for p in rows}
-    for contribute in contributors:
-        contribute(rows, facts)
+    _credentials(facts)
     return facts
+
+
+def _credentials(facts: dict[int, SearchFacts]) -> None:
+    """Issuer names are searchable; the live verified credential's expiry decides `verified` at
+    query time (a badge lapses with its expiry even before the index hears of it)."""
+    from directory.credentials import present as credentials
+
+    found = credentials.of_practitioners(list(facts))
+    for pid, items in found.items():
+        summary = credentials.summary(items)
+        facts[pid].verified_until = summary["verified_until"]
+        facts[pid].texts.extend(c.issuer.name for c in items)
 
 
 def all_ids_in_batches(size: int = 2000):

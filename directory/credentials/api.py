@@ -1,0 +1,174 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from directory.accounts.auth import api_login_required, current_api_user
+from directory.credentials import evidence, service
+from directory.credentials.lifecycle import effective_status
+from directory.credentials.schemas import (
+    AuditArgsSchema,
+    AuditEventSchema,
+    CredentialInSchema,
+    CredentialSchema,
+    DecisionResultSchema,
+    DecisionSchema,
+    EvidenceArgsSchema,
+    EvidenceUploadSchema,
+    FeedArgsSchema,
+    FeedSchema,
+    LookupArgsSchema,
+    LookupSchema,
+    QueueArgsSchema,
+    QueueItemSchema,
+)
+
+blp = Blueprint("credentials_api", __name__, url_prefix="/api/v1", description="Credentials and verification")
+SECURED = {"security": [{"bearerAuth": []}]}
+FILE_RESPONSE = {
+    "200": {
+        "description": "The evidence file: an attachment (an image may be previewed inline)",
+        "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}},
+    },
+    "404": {"description": "No such evidence, or not yours"},
+}
+
+
+@blp.route("/me/credentials")
+class MyCredentials(MethodView):
+    decorators = [api_login_required("practitioner")]
+
+    @blp.response(200, CredentialSchema(many=True))
+    @blp.doc(**SECURED)
+    def get(self):
+        """Your credentials, with their status and the latest decision's reason."""
+        return service.mine(current_api_user())
+
+    @blp.arguments(CredentialInSchema, location="form")
+    @blp.arguments(EvidenceUploadSchema, location="files")
+    @blp.response(201, CredentialSchema)
+    @blp.alt_response(409, description="Already submitted")
+    @blp.alt_response(413, description="The file is larger than 5 MB")
+    @blp.alt_response(415, description="The file is not a PDF, PNG or JPEG")
+    @blp.doc(**SECURED)
+    def post(self, data, files):
+        """Submit a credential with its evidence (multipart). It stays pending until decided."""
+        return service.submit(current_api_user(), data, files["evidence"])
+
+
+@blp.route("/me/credentials/<id:credential_id>/evidence")
+class MyEvidence(MethodView):
+    decorators = [api_login_required("practitioner")]
+
+    @blp.arguments(EvidenceUploadSchema, location="files")
+    @blp.response(200, CredentialSchema)
+    @blp.alt_response(409, description="Only a rejected or expired credential can be resubmitted")
+    @blp.doc(**SECURED)
+    def post(self, files, credential_id):
+        """Resubmit a rejected or expired credential with new evidence (a new version; old ones stay)."""
+        return service.resubmit(current_api_user(), credential_id, files["evidence"])
+
+
+@blp.route("/me/credentials/<id:credential_id>/evidence/file")
+@blp.arguments(EvidenceArgsSchema, location="query")
+@blp.doc(responses=FILE_RESPONSE, **SECURED)
+@api_login_required("practitioner")
+def my_evidence_file(args, credential_id):
+    """Download your own evidence."""
+    return evidence.send(service.evidence_for(current_api_user(), credential_id, args["version"]))
+
+
+@blp.route("/admin/credentials")
+@blp.arguments(QueueArgsSchema, location="query")
+@blp.response(200, QueueItemSchema(many=True))
+@blp.doc(**SECURED)
+@api_login_required("admin")
+def admin_queue(args):
+    """The verification queue, oldest first (status pending unless asked otherwise)."""
+    return service.queue(args["status"])
+
+
+@blp.route("/admin/credentials/<id:credential_id>")
+@blp.response(200, QueueItemSchema)
+@blp.doc(**SECURED)
+@api_login_required("admin")
+def admin_credential(credential_id):
+    """One credential with its practitioner and evidence versions."""
+    return service.get(credential_id)
+
+
+@blp.route("/admin/credentials/<id:credential_id>/evidence")
+@blp.arguments(EvidenceArgsSchema, location="query")
+@blp.doc(responses=FILE_RESPONSE, **SECURED)
+@api_login_required("admin")
+def admin_evidence(args, credential_id):
+    """The evidence file: the latest version, or `version`."""
+    return evidence.send(
+        service.evidence_for(current_api_user(), credential_id, args["version"]), args["inline"]
+    )
+
+
+@blp.route("/admin/credentials/<id:credential_id>/decision", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, DecisionResultSchema)
+@blp.alt_response(403, description="An admin cannot decide on their own credential")
+@blp.alt_response(409, description="A move the state machine forbids, or a decision made at the same moment")
+@blp.doc(**SECURED)
+@api_login_required("admin")
+def admin_decision(data, credential_id):
+    """Verify, reject or revoke (a reason is required to reject or revoke)."""
+    credential = service.decide(current_api_user(), credential_id, data["action"], data["reason"])
+    return {"id": credential.id, "status": credential.status}
+
+
+@blp.route("/admin/audit")
+@blp.arguments(AuditArgsSchema, location="query")
+@blp.response(200, AuditEventSchema(many=True))
+@blp.doc(**SECURED)
+@api_login_required("admin")
+def admin_audit(args):
+    """The audit events, hash-chained per credential."""
+    return service.audit_trail(args["credential_id"])
+
+
+@blp.route("/verify")
+@blp.arguments(LookupArgsSchema, location="query")
+@blp.response(200, LookupSchema)
+@blp.alt_response(404, description="No such credential on record")
+def lookup(args):
+    """Public lookup of a credential by issuer and number."""
+    c = service.lookup(args["issuer"], args["number"])
+    return {
+        "status": effective_status(c),
+        "title": c.title,
+        "issuer": c.issuer,
+        "number": c.number,
+        "practitioner": c.practitioner,
+        "method": c.method,
+        "verified_at": c.verified_at,
+        "next_check_due": service.next_check_due(c),
+        "expires_on": c.expires_on,
+    }
+
+
+@blp.route("/verification-events")
+@blp.arguments(FeedArgsSchema, location="query")
+@blp.response(200, FeedSchema)
+def feed(args):
+    """Public change feed of credential statuses (no reasons, no admin names), for mirroring."""
+    events = service.events_after(args["after"], args["limit"])
+    return {
+        "events": [
+            {
+                "id": e.id,
+                "credential_id": e.credential_id,
+                "practitioner_id": e.credential.practitioner_id,
+                "issuer": e.credential.issuer.slug,
+                "number": e.credential.number,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "method": e.method,
+                "at": e.at,
+            }
+            for e in events
+        ],
+        "next_after": events[-1].id if events else args["after"],
+    }

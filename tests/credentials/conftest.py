@@ -1,0 +1,46 @@
+import io
+
+import pytest
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def submission(**overrides) -> dict:
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "Certified Massage Therapist",
+        "number": "CMT-1001",
+        "issued_on": "2015-06-01",
+        "expires_on": "2030-06-01",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def practitioner(factory):
+    """A practitioner with a profile and a place, and API headers for them."""
+    p = factory.practitioner(display_name="Casey Lin", approach="Trigger point work.")
+    factory.location(p, lat=34.05, lon=-118.24, city="Los Angeles", region="CA")
+    p.headers = factory.headers(p.user)
+    return p
+
+
+@pytest.fixture
+def admin_headers(factory):
+    return factory.headers(factory.user("admin"))
+
+
+@pytest.fixture
+def submit(client):
+    def _submit(headers, file_bytes=PNG, filename="licence.png", **fields):
+        data = submission(**fields)
+        if file_bytes is not None:
+            data["evidence"] = (io.BytesIO(file_bytes), filename)
+        return client.post(
+            "/api/v1/me/credentials", data=data, headers=headers, content_type="multipart/form-data"
+        )
+
+    return _submit
