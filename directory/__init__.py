@@ -57,6 +57,8 @@ def register_blueprints(app: Flask) -> None:
     from directory.accounts import views as accounts_views
     from directory.catalog import api as catalog_api
     from directory.credentials import api as credentials_api
+    from directory.credentials import attestation_api, roster_api
+    from directory.credentials import views as credentials_views
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
     from directory.practitioners import views as practitioners_views
@@ -69,12 +71,21 @@ def register_blueprints(app: Flask) -> None:
         practitioners_api.blp,
         search_api.blp,
         credentials_api.blp,
+        roster_api.blp,
+        attestation_api.blp,
     )
     for blueprint in api_blueprints:
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    for blueprint in (web_views.bp, accounts_views.bp, practitioners_views.bp):
+    page_blueprints = (
+        web_views.bp,
+        accounts_views.bp,
+        practitioners_views.bp,
+        credentials_views.bp,
+        attestation_api.wellknown,
+    )
+    for blueprint in page_blueprints:
         app.register_blueprint(blueprint)
 
 

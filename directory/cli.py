@@ -61,3 +61,36 @@ def reindex(if_missing: bool) -> None:
         f"Indexed {summary['documents']} practitioners in {summary['seconds']:.1f} s "
         f"(then {applied} newer changes applied)."
     )
+
+
+@directory_cli.command("expire")
+def expire() -> None:
+    """Record every lapsed credential as expired (actor system); list those due in 30 days."""
+    from directory.credentials import service
+
+    result = service.expire_due()
+    for credential in result["expired"]:
+        click.echo(
+            f"expired   #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.expires_on})"
+        )
+    for credential in result["expiring_soon"]:
+        click.echo(
+            f"due soon  #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.expires_on})"
+        )
+    click.echo(f"{len(result['expired'])} expired now; {len(result['expiring_soon'])} expire within 30 days.")
+
+
+@directory_cli.command("audit-verify")
+def audit_verify() -> None:
+    """Recompute the audit chains and replay every credential's status; exit 1 on any break."""
+    from directory.credentials.audit import verify_chain
+
+    result = verify_chain()
+    if result["broken"]:
+        for problem in result["broken"]:
+            where = f"event {problem['event_id']}" if problem["event_id"] else "its current status"
+            click.echo(f"BROKEN credential {problem['credential_id']}: {where}: {problem['problem']}")
+        raise SystemExit(1)
+    click.echo(
+        f"Audit chain intact: {result['events']} events, {result['credentials']} credentials replayed."
+    )
