@@ -36,7 +36,9 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
     if if_empty and db.session.scalar(sa.select(Practitioner.id).limit(1)) is not None:
         click.echo("The directory already has practitioners; no demo data added.")
         return
-    summary = generate(count=count, seed=seed)
+    from directory.demo.credentials import add_credentials
+
+    summary = generate(count=count, seed=seed, hooks=[add_credentials])
     click.echo(
         f"Created {summary['practitioners']} practitioners with {summary['locations']} places "
         f"in {summary['seconds']:.1f} s."

@@ -113,3 +113,16 @@ def test_reindex_if_missing_builds_once(runner, factory):
     assert first.exit_code == 0 and "Indexed 1 practitioners" in first.output
     second = runner.invoke(args=["directory", "reindex", "--if-missing"])
     assert second.exit_code == 0 and "nothing to build" in second.output
+
+
+def test_demo_data_carries_credentials_whose_audit_chains_verify(runner):
+    result = runner.invoke(args=["directory", "demo", "--count", "60"])
+    assert result.exit_code == 0, result.output
+    from directory.credentials.models import Credential
+    from directory.extensions import db
+
+    statuses = {c.status for c in db.session.query(Credential)}
+    assert "verified" in statuses and "pending" in statuses
+    audit = runner.invoke(args=["directory", "audit-verify"])
+    assert audit.exit_code == 0, audit.output
+    assert "Audit chain intact" in audit.output
