@@ -60,8 +60,7 @@ def submit(user: User, data: dict, upload) -> Credential:
         lifecycle.transition(credential, "submit", user)
         db.session.commit()
     except Exception:
-        db.session.rollback()
-        evidence.discard(stored["stored_name"])
+        _forget(stored)
         raise
     return credential
 
@@ -85,10 +84,15 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
         lifecycle.transition(credential, "resubmit", user)
         db.session.commit()
     except Exception:
-        db.session.rollback()
-        evidence.discard(stored["stored_name"])
+        _forget(stored)
         raise
     return credential
+
+
+def _forget(stored: dict) -> None:
+    """The transaction failed: no row points at the stored file, so no file may stay behind."""
+    db.session.rollback()
+    evidence.discard(stored["stored_name"])
 
 
 def mine(user: User) -> list[Credential]:

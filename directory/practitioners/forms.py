@@ -45,14 +45,14 @@ class ProfileForm(FlaskForm):
 
     def payload(self) -> dict:
         """The same shape the API takes, so ProfileInSchema judges both."""
-        data = {name: getattr(self, name).data for name in ProfileInFields}
+        data = {name: getattr(self, name).data for name in PROFILE_FIELDS}
         data["languages"] = [x.strip().lower() for x in (self.languages.data or "").split(",") if x.strip()]
         for name in ("display_name", "headline", "approach", "phone", "website"):
             data[name] = data[name] or ""
         return data
 
 
-ProfileInFields = (
+PROFILE_FIELDS = (
     "display_name",
     "headline",
     "approach",

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from directory.catalog import service as catalog
 from directory.practitioners import present, service
-from directory.practitioners.forms import LocationForm, ProfileForm
+from directory.practitioners.forms import PROFILE_FIELDS, LocationForm, ProfileForm
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
 from directory.rules import RuleError
 from directory.web.forms import attach_errors, load_into
@@ -21,23 +21,9 @@ def _profile_form(practitioner) -> ProfileForm:
     form.set_vocabulary(catalog.vocabulary())
     if request.method == "GET" and practitioner is not None:
         view = present.owner_view(practitioner)
-        for name in (
-            "display_name",
-            "headline",
-            "approach",
-            "techniques",
-            "conditions",
-            "client_groups",
-            "practicing_since",
-            "mobile",
-            "price_min",
-            "price_max",
-            "phone",
-            "website",
-        ):
+        for name in PROFILE_FIELDS:
             getattr(form, name).data = view[name]
-        form.languages.data = ", ".join(view["languages"])
-        form.accepting_clients.data = view["accepting_clients"]
+        form.languages.data = ", ".join(view["languages"])  # a text box, not a list
     return form
 
 
