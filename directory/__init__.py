@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from directory.catalog import api as catalog_api
     from directory.credentials import api as credentials_api
     from directory.credentials import attestation_api, roster_api
+    from directory.credentials import admin_views, roster_views
     from directory.credentials import views as credentials_views
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
@@ -83,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
         accounts_views.bp,
         practitioners_views.bp,
         credentials_views.bp,
+        admin_views.bp,
+        roster_views.bp,
         attestation_api.wellknown,
     )
     for blueprint in page_blueprints:

@@ -96,3 +96,50 @@ def audit_verify() -> None:
     click.echo(
         f"Audit chain intact: {result['events']} events, {result['credentials']} credentials replayed."
     )
+
+
+@directory_cli.command("rotate-signing-key")
+def rotate_signing_key() -> None:
+    """Sign attestations with a new Ed25519 key from now on; old keys stay in the JWKS. Prints its kid."""
+    from directory.credentials import signing
+
+    click.echo(signing.rotate())
+
+
+@directory_cli.command("import-roster")
+@click.argument("issuer")
+@click.argument("file", type=click.File("rb"))
+@click.option("--admin", "admin_email", help="The acting admin's email (default: the only admin).")
+@click.option("--dry-run", is_flag=True, help="Check and match, report, change nothing.")
+def import_roster(issuer: str, file, admin_email: str | None, dry_run: bool) -> None:
+    """Import ISSUER's roster FILE (CSV number,name,status,expires_on); all or nothing."""
+    import sys
+
+    from directory.credentials import roster
+    from directory.rules import RuleError
+
+    try:
+        admin = roster.default_admin(admin_email)
+        summary = roster.import_roster(admin, issuer, file, progress=sys.stderr.isatty(), dry_run=dry_run)
+    except RuleError as exc:
+        for problem in exc.errors if isinstance(exc.errors, list) else []:
+            click.echo(f"line {problem['line']}: {problem['message']}", err=True)
+        raise click.ClickException(exc.message) from exc
+    details = summary["details"]
+    for item in details["lapsed"]:
+        click.echo(f"lapsed      #{item['credential_id']} {item['number']}: {item['reason']}")
+    for item in details["mismatched"]:
+        click.echo(
+            f"mismatched  #{item['credential_id']} {item['number']} (line {item['line']}): {item['reason']}"
+        )
+    for item in details["expiry_differs"]:
+        click.echo(
+            f"expiry      #{item['credential_id']} {item['number']} (line {item['line']}): "
+            f"{item['on_record']} on record, {item['roster']} on the roster"
+        )
+    click.echo(
+        f"{summary['rows']} rows, {summary['matched']} matched, "
+        f"{summary['verified']} {'would be ' if dry_run else ''}verified, {summary['mismatched']} mismatched, "
+        f"{summary['lapsed']} lapsed in {summary['seconds']:.1f} s (as {admin.email})."
+        + (" Dry run: nothing changed." if dry_run else "")
+    )

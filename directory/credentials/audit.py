@@ -18,6 +18,7 @@ def event_hash(event: CredentialEvent) -> str:
         "from_status": event.from_status,
         "to_status": event.to_status,
         "actor": event.actor,
+        "actor_id": event.actor_id,
         "method": event.method,
         "reason": event.reason,
         "evidence_sha256": event.evidence_sha256,

@@ -69,11 +69,17 @@ def transition(
         db.session.add(credential)
         db.session.flush()
         return _record(credential, None, target, actor, "", method or default_method)
-    if action != "expire" and effective_status(credential) != credential.status:
-        _record(credential, credential.status, "expired", None, "", "expiry")
+    if action != "expire":
+        settle_expiry(credential)
     if credential.status not in allowed:
         raise RuleError(409, f"A {credential.status} credential cannot be moved by {action}.", field="action")
     return _record(credential, credential.status, target, actor, reason.strip(), method or default_method)
+
+
+def settle_expiry(credential: Credential) -> None:
+    """Write down an expiry that has already happened on read (actor system), once."""
+    if credential.id is not None and effective_status(credential) != credential.status:
+        _record(credential, credential.status, "expired", None, "", "expiry")
 
 
 def _owns(actor: User, credential: Credential) -> bool:

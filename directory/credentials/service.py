@@ -80,6 +80,8 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
         raise RuleError(409, "Only a rejected or expired credential can be resubmitted.")
     stored = evidence.store(upload)
     try:
+        # A lapse is written down before the new file arrives, so its event names the old evidence.
+        lifecycle.settle_expiry(credential)
         credential.evidence.append(Evidence(version=len(credential.evidence) + 1, **stored))
         lifecycle.transition(credential, "resubmit", user)
         db.session.commit()
@@ -177,7 +179,12 @@ def lookup(issuer_slug: str, number: str) -> Credential:
         sa.select(Credential)
         .join(Issuer)
         .where(Issuer.slug == issuer_slug, Credential.number == number, Credential.status != "rejected")
-        .order_by(Credential.id.desc())
+        # Anyone may claim a number; the holder the issuer's record backs comes first, then the
+        # latest decided claim, a pending claim only when nothing else exists.
+        .order_by(
+            sa.case((Credential.status == "verified", 0), (Credential.status == "pending", 2), else_=1),
+            Credential.id.desc(),
+        )
         .limit(1)
     )
     if credential is None:

@@ -1,5 +1,131 @@
-"""Credential pages: practitioners' own, the admin queue and decisions, the public lookup (being built)."""
+"""Credential pages: a practitioner's own (submit, resubmit, evidence) and the public lookup.
 
-from flask import Blueprint
+The admin pages (queue, decisions, evidence preview, audit) live in admin_views.py, their own
+blueprint. Views parse, call the service, render.
+"""
+
+from datetime import date, datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from directory.catalog import service as catalog
+from directory.catalog.models import Technique
+from directory.credentials import evidence, lifecycle, service
+from directory.credentials.forms import CredentialForm, LookupForm, ResubmitForm
+from directory.credentials.schemas import CredentialInSchema, LookupArgsSchema
+from directory.practitioners import service as practitioners
+from directory.rules import RuleError
+from directory.web.forms import attach_errors, load_into
 
 bp = Blueprint("credentials", __name__)
+
+RESUBMITTABLE = ("rejected", "expired")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+@bp.context_processor
+def template_helpers() -> dict:
+    """For the credential templates; admin_views installs the same on its blueprint."""
+    return {
+        "effective_status": lifecycle.effective_status,
+        "next_check_due": service.next_check_due,
+        "day": day,
+        "when": when,
+        "resubmittable": RESUBMITTABLE,
+    }
+
+
+def _practitioner_only() -> None:
+    if current_user.role != "practitioner":
+        abort(403)
+
+
+def _credential_form() -> CredentialForm:
+    form = CredentialForm()
+    form.set_catalog(catalog.issuers(), catalog.all_of(Technique))
+    return form
+
+
+def _render_mine(form: CredentialForm, resubmit: ResubmitForm | None = None, resubmit_id=None, status=200):
+    practitioner = practitioners.profile_of(current_user)
+    return render_template(
+        "credentials/mine.html",
+        practitioner=practitioner,
+        credentials=service.mine(current_user) if practitioner else [],
+        form=form,
+        resubmit_form=resubmit or ResubmitForm(formdata=None),
+        resubmit_id=resubmit_id,
+    ), status
+
+
+@bp.route("/account/credentials", methods=["GET", "POST"])
+@login_required
+def mine():
+    """Your credentials, their status and evidence; and the form to submit one."""
+    _practitioner_only()
+    form = _credential_form()
+    if request.method == "GET":
+        return _render_mine(form)
+    data = form.validate_on_submit() and load_into(form, CredentialInSchema(), form.payload())
+    if not data:
+        return _render_mine(form, status=422)
+    try:
+        credential = service.submit(current_user, data, form.evidence.data)
+    except RuleError as exc:
+        attach_errors(form, exc.errors or {"_schema": [exc.message]})
+        return _render_mine(form, status=exc.status)
+    flash("Your credential is submitted: it shows as pending until it is checked.", "success")
+    return redirect(url_for(".mine") + f"#credential-{credential.id}")
+
+
+@bp.route("/account/credentials/<id:credential_id>/resubmit", methods=["POST"])
+@login_required
+def resubmit(credential_id: int):
+    _practitioner_only()
+    form = ResubmitForm()
+    form.validate_on_submit()
+    try:
+        service.resubmit(current_user, credential_id, form.evidence.data)
+    except RuleError as exc:
+        if exc.status == 404:
+            raise
+        attach_errors(form, exc.errors or {"_schema": [exc.message]})
+        return _render_mine(_credential_form(), form, credential_id, exc.status)
+    flash("The new evidence is sent: the credential is pending again.", "success")
+    return redirect(url_for(".mine") + f"#credential-{credential_id}")
+
+
+@bp.route("/account/credentials/<id:credential_id>/evidence/<id:version>")
+@login_required
+def my_evidence(credential_id: int, version: int):
+    """Your own evidence file, always as a download."""
+    _practitioner_only()
+    return evidence.send(service.evidence_for(current_user, credential_id, version))
+
+
+@bp.route("/verify")
+def verify():
+    """Public lookup by issuer and number: the same answer as GET /api/v1/verify, as a page."""
+    form = LookupForm(formdata=request.args)
+    form.set_catalog(catalog.issuers())
+    found, missing, status = None, None, 200
+    if form.given():
+        args = load_into(form, LookupArgsSchema(), form.payload())
+        if not args:
+            status = 422
+        else:
+            try:
+                found = service.lookup(args["issuer"], args["number"])
+            except RuleError as exc:
+                if exc.status != 404:
+                    raise
+                missing, status = exc.message, 404
+    return render_template("credentials/verify.html", form=form, found=found, missing=missing), status

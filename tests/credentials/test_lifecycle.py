@@ -1,0 +1,325 @@
+"""The state machine, pair by pair, and expiry: at once on read, for good by `flask directory expire`."""
+
+import io
+import itertools
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+import directory.credentials.lifecycle as lifecycle
+import directory.credentials.present as present
+import directory.credentials.service as service
+import directory.search.service as search_service
+from directory.credentials.audit import verify_chain
+from directory.credentials.models import STATUSES, Credential, CredentialEvent
+from directory.extensions import db
+from directory.rules import RuleError
+from directory.timeutil import now_utc, today_utc
+from tests.credentials.conftest import PDF, PNG
+
+_numbers = itertools.count(1)
+
+# Written out here rather than read from MOVES, so the table checks the code instead of echoing it.
+ALLOWED = {
+    ("pending", "verify"): "verified",
+    ("pending", "reject"): "rejected",
+    ("verified", "revoke"): "revoked",
+    ("verified", "expire"): "expired",
+    ("rejected", "resubmit"): "pending",
+    ("expired", "resubmit"): "pending",
+}
+ACTIONS = ("submit", "verify", "reject", "revoke", "expire", "resubmit")
+PATHS = {
+    "pending": (),
+    "verified": ("verify",),
+    "rejected": ("reject",),
+    "revoked": ("verify", "revoke"),
+    "expired": ("verify", "expire"),
+}
+
+
+def new_credential(
+    user, expires_on: date | None = date(2030, 6, 1), issued_on=date(2015, 6, 1)
+) -> Credential:
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "Certified Massage Therapist",
+        "number": f"CMT-{next(_numbers)}",
+        "issued_on": issued_on,
+        "expires_on": expires_on,
+        "techniques": [],
+    }
+    return service.submit(user, data, FileStorage(io.BytesIO(PNG), "licence.png"))
+
+
+def events_of(cid: int) -> list[CredentialEvent]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(CredentialEvent)
+            .where(CredentialEvent.credential_id == cid)
+            .order_by(CredentialEvent.id)
+        )
+    )
+
+
+def moves(cid: int) -> list[tuple]:
+    return [(e.from_status, e.to_status, e.actor, e.method) for e in events_of(cid)]
+
+
+def actor_for(action, owner, admin):
+    return {"expire": None, "resubmit": owner, "submit": owner}.get(action, admin)
+
+
+def drive(credential, steps, owner, admin) -> None:
+    for action in steps:
+        lifecycle.transition(credential, action, actor_for(action, owner, admin), reason="Because")
+        db.session.commit()
+
+
+@pytest.fixture
+def admin(factory):
+    return factory.user("admin")
+
+
+def test_the_table_covers_every_action():
+    assert set(lifecycle.MOVES) == set(ACTIONS)
+    assert set(STATUSES) == set(PATHS)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_status_and_action(practitioner, admin, status, action):
+    credential = new_credential(practitioner.user)
+    drive(credential, PATHS[status], practitioner.user, admin)
+    assert credential.status == status
+    before = len(events_of(credential.id))
+    actor = actor_for(action, practitioner.user, admin)
+    target = ALLOWED.get((status, action))
+    if target is None:
+        with pytest.raises(RuleError) as refused:
+            lifecycle.transition(credential, action, actor, reason="Because")
+        assert refused.value.status == 409
+        # Nothing was written, not even to the session: a query autoflushes whatever was.
+        assert len(events_of(credential.id)) == before
+        assert db.session.get(Credential, credential.id).status == status
+        return
+    event = lifecycle.transition(credential, action, actor, reason="Because")
+    db.session.commit()
+    events = events_of(credential.id)
+    assert len(events) == before + 1 and events[-1].id == event.id
+    assert (event.from_status, event.to_status) == (status, target)
+    assert event.actor == (actor.email if actor else "system")
+    assert event.method == lifecycle.MOVES[action][2]
+    assert db.session.get(Credential, credential.id).status == target
+    assert verify_chain()["broken"] == []
+
+
+def test_verified_sets_when_and_how_and_resubmission_clears_them(practitioner, admin):
+    credential = new_credential(practitioner.user)
+    drive(credential, ("verify",), practitioner.user, admin)
+    assert credential.verified_at is not None and credential.method == "document"
+    drive(credential, ("expire", "resubmit"), practitioner.user, admin)
+    assert credential.verified_at is None and credential.method is None
+
+
+# --- expiry on read -----------------------------------------------------------------------------
+
+
+def days_later(monkeypatch, days: int) -> None:
+    """Move the clock where each reader imported it."""
+    later = today_utc() + timedelta(days=days)
+    for module in (lifecycle, present, service):
+        monkeypatch.setattr(module, "today_utc", lambda: later)
+    monkeypatch.setattr(search_service, "now_utc", lambda: now_utc() + timedelta(days=days))
+
+
+def public_reads(client, practitioner, number: str) -> dict:
+    profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
+    lookup = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": number}).get_json()
+    found = client.get("/api/v1/search", query_string={"verified": "true"}).get_json()
+    mine = client.get("/api/v1/me/credentials", headers=practitioner.headers).get_json()
+    return {
+        "profile": (profile["verified"], profile["credentials"][0]["status"]),
+        "lookup": lookup["status"],
+        "search": [r["id"] for r in found["results"]],
+        "mine": mine[0]["status"],
+    }
+
+
+def expired_reads() -> dict:
+    return {"profile": (False, "expired"), "lookup": "expired", "search": [], "mine": "expired"}
+
+
+def test_past_its_expiry_a_credential_reads_expired_everywhere_at_once(
+    client, practitioner, admin, monkeypatch
+):
+    credential = new_credential(practitioner.user, expires_on=today_utc() + timedelta(days=5))
+    drive(credential, ("verify",), practitioner.user, admin)
+    live = {
+        "profile": (True, "verified"),
+        "lookup": "verified",
+        "search": [practitioner.id],
+        "mine": "verified",
+    }
+    assert public_reads(client, practitioner, credential.number) == live
+    days_later(monkeypatch, 5)  # the last day it is valid
+    assert public_reads(client, practitioner, credential.number) == live
+    days_later(monkeypatch, 6)
+    assert public_reads(client, practitioner, credential.number) == expired_reads()
+    # Read as expired, written as verified until something writes the expiry down.
+    assert db.session.get(Credential, credential.id).status == "verified"
+    assert [m[1] for m in moves(credential.id)] == ["pending", "verified"]
+
+
+def test_an_expiry_date_moved_into_the_past_reads_expired_at_once(client, practitioner, admin):
+    credential = new_credential(practitioner.user)
+    drive(credential, ("verify",), practitioner.user, admin)
+    assert public_reads(client, practitioner, credential.number)["search"] == [practitioner.id]
+    credential.expires_on = today_utc() - timedelta(days=1)
+    db.session.commit()
+    assert public_reads(client, practitioner, credential.number) == expired_reads()
+
+
+def test_a_decision_on_a_lapsed_credential_is_409_and_writes_nothing(client, practitioner, admin, factory):
+    credential = new_credential(practitioner.user, expires_on=today_utc() - timedelta(days=1))
+    drive(credential, ("verify",), practitioner.user, admin)
+    response = client.post(
+        f"/api/v1/admin/credentials/{credential.id}/decision",
+        json={"action": "revoke", "reason": "Board suspended it"},
+        headers=factory.headers(admin),
+    )
+    assert response.status_code == 409, response.get_json()
+    # The expiry that transition() writes first was rolled back with the refused move.
+    assert [m[1] for m in moves(credential.id)] == ["pending", "verified"]
+    assert db.session.get(Credential, credential.id).status == "verified"
+
+
+def test_verifying_a_lapsed_credential_does_not_answer_verified(client, practitioner, factory, submit):
+    cid = submit(practitioner.headers, expires_on=(today_utc() - timedelta(days=1)).isoformat()).get_json()[
+        "id"
+    ]
+    response = client.post(
+        f"/api/v1/admin/credentials/{cid}/decision",
+        json={"action": "verify"},
+        headers=factory.headers(factory.user("admin")),
+    )
+    reads = client.get("/api/v1/me/credentials", headers=practitioner.headers).get_json()[0]["status"]
+    assert reads == "expired"
+    assert response.status_code >= 400 or response.get_json()["status"] == reads, response.get_json()
+
+
+# --- the expire command -------------------------------------------------------------------------
+
+
+def test_expire_command_writes_lapsed_ones_down_and_lists_the_soon_due(runner, practitioner, admin):
+    today = today_utc()
+    lapsed, soon, later, pending, forever = (
+        new_credential(practitioner.user, expires_on=today - timedelta(days=1)),
+        new_credential(practitioner.user, expires_on=today + timedelta(days=30)),
+        new_credential(practitioner.user, expires_on=today + timedelta(days=31)),
+        new_credential(practitioner.user, expires_on=today - timedelta(days=1)),
+        new_credential(practitioner.user, expires_on=None),
+    )
+    today_due = new_credential(practitioner.user, expires_on=today)
+    for credential in (lapsed, soon, later, forever, today_due):
+        drive(credential, ("verify",), practitioner.user, admin)
+
+    result = runner.invoke(args=["directory", "expire"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("expired")] == [f"#{lapsed.id}"]
+    assert [line.split()[2] for line in lines if line.startswith("due soon")] == [
+        f"#{today_due.id}",
+        f"#{soon.id}",
+    ]
+    assert lines[-1] == "1 expired now; 2 expire within 30 days."
+
+    assert db.session.get(Credential, lapsed.id).status == "expired"
+    last = events_of(lapsed.id)[-1]
+    assert (last.from_status, last.to_status, last.actor, last.actor_id, last.method) == (
+        "verified",
+        "expired",
+        "system",
+        None,
+        "expiry",
+    )
+    for credential, status in (
+        (soon, "verified"),
+        (later, "verified"),
+        (pending, "pending"),
+        (forever, "verified"),
+    ):
+        assert db.session.get(Credential, credential.id).status == status
+    again = runner.invoke(args=["directory", "expire"])
+    assert again.output.splitlines()[-1] == "0 expired now; 2 expire within 30 days."
+    assert len(events_of(lapsed.id)) == 3
+    assert runner.invoke(args=["directory", "audit-verify"]).exit_code == 0
+
+
+# --- resubmitting what expired on read -----------------------------------------------------------
+
+
+def resubmit(client, practitioner, cid, data=PDF, name="renewed.pdf"):
+    return client.post(
+        f"/api/v1/me/credentials/{cid}/evidence",
+        data={"evidence": (io.BytesIO(data), name)},
+        headers=practitioner.headers,
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.fixture
+def lapsed(practitioner, admin):
+    """Verified, with an expiry already past: expired on read, verified in the row."""
+    credential = new_credential(practitioner.user, expires_on=today_utc() - timedelta(days=1))
+    drive(credential, ("verify",), practitioner.user, admin)
+    return credential
+
+
+def test_resubmitting_an_expired_on_read_credential_writes_the_expiry_first(
+    client, practitioner, admin, lapsed, runner
+):
+    response = resubmit(client, practitioner, lapsed.id)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "pending" and [e["version"] for e in body["evidence"]] == [1, 2]
+    assert moves(lapsed.id) == [
+        (None, "pending", practitioner.user.email, "submission"),
+        ("pending", "verified", admin.email, "document"),
+        ("verified", "expired", "system", "expiry"),
+        ("expired", "pending", practitioner.user.email, "submission"),
+    ]
+    assert runner.invoke(args=["directory", "audit-verify"]).exit_code == 0
+
+
+def test_the_implied_expiry_event_names_the_evidence_it_expired(client, practitioner, lapsed):
+    first = lapsed.evidence[0].sha256
+    assert resubmit(client, practitioner, lapsed.id).status_code == 200
+    expiry = events_of(lapsed.id)[2]
+    assert expiry.to_status == "expired" and expiry.evidence_sha256 == first
+
+
+def test_a_refused_resubmission_of_a_lapsed_credential_writes_nothing(client, practitioner, lapsed):
+    response = resubmit(client, practitioner, lapsed.id, data=b"<html>nope</html>", name="x.pdf")
+    assert response.status_code == 415, response.get_json()
+    assert [m[1] for m in moves(lapsed.id)] == ["pending", "verified"]
+    assert len(db.session.get(Credential, lapsed.id).evidence) == 1
+
+
+# --- the public lookup --------------------------------------------------------------------------
+
+
+def test_a_later_claim_of_the_same_number_does_not_hide_the_verified_holder(
+    client, factory, practitioner, admin, submit
+):
+    credential = new_credential(practitioner.user)
+    drive(credential, ("verify",), practitioner.user, admin)
+    impostor = factory.practitioner()
+    assert submit(factory.headers(impostor.user), number=credential.number).status_code == 201
+    lookup = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": credential.number})
+    body = lookup.get_json()
+    assert (body["status"], body["practitioner"]["id"]) == ("verified", practitioner.id)
