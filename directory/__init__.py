@@ -56,9 +56,8 @@ def register_blueprints(app: Flask) -> None:
     from directory.accounts import api as accounts_api
     from directory.accounts import views as accounts_views
     from directory.catalog import api as catalog_api
+    from directory.credentials import admin_views, attestation_api, roster_api, roster_views
     from directory.credentials import api as credentials_api
-    from directory.credentials import attestation_api, roster_api
-    from directory.credentials import admin_views, roster_views
     from directory.credentials import views as credentials_views
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
