@@ -39,14 +39,16 @@ def _admins_only():
     return None
 
 
-def _admin_pages() -> list[tuple[str, str]]:
-    """Every parameterless admin page, wherever it is defined, titled by its view's docstring."""
+def _admin_pages() -> list[tuple[str, str, str]]:
+    """Every parameterless admin page, wherever it is defined, in the order the app registered
+    them: (path, title, description) from the first line of its view's docstring, "Title: description"."""
     pages = []
     for rule in current_app.url_map.iter_rules():
         if rule.rule.startswith("/admin/") and not rule.arguments and "GET" in (rule.methods or ()):
-            doc = (current_app.view_functions[rule.endpoint].__doc__ or rule.rule).strip()
-            pages.append((rule.rule, doc.splitlines()[0]))
-    return sorted(pages)
+            doc = (current_app.view_functions[rule.endpoint].__doc__ or rule.rule).strip().splitlines()[0]
+            title, _, description = doc.partition(": ")
+            pages.append((rule.rule, title.rstrip("."), description))
+    return pages
 
 
 @bp.route("")
