@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from directory.extensions import api, csrf
     from directory.practitioners import api as practitioners_api
     from directory.practitioners import views as practitioners_views
+    from directory.reviews import api as reviews_api
     from directory.search import api as search_api
     from directory.web import views as web_views
 
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         credentials_api.blp,
         roster_api.blp,
         attestation_api.blp,
+        reviews_api.blp,
     )
     for blueprint in api_blueprints:
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.

@@ -37,6 +37,9 @@ DEFAULTS = {
     # Argon2id at the OWASP minimum (19 MiB, t=2, p=1); tests lower it for speed.
     "PASSWORD_HASH": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
     "ACCEPTING_LAPSE_DAYS": 30,
+    # Abuse limits per account, counted in the database so that every worker agrees.
+    "REVIEWS_PER_HOUR": 5,
+    "FLAGS_PER_HOUR": 20,
     # Map tiles for the search page; empty = markers without a background map (offline use, tests).
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "MAP_TILE_ATTRIBUTION": "© OpenStreetMap contributors",

@@ -5,6 +5,14 @@ from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.credentials.models import Credential, CredentialEvent, Evidence
 from directory.geo.models import GeocodeCache
 from directory.practitioners.models import PracticeLocation, Practitioner
+from directory.reviews.models import (
+    ModerationAction,
+    Review,
+    ReviewFlag,
+    ReviewInvite,
+    ReviewResponse,
+    ReviewRevision,
+)
 from directory.search.models import SearchOutbox
 
 __all__ = [
@@ -17,6 +25,12 @@ __all__ = [
     "GeocodeCache",
     "Issuer",
     "LoginFailure",
+    "ModerationAction",
+    "Review",
+    "ReviewFlag",
+    "ReviewInvite",
+    "ReviewResponse",
+    "ReviewRevision",
     "PracticeLocation",
     "Practitioner",
     "SearchOutbox",

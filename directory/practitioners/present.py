@@ -11,6 +11,13 @@ def empty_rating() -> dict:
     return {"average": None, "count": 0, "histogram": {str(n): 0 for n in range(1, 6)}}
 
 
+def _rating(practitioner_id: int) -> dict:
+    from directory.reviews.service import ratings
+
+    summary = ratings([practitioner_id])[practitioner_id]
+    return {k: summary[k] for k in ("average", "count", "histogram")}
+
+
 def owner_view(practitioner: Practitioner) -> dict:
     return {
         "id": practitioner.id,
@@ -62,6 +69,6 @@ def public_view(practitioner: Practitioner) -> dict:
         "website": practitioner.website,
         "locations": list(practitioner.locations),
         "credentials": badges["credentials"],
-        "rating": empty_rating(),
+        "rating": _rating(practitioner.id),
         "verified": badges["verified"],
     }

@@ -13,7 +13,9 @@ class ReviewInvite(db.Model):
     __tablename__ = "review_invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    practitioner_id: Mapped[int] = mapped_column(sa.ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("practitioners.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -24,7 +26,9 @@ class Review(db.Model):
     __tablename__ = "reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    practitioner_id: Mapped[int] = mapped_column(sa.ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("practitioners.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     author_name: Mapped[str] = mapped_column(sa.String(60), default="")
     rating: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -2,11 +2,12 @@
 from the index, so a revocation shows at once)."""
 
 from directory.credentials import present as credentials
-from directory.practitioners.present import empty_rating
+from directory.reviews.service import ratings
 
 
 def for_practitioners(ids: list[int]) -> dict[int, dict]:
     found = credentials.of_practitioners(ids)
+    rated = ratings(ids)
     out = {}
     for pid in ids:
         summary = credentials.summary(found[pid])
@@ -16,6 +17,6 @@ def for_practitioners(ids: list[int]) -> dict[int, dict]:
                 {"issuer": c["issuer"]["name"], "title": c["title"], "status": c["status"]}
                 for c in summary["credentials"]
             ],
-            "rating": empty_rating(),
+            "rating": {"average": rated[pid]["average"], "count": rated[pid]["count"]},
         }
     return out

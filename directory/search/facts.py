@@ -47,7 +47,18 @@ def facts_for(ids: Iterable[int]) -> dict[int, SearchFacts]:
     ).all()
     facts = {p.id: _base_facts(p) for p in rows}
     _credentials(facts)
+    _ratings(facts)
     return facts
+
+
+def _ratings(facts: dict[int, SearchFacts]) -> None:
+    """Ratings decide the `min_rating` filter and the rating sort; the page shows them from the database."""
+    from directory.reviews.service import ratings
+
+    for pid, summary in ratings(list(facts)).items():
+        facts[pid].rating_average = summary["average"]
+        facts[pid].review_count = summary["count"]
+        facts[pid].rating_bayes = summary["bayes"]
 
 
 def _credentials(facts: dict[int, SearchFacts]) -> None:

@@ -1,0 +1,94 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from directory.accounts.auth import api_login_required, current_api_user
+from directory.reviews import service
+from directory.reviews.schemas import (
+    FlagInSchema,
+    FlagSchema,
+    InviteSchema,
+    ModerationInSchema,
+    ModerationResultSchema,
+    PageArgsSchema,
+    ResponseInSchema,
+    ResponseSchema,
+    ReviewEditSchema,
+    ReviewInSchema,
+    ReviewPageSchema,
+    ReviewSchema,
+)
+
+blp = Blueprint("reviews_api", __name__, url_prefix="/api/v1", description="Reviews")
+SECURED = {"security": [{"bearerAuth": []}]}
+
+
+@blp.route("/practitioners/<id:practitioner_id>/reviews")
+class PractitionerReviews(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ReviewPageSchema)
+    def get(self, args, practitioner_id):
+        """Visible reviews, newest first, ten a page, with the practitioner's answer."""
+        total, rows = service.visible(practitioner_id, args["page"])
+        return {"total": total, "results": rows}
+
+    @blp.arguments(ReviewInSchema)
+    @blp.response(201, ReviewSchema)
+    @blp.alt_response(409, description="One review per client per practitioner")
+    @blp.alt_response(429, description="At most 5 reviews an hour")
+    @blp.doc(**SECURED)
+    @api_login_required()
+    def post(self, data, practitioner_id):
+        """Write a review (clients). A valid unused invite code of this practitioner marks it verified."""
+        return service.write(current_api_user(), practitioner_id, data)
+
+
+@blp.route("/reviews/<id:review_id>", methods=["PUT"])
+@api_login_required()
+@blp.arguments(ReviewEditSchema)
+@blp.response(200, ReviewSchema)
+@blp.doc(**SECURED)
+def edit_review(data, review_id):
+    """Edit your review; the earlier text is kept."""
+    return service.edit(current_api_user(), review_id, data)
+
+
+@blp.route("/me/review-invites", methods=["POST"])
+@api_login_required("practitioner")
+@blp.response(201, InviteSchema)
+@blp.doc(**SECURED)
+def create_invite():
+    """A single-use invite code for a client, valid 30 days (shown once)."""
+    code, invite = service.create_invite(current_api_user())
+    return {"code": code, "expires_at": invite.expires_at}
+
+
+@blp.route("/reviews/<id:review_id>/response", methods=["POST"])
+@api_login_required("practitioner")
+@blp.arguments(ResponseInSchema)
+@blp.response(201, ResponseSchema)
+@blp.alt_response(409, description="Answered already")
+@blp.doc(**SECURED)
+def respond(data, review_id):
+    """Answer a review of yours, once, publicly."""
+    return service.respond(current_api_user(), review_id, data["body"])
+
+
+@blp.route("/reviews/<id:review_id>/flags", methods=["POST"])
+@api_login_required()
+@blp.arguments(FlagInSchema)
+@blp.response(201, FlagSchema)
+@blp.alt_response(429, description="At most 20 flags an hour")
+@blp.doc(**SECURED)
+def flag(data, review_id):
+    """Flag a review for the moderators, with a reason."""
+    return service.flag(current_api_user(), review_id, data["reason"])
+
+
+@blp.route("/admin/reviews/<id:review_id>/moderation", methods=["POST"])
+@api_login_required("admin")
+@blp.arguments(ModerationInSchema)
+@blp.response(200, ModerationResultSchema)
+@blp.doc(**SECURED)
+def moderate(data, review_id):
+    """Hide or restore a review, with a reason (recorded with who and when). Hidden reviews leave the rating."""
+    return service.moderate(current_api_user(), review_id, data["action"], data["reason"])

@@ -1,0 +1,248 @@
+"""Review rules: who may write, verified clients through invites, one per client, responses,
+flags, moderation, and the ratings everyone sees (always from visible reviews only)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from directory.accounts.models import User
+from directory.extensions import db
+from directory.practitioners import service as practitioners
+from directory.practitioners.models import Practitioner
+from directory.reviews.models import (
+    ModerationAction,
+    Review,
+    ReviewFlag,
+    ReviewInvite,
+    ReviewResponse,
+    ReviewRevision,
+)
+from directory.rules import RuleError
+from directory.timeutil import now_utc
+
+INVITE_DAYS = 30
+# Bayesian average: every practitioner starts with PRIOR_WEIGHT imaginary reviews at PRIOR_MEAN, so one
+# 5-star review (3.75) does not outrank fifty 4.8s (4.68).
+PRIOR_MEAN, PRIOR_WEIGHT = 3.5, 5
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _hourly(model, column, user: User, limit_key: str, noun: str) -> None:
+    """Per-account hourly limits counted in the database, so every worker enforces the same."""
+    limit = current_app.config[limit_key]
+    since = now_utc() - timedelta(hours=1)
+    times = db.session.scalars(
+        sa.select(model.created_at)
+        .where(column == user.id, model.created_at > since)
+        .order_by(model.created_at)
+        .limit(limit)
+    ).all()
+    if len(times) >= limit:
+        retry = int((times[0] + timedelta(hours=1) - now_utc()).total_seconds()) + 1
+        raise RuleError(429, f"At most {limit} {noun} an hour; try again later.", retry_after=max(retry, 1))
+
+
+def create_invite(user: User) -> tuple[str, ReviewInvite]:
+    practitioner = practitioners.require_profile(user)
+    code = secrets.token_urlsafe(12)
+    invite = ReviewInvite(
+        practitioner_id=practitioner.id,
+        code_hash=_digest(code),
+        expires_at=now_utc() + timedelta(days=INVITE_DAYS),
+    )
+    db.session.add(invite)
+    db.session.commit()
+    return code, invite
+
+
+def invites_of(user: User) -> list[ReviewInvite]:
+    practitioner = practitioners.require_profile(user)
+    return list(
+        db.session.scalars(
+            sa.select(ReviewInvite)
+            .where(ReviewInvite.practitioner_id == practitioner.id)
+            .order_by(ReviewInvite.id.desc())
+        )
+    )
+
+
+def _reviewable(practitioner_id: int) -> Practitioner:
+    practitioner = db.session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise RuleError(404, "No practitioner with that id.")
+    return practitioner
+
+
+def _redeem(code: str | None, practitioner: Practitioner) -> ReviewInvite | None:
+    if not code:
+        return None
+    invite = db.session.scalar(sa.select(ReviewInvite).where(ReviewInvite.code_hash == _digest(code.strip())))
+    problem = None
+    if invite is None or invite.practitioner_id != practitioner.id:
+        problem = "This invite code is not one of this practitioner's."
+    elif invite.used_at is not None:
+        problem = "This invite code has been used already."
+    elif invite.expires_at <= now_utc():
+        problem = "This invite code has expired."
+    if problem:
+        raise RuleError(422, problem, field="invite_code")
+    invite.used_at = now_utc()
+    return invite
+
+
+def write(user: User, practitioner_id: int, data: dict) -> Review:
+    if user.role != "client":
+        raise RuleError(403, "Only clients write reviews.")
+    practitioner = _reviewable(practitioner_id)
+    if practitioner.user_id == user.id:
+        raise RuleError(403, "You cannot review your own practice.")
+    if (
+        db.session.scalar(
+            sa.select(Review.id).where(Review.practitioner_id == practitioner.id, Review.author_id == user.id)
+        )
+        is not None
+    ):
+        raise RuleError(409, "You have reviewed this practitioner already; edit your review instead.")
+    _hourly(Review, Review.author_id, user, "REVIEWS_PER_HOUR", "reviews")
+    invite = _redeem(data.get("invite_code"), practitioner)
+    review = Review(
+        practitioner_id=practitioner.id,
+        author_id=user.id,
+        author_name=data.get("author_name") or "",
+        rating=data["rating"],
+        body=data["body"],
+        verified_client=invite is not None,
+        invite_id=invite.id if invite else None,
+    )
+    db.session.add(review)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # the same client at the same moment
+        db.session.rollback()
+        raise RuleError(409, "You have reviewed this practitioner already.") from exc
+    return review
+
+
+def edit(user: User, review_id: int, data: dict) -> Review:
+    review = db.session.get(Review, review_id)
+    if review is None or review.author_id != user.id:
+        raise RuleError(404, "No such review of yours.")
+    db.session.add(
+        ReviewRevision(
+            review_id=review.id, rating=review.rating, body=review.body, written_at=review.updated_at
+        )
+    )
+    review.rating, review.body = data["rating"], data["body"]
+    if data.get("author_name") is not None:
+        review.author_name = data["author_name"]
+    db.session.commit()
+    return review
+
+
+def visible(practitioner_id: int, page: int, per_page: int = 10) -> tuple[int, list[Review]]:
+    _reviewable(practitioner_id)
+    where = (Review.practitioner_id == practitioner_id, Review.hidden.is_(False))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where))
+    rows = db.session.scalars(
+        sa.select(Review)
+        .where(*where)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return total, list(rows)
+
+
+def respond(user: User, review_id: int, body: str) -> ReviewResponse:
+    review = db.session.get(Review, review_id)
+    if review is None or review.hidden:
+        raise RuleError(404, "No such review.")
+    if review.practitioner.user_id != user.id:
+        raise RuleError(403, "Only the reviewed practitioner may answer a review.")
+    if review.response is not None:
+        raise RuleError(409, "You have answered this review already.")
+    response = ReviewResponse(review_id=review.id, body=body)
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:
+        db.session.rollback()
+        raise RuleError(409, "You have answered this review already.") from exc
+    return response
+
+
+def flag(user: User, review_id: int, reason: str) -> ReviewFlag:
+    review = db.session.get(Review, review_id)
+    if review is None or review.hidden:
+        raise RuleError(404, "No such review.")
+    _hourly(ReviewFlag, ReviewFlag.user_id, user, "FLAGS_PER_HOUR", "flags")
+    item = ReviewFlag(review_id=review.id, user_id=user.id, reason=reason)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def moderation_queue() -> list[tuple[Review, int]]:
+    """Reviews with open flags, most-flagged first."""
+    count = sa.func.count(ReviewFlag.id)
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            sa.select(Review, count.label("flags"))
+            .join(ReviewFlag, ReviewFlag.review_id == Review.id)
+            .where(ReviewFlag.resolved.is_(False))
+            .group_by(Review.id)
+            .order_by(count.desc(), Review.id)
+        )
+    ]
+
+
+def moderate(admin: User, review_id: int, action: str, reason: str) -> Review:
+    review = db.session.get(Review, review_id)
+    if review is None:
+        raise RuleError(404, "No such review.")
+    if not reason.strip():
+        raise RuleError(422, "Give a reason for the record.", field="reason")
+    review.hidden = action == "hide"
+    db.session.add(
+        ModerationAction(
+            review_id=review.id, admin_id=admin.id, admin=admin.email, action=action, reason=reason.strip()
+        )
+    )
+    db.session.execute(sa.update(ReviewFlag).where(ReviewFlag.review_id == review.id).values(resolved=True))
+    db.session.commit()
+    return review
+
+
+def ratings(practitioner_ids: list[int]) -> dict[int, dict]:
+    """Average, count, histogram and Bayesian average of the visible reviews, per practitioner."""
+    out = {
+        pid: {"average": None, "count": 0, "histogram": {str(n): 0 for n in range(1, 6)}, "bayes": PRIOR_MEAN}
+        for pid in practitioner_ids
+    }
+    if not practitioner_ids:
+        return out
+    for pid, rating, n in db.session.execute(
+        sa.select(Review.practitioner_id, Review.rating, sa.func.count())
+        .where(Review.practitioner_id.in_(practitioner_ids), Review.hidden.is_(False))
+        .group_by(Review.practitioner_id, Review.rating)
+    ):
+        out[pid]["histogram"][str(rating)] = n
+    for summary in out.values():
+        counts = summary["histogram"]
+        n = sum(counts.values())
+        total = sum(int(k) * v for k, v in counts.items())
+        summary["count"] = n
+        summary["average"] = round(total / n, 2) if n else None
+        summary["bayes"] = (PRIOR_MEAN * PRIOR_WEIGHT + total) / (PRIOR_WEIGHT + n)
+    return out
+
+
+def public_author(review: Review) -> str:
+    return review.author_name or "A client"
