@@ -37,8 +37,9 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
         click.echo("The directory already has practitioners; no demo data added.")
         return
     from directory.demo.credentials import add_credentials
+    from directory.demo.reviews import add_reviews
 
-    summary = generate(count=count, seed=seed, hooks=[add_credentials])
+    summary = generate(count=count, seed=seed, hooks=[add_credentials, add_reviews])
     click.echo(
         f"Created {summary['practitioners']} practitioners with {summary['locations']} places "
         f"in {summary['seconds']:.1f} s."
