@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from flask import g, request_started
 
 from directory import create_app
 from directory.extensions import db
@@ -58,8 +59,16 @@ def make_app(database, tmp_path):
 @pytest.fixture
 def app(make_app):
     app = make_app()
+
+    def forget_identity(sender, **extra):
+        # This fixture keeps an app context open and Flask reuses it for test requests, so the
+        # user Flask-Login caches in `g` would carry one client's identity into another's request.
+        g.pop("_login_user", None)
+
+    request_started.connect(forget_identity, app)
     with app.app_context():
         yield app
+    request_started.disconnect(forget_identity, app)
 
 
 @pytest.fixture

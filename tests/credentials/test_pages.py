@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g, request_started
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import EnvironBuilder
 
@@ -19,19 +18,6 @@ from tests.factories import PASSWORD
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture(autouse=True)
-def _identity_per_request(app):
-    """The `app` fixture keeps an app context open and Flask reuses it for test requests, so
-    Flask-Login's user cached in `g` would carry one client's identity into another's request."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 def signed_in(app, user):
