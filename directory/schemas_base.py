@@ -10,8 +10,15 @@ class StrictSchema(ma.Schema):
 
 
 class TrimmedString(ma.fields.String):
+    """Text as people type it: trimmed, and without control characters other than tab and line
+    breaks (a NUL cannot be stored in PostgreSQL text and has no business in a form)."""
+
+    default_error_messages = {"control": "Remove control characters from this text."}
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if any(ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) == 127 for ch in text):
+            raise self.make_error("control")
         return text.strip()
 
 

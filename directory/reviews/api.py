@@ -31,12 +31,12 @@ class PractitionerReviews(MethodView):
         total, rows = service.visible(practitioner_id, args["page"])
         return {"total": total, "results": rows}
 
+    @api_login_required()
     @blp.arguments(ReviewInSchema)
     @blp.response(201, ReviewSchema)
     @blp.alt_response(409, description="One review per client per practitioner")
     @blp.alt_response(429, description="At most 5 reviews an hour")
     @blp.doc(**SECURED)
-    @api_login_required()
     def post(self, data, practitioner_id):
         """Write a review (clients). A valid unused invite code of this practitioner marks it verified."""
         return service.write(current_api_user(), practitioner_id, data)
