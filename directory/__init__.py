@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from directory.practitioners import api as practitioners_api
     from directory.practitioners import views as practitioners_views
     from directory.reviews import api as reviews_api
+    from directory.reviews import views as reviews_views
     from directory.search import api as search_api
     from directory.web import views as web_views
 
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         credentials_views.bp,
         admin_views.bp,
         roster_views.bp,
+        reviews_views.bp,
         attestation_api.wellknown,
     )
     for blueprint in page_blueprints:
