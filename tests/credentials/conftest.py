@@ -44,3 +44,28 @@ def submit(client):
         )
 
     return _submit
+
+
+# -- for the roster tests (modules that define their own `admin` keep theirs) --
+
+
+@pytest.fixture
+def admin(factory):
+    user = factory.user("admin")
+    user.headers = factory.headers(user)
+    return user
+
+
+@pytest.fixture
+def holder(factory, submit):
+    """A practitioner named `name` with a pending credential `number` (camtc unless told)."""
+
+    def make(name: str, number: str, **fields):
+        p = factory.practitioner(display_name=name)
+        p.headers = factory.headers(p.user)
+        created = submit(p.headers, number=number, **fields)
+        assert created.status_code == 201, created.get_json()
+        p.credential_id = created.get_json()["id"]
+        return p
+
+    return make
