@@ -27,16 +27,13 @@ from directory.reviews.schemas import (
     ResponseInSchema,
     ReviewInSchema,
 )
-from directory.rules import RuleError
 from directory.timeutil import now_utc
-from directory.web.forms import attach_errors, load_into
+from directory.web.forms import submit
 
 bp = Blueprint("reviews", __name__)
 
 PER_PAGE = 10
 ACCOUNT_PER_PAGE = 20
-# Rule errors shown as a page of their own; anything else goes back on the form that caused it.
-PAGE_ERRORS = (403, 404)
 
 
 def _page() -> int:
@@ -107,24 +104,14 @@ def _profile_url(practitioner_id: int, anchor: str = "reviews", **args) -> str:
 def write(practitioner_id: int):
     """A client writes a review from the profile page."""
     form = ReviewForm()
-    form.validate_on_submit()
-    data = load_into(form, ReviewInSchema(), form.payload())
-    status, headers = 422, None
-    if data:
-        try:
-            review = service.write(current_user, practitioner_id, data)
-        except RuleError as exc:
-            if exc.status in PAGE_ERRORS:
-                raise
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
-            status = exc.status
-            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        else:
-            note = " It carries the verified-client mark." if review.verified_client else ""
-            flash(f"Thank you: your review is published.{note}", "success")
-            return redirect(_profile_url(practitioner_id, f"review-{review.id}"))
+    outcome = submit(form, ReviewInSchema(), lambda data: service.write(current_user, practitioner_id, data))
+    if outcome.done:
+        review = outcome.result
+        note = " It carries the verified-client mark." if review.verified_client else ""
+        flash(f"Thank you: your review is published.{note}", "success")
+        return redirect(_profile_url(practitioner_id, f"review-{review.id}"))
     g.review_form = form
-    return _profile_page(practitioner_id, status, headers)
+    return _profile_page(practitioner_id, outcome.status, outcome.headers)
 
 
 @bp.route("/reviews/<id:review_id>/flags", methods=["POST"])
@@ -136,26 +123,15 @@ def flag(review_id: int):
         abort(404)
     practitioner_id = review.practitioner_id
     form = FlagForm()
-    form.validate_on_submit()
-    data = load_into(form, FlagInSchema(), form.payload())
-    status, headers = 422, None
-    if data:
-        try:
-            service.flag(current_user, review_id, data["reason"])
-        except RuleError as exc:
-            if exc.status in PAGE_ERRORS:
-                raise
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
-            status = exc.status
-            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        else:
-            flash("Thank you: the moderators will look at this review.", "info")
-            page = request.args.get("page", type=int)
-            return redirect(
-                _profile_url(practitioner_id, f"review-{review_id}", **({"page": page} if page else {}))
-            )
+    outcome = submit(form, FlagInSchema(), lambda data: service.flag(current_user, review_id, data["reason"]))
+    if outcome.done:
+        flash("Thank you: the moderators will look at this review.", "info")
+        page = request.args.get("page", type=int)
+        return redirect(
+            _profile_url(practitioner_id, f"review-{review_id}", **({"page": page} if page else {}))
+        )
     g.flag_form, g.flag_for = form, review_id
-    return _profile_page(practitioner_id, status, headers)
+    return _profile_page(practitioner_id, outcome.status, outcome.headers)
 
 
 # ---- the practitioner's own: invites and answers -------------------------------------------------
@@ -224,21 +200,13 @@ def create_invite():
 def respond(review_id: int):
     _practitioner_only()
     form = ResponseForm()
-    form.validate_on_submit()
-    data = load_into(form, ResponseInSchema(), form.payload())
-    status = 422
-    if data:
-        try:
-            service.respond(current_user, review_id, data["body"])
-        except RuleError as exc:
-            if exc.status in PAGE_ERRORS:
-                raise
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
-            status = exc.status
-        else:
-            flash("Your answer is published under the review.", "success")
-            return redirect(url_for(".mine") + f"#review-{review_id}")
-    return _render_account(response_form=form, response_for=review_id, status=status)
+    outcome = submit(
+        form, ResponseInSchema(), lambda data: service.respond(current_user, review_id, data["body"])
+    )
+    if outcome.done:
+        flash("Your answer is published under the review.", "success")
+        return redirect(url_for(".mine") + f"#review-{review_id}")
+    return _render_account(response_form=form, response_for=review_id, status=outcome.status)
 
 
 # ---- moderation ------------------------------------------------------------------------------------
@@ -304,21 +272,16 @@ def moderation():
 @admin_required
 def moderate(review_id: int):
     form = ModerationForm()
-    form.validate_on_submit()
-    data = load_into(form, ModerationInSchema(), form.payload())
-    status = 422
-    if data:
-        try:
-            review = service.moderate(current_user, review_id, data["action"], data["reason"])
-        except RuleError as exc:
-            if exc.status in PAGE_ERRORS:
-                raise
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
-            status = exc.status
-        else:
-            done = "hidden: it no longer counts" if review.hidden else "visible, and its flags are cleared"
-            flash(f"Review #{review.id} is {done}.", "success")
-            return redirect(url_for(".moderation"))
+    outcome = submit(
+        form,
+        ModerationInSchema(),
+        lambda data: service.moderate(current_user, review_id, data["action"], data["reason"]),
+    )
+    if outcome.done:
+        review = outcome.result
+        done = "hidden: it no longer counts" if review.hidden else "visible, and its flags are cleared"
+        flash(f"Review #{review.id} is {done}.", "success")
+        return redirect(url_for(".moderation"))
     if db.session.get(Review, review_id) is None:
         abort(404)
-    return _render_moderation(form, review_id, status)
+    return _render_moderation(form, review_id, outcome.status)

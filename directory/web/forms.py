@@ -1,7 +1,11 @@
 """Page forms render fields and carry CSRF tokens; the API's schemas judge the values, so a
 rule is written once. This puts a schema's messages back on the form's fields."""
 
+from dataclasses import dataclass
+
 import marshmallow as ma
+
+from directory.rules import RuleError
 
 
 def attach_errors(form, messages: dict) -> None:
@@ -21,3 +25,30 @@ def load_into(form, schema: ma.Schema, data: dict) -> dict | None:
     except ma.ValidationError as exc:
         attach_errors(form, exc.messages)
         return None
+
+
+@dataclass
+class Outcome:
+    """What a page form's submission came to: the service's result, or the status to answer with."""
+
+    done: bool
+    result: object = None
+    status: int = 422
+    headers: dict | None = None
+
+
+def submit(form, schema: ma.Schema, action, page_errors=(403, 404)) -> Outcome:
+    """Check the form with the API's schema, then call the service. A refusal the page itself should
+    answer (`page_errors`) propagates; any other lands on the form, with its status (and Retry-After)."""
+    form.validate_on_submit()
+    data = load_into(form, schema, form.payload())
+    if data is None:
+        return Outcome(False)
+    try:
+        return Outcome(True, action(data), 200)
+    except RuleError as exc:
+        if exc.status in page_errors:
+            raise
+        attach_errors(form, exc.errors or {"_schema": [exc.message]})
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Outcome(False, None, exc.status, headers)
