@@ -47,3 +47,11 @@ class Factory:
     def refresh(self, obj):
         db.session.refresh(obj)
         return obj
+
+
+def signed_in(app, user, password: str = PASSWORD):
+    """A separate browser-like client per person, signed in through the login page."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

@@ -14,18 +14,10 @@ from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
 from directory.timeutil import today_utc
 from tests.credentials.conftest import PDF, PNG, submission
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, signed_in
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-def signed_in(app, user):
-    """A separate browser-like client per person, signed in through the login page."""
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def page_form(file_bytes=PNG, filename="licence.png", **overrides) -> dict:

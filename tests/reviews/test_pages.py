@@ -12,7 +12,7 @@ from directory.reviews import service
 from directory.reviews.models import Review, ReviewFlag, ReviewInvite, ReviewResponse
 from directory.reviews.schemas import ReviewInSchema
 from directory.timeutil import now_utc
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, signed_in
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -30,13 +30,6 @@ def _identity_per_request(app):
     request_started.connect(forget, app)
     yield
     request_started.disconnect(forget, app)
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def review(practitioner, author, rating=5, body=TEXT, **extra):
