@@ -32,20 +32,28 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from directory import logs, mail
     from directory import models  # noqa: F401  (the whole schema, for Alembic and relationships)
-    from directory.accounts import sessions
+    from directory import openapi
+    from directory.accounts import auth, sessions
     from directory.extensions import api, csrf, db, limiter, login, migrate
     from directory.search import outbox
+    from directory.web import headers
     from directory.web.converters import IdConverter, id_schema
 
+    logs.install(app)
+    headers.install(app)
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login.init_app(app)
-    sessions.configure(login)
-    api.init_app(app)
+    mail.init_app(app)
+    sessions.configure(app, login)
+    auth.install_admin_gate(app)
+    # The error statuses every operation shares, the Error body and the links: directory/openapi.py.
+    api.init_app(app, spec_kwargs={"extra_plugins": [openapi.ContractPlugin()]})
     outbox.catch_up_after_requests(app)
     api.register_converter(IdConverter, id_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -54,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from directory.accounts import api as accounts_api
+    from directory.accounts import security_views  # noqa: F401  (its routes live on accounts.bp)
     from directory.accounts import views as accounts_views
     from directory.catalog import api as catalog_api
     from directory.credentials import admin_views, attestation_api, roster_api, roster_views

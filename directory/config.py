@@ -17,8 +17,30 @@ DEFAULTS = {
     # Served by the app itself so the docs page works offline.
     "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # A multipart body of thousands of tiny parts costs parsing time out of all proportion to its size.
+    "MAX_FORM_PARTS": 200,
+    # Per text part: the longest text a form takes (5000 characters, up to 20 kB of UTF-8) fits
+    # five times over; keep it above werkzeug's 64 kB parse chunk, or file uploads are refused too.
+    "MAX_FORM_MEMORY_SIZE": 100 * 1024,
+    # Evidence kept per practitioner over all credentials and versions, so one account cannot fill the disk.
+    "EVIDENCE_QUOTA_BYTES": 50 * 1024 * 1024,
+    # Versions one credential may collect through reject-and-resubmit rounds.
+    "EVIDENCE_MAX_VERSIONS": 20,
+    # Absolute and idle ends of API tokens and signed-in browsers (accounts/grants.py).
     "API_TOKEN_TTL_HOURS": 24 * 30,
-    "WEB_SESSION_TTL_HOURS": 24 * 14,
+    "API_TOKEN_IDLE_HOURS": 24 * 7,
+    "WEB_SESSION_TTL_HOURS": 12,
+    "WEB_SESSION_IDLE_MINUTES": 60,
+    # Verifying or revoking a credential needs the password and second factor proved this recently.
+    "ADMIN_FRESH_MINUTES": 15,
+    "TOTP_ISSUER": "Practitioner directory",
+    "PASSWORD_RESET_TTL_MINUTES": 60,
+    # Reset mails per account per hour, so that nobody can flood someone's inbox through the form.
+    "PASSWORD_RESETS_PER_HOUR": 3,
+    "RATELIMIT_PASSWORD_RESET": "10 per hour",
+    # No mail server configured: messages are written as .eml files under DATA_DIR/mail instead.
+    "MAIL_SERVER": None,
+    "MAIL_DEFAULT_SENDER": "directory@localhost",
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -47,6 +69,8 @@ DEFAULTS = {
     "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
     # How long a search waits for a missing index to be rebuilt before answering from the database.
     "SEARCH_REBUILD_WAIT_SECONDS": 3.0,
+    # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, serve directly).
+    "PROXY_FIX_HOPS": 0,
 }
 
 ENV_KEYS = {
@@ -57,6 +81,13 @@ ENV_KEYS = {
     "DIRECTORY_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "DIRECTORY_MAP_TILE_URL": "MAP_TILE_URL",
     "DIRECTORY_SITE_URL": "SITE_URL",
+    "DIRECTORY_MAIL_SERVER": "MAIL_SERVER",
+    "DIRECTORY_MAIL_PORT": "MAIL_PORT",
+    "DIRECTORY_MAIL_USERNAME": "MAIL_USERNAME",
+    "DIRECTORY_MAIL_PASSWORD": "MAIL_PASSWORD",
+    "DIRECTORY_MAIL_USE_TLS": "MAIL_USE_TLS",
+    "DIRECTORY_MAIL_SENDER": "MAIL_DEFAULT_SENDER",
+    "DIRECTORY_PROXY_HOPS": "PROXY_FIX_HOPS",
 }
 
 

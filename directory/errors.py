@@ -4,6 +4,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from directory.logs import denied, request_id
 from directory.rules import RuleError
 
 JSON_PREFIXES = ("/api/", "/.well-known/")
@@ -41,14 +42,16 @@ def render_error(
     code: int, message: str, errors: dict | None = None, headers: dict | None = None
 ) -> Response:
     status = HTTP_STATUS_CODES.get(code, "Error")
+    # The id lets a user quote the failure and an operator find its log lines; never a stack trace.
+    rid = request_id()
     if wants_json():
-        payload = {"code": code, "status": status, "message": message}
+        payload = {"code": code, "status": status, "message": message, "request_id": rid}
         if errors:
             payload["errors"] = errors
         response = jsonify(payload)
     else:
         response = make_response(
-            render_template("errors/error.html", code=code, status=status, message=message)
+            render_template("errors/error.html", code=code, status=status, message=message, request_id=rid)
         )
     response.status_code = code
     for key, value in (headers or {}).items():
@@ -63,6 +66,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         errors = _flatten_webargs(data["messages"])
     errors = errors or {}
     message = data.get("message") or _default_message(error.code, errors, error.description)
+    if error.code in (401, 403):
+        denied(error.code, message)
     headers = dict(data.get("headers") or {})
     # Keep what werkzeug would have sent (Allow on 405, WWW-Authenticate, Retry-After).
     for key, value in error.get_headers():
@@ -74,6 +79,8 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_rule_error(error: RuleError) -> Response:
     """A service said no: the same shape as any HTTP error, with the fields at fault."""
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    if error.denied:
+        denied(error.status, error.message)
     return render_error(error.status, error.message, error.errors, headers)
 
 

@@ -3,12 +3,15 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from directory.schemas_base import ErrorSchema
 
 # Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -27,6 +30,9 @@ class Base(DeclarativeBase):
 class DirectoryApi(Api):
     """flask-smorest without its own HTTPException handler: errors.py owns the one error shape."""
 
+    # The Error component of the OpenAPI document: the body errors.py sends, request_id included.
+    ERROR_SCHEMA = ErrorSchema
+
     def _register_error_handlers(self):
         pass
 
@@ -36,4 +42,5 @@ migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+mail = Mail()
 api = DirectoryApi()

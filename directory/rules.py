@@ -9,6 +9,7 @@ class RuleError(Exception):
         field: str | None = None,
         retry_after: int | None = None,
         errors: dict | None = None,
+        denied: bool = False,
     ):
         super().__init__(message)
         self.status = status
@@ -16,3 +17,5 @@ class RuleError(Exception):
         self.field = field
         self.retry_after = retry_after
         self.errors = errors or ({field: [message]} if field else None)
+        # A 404 that hides someone else's object is a refusal of access, logged as one.
+        self.denied = denied or status in (401, 403)

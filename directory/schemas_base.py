@@ -23,7 +23,18 @@ class TrimmedString(ma.fields.String):
 
 
 class ErrorSchema(ma.Schema):
-    code = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    message = ma.fields.String(required=True)
-    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
+    """The one error body (errors.py renders it); the OpenAPI document's Error component."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "Its reason phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong, in a sentence"})
+    errors = ma.fields.Raw(
+        metadata={
+            "description": "The fields at fault, {field: [messages]} (nested like the body); "
+            "a roster import lists its bad lines instead, [{line, message}]",
+            "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+        }
+    )
+    request_id = ma.fields.String(
+        metadata={"description": "Quote it when reporting a problem: it finds the request in the logs"}
+    )

@@ -1,8 +1,13 @@
 """Test data through the same services the app uses, with sequences for unique values."""
 
 import itertools
+import re
+
+import pyotp
 
 from directory.accounts import service as accounts
+from directory.accounts import totp
+from directory.accounts.models import User
 from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
@@ -19,11 +24,14 @@ class Factory:
     def user(self, role: str = "client", email: str | None = None, password: str = PASSWORD):
         email = email or f"{role}{next(_seq)}@example.org"
         if role == "admin":
-            return accounts.create_admin(email, password)
+            return make_admin(email, password)
         return accounts.register(email, password, role)
 
     def token(self, user, password: str = PASSWORD) -> str:
-        response = self.client.post("/api/v1/auth/tokens", json={"email": user.email, "password": password})
+        body = {"email": user.email, "password": password}
+        if db.session.get(User, user.id).totp_secret:
+            body["totp"] = totp_code(user)
+        response = self.client.post("/api/v1/auth/tokens", json=body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()["token"]
 
@@ -40,9 +48,7 @@ class Factory:
         return practitioners.add_location(practitioner.user, data)
 
     def login(self, user, password: str = PASSWORD):
-        response = self.client.post("/login", data={"email": user.email, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return response
+        return _sign_in(self.client, user, password)
 
     def refresh(self, obj):
         db.session.refresh(obj)
@@ -52,6 +58,51 @@ class Factory:
 def signed_in(app, user, password: str = PASSWORD):
     """A separate browser-like client per person, signed in through the login page."""
     client = app.test_client()
+    _sign_in(client, user, password)
+    return client
+
+
+def _sign_in(client, user, password: str):
+    """Through the sign-in page, and for an admin with an authenticator, its code page too."""
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if db.session.get(User, user.id).totp_secret:
+        response = client.post("/account/two-factor", data={"totp": totp_code(user)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def make_admin(email: str, password: str = PASSWORD):
+    """An admin (new, or an existing account promoted) whose authenticator is set up, as admins work."""
+    admin = accounts.create_admin(email, password)
+    totp.start_enrolment(admin)
+    totp.finish_enrolment(admin, pyotp.TOTP(admin.totp_pending).now())
+    return admin
+
+
+def csrf_signed_in(app, user, password: str = PASSWORD):
+    """Like signed_in, for an app with CSRF protection on: each form's token is read from its page."""
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token_of(client, "/login")}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if db.session.get(User, user.id).totp_secret:
+        token = csrf_token_of(client, "/account/two-factor")
+        response = client.post("/account/two-factor", data={"totp": totp_code(user), "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def csrf_token_of(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
+
+
+def totp_code(user) -> str:
+    """A valid authenticator code now. A person signs in a few times a minute at most, tests many times a
+    second: the kit forgets the last step used so the replay guard (tested on its own) lets it through."""
+    user = db.session.get(User, user.id)
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(user.totp_secret).now()

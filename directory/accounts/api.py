@@ -1,12 +1,29 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from directory.accounts import service
-from directory.accounts.auth import api_login_required, current_api_user
-from directory.accounts.limits import register_limit, sign_in_limit
-from directory.accounts.schemas import MeSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from directory.accounts import grants, recovery, service, totp
+from directory.accounts.auth import api_login_required, current_api_grant, current_api_user
+from directory.accounts.limits import password_reset_limit, register_limit, sign_in_limit
+from directory.accounts.models import ApiToken
+from directory.accounts.schemas import (
+    MeSchema,
+    MessageSchema,
+    PasswordChangeSchema,
+    RegisterSchema,
+    ResetConfirmSchema,
+    ResetRequestSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    TotpConfirmSchema,
+    TotpEnrolmentSchema,
+    UserSchema,
+)
+from directory.logs import security_event
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
+SECURED = {"security": [{"bearerAuth": []}]}
+NO_TOKEN = "No valid token"
+RESET_SENT = "If an account has this email, a link to reset its password is on its way."
 
 
 @blp.route("/auth/register")
@@ -25,23 +42,120 @@ class Register(MethodView):
 class Tokens(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
-    @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(401, description="Wrong email, password or authenticator code")
     @blp.alt_response(
         429, description="Too many failed sign-ins for this account, or tries from this address"
     )
     @sign_in_limit
     def post(self, data):
-        """Exchange email and password for a bearer token."""
+        """Exchange email and password for a bearer token. Admins with an authenticator also send `totp`;
+        only a token issued with it reaches the admin API."""
         user = service.authenticate(data["email"], data["password"])
-        token, row = service.issue_api_token(user)
+        mfa = False
+        if user.totp_secret:
+            totp.check(user, data.get("totp"))
+            mfa = True
+        token, row = grants.issue(ApiToken, user, mfa=mfa)
+        security_event("sign_in.success", user_id=user.id, role=user.role, channel="api", mfa=mfa)
         return {"token": token, "expires_at": row.expires_at}
+
+
+@blp.route("/auth/tokens/current")
+class CurrentToken(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.doc(**SECURED)
+    @api_login_required()
+    def delete(self):
+        """Sign out: this token stops working at once."""
+        grant = current_api_grant()
+        grants.end_grant(grant)
+        security_event("sign_out", user_id=grant.user_id, channel="api")
+
+
+@blp.route("/auth/sign-out-everywhere")
+class SignOutEverywhere(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.doc(**SECURED)
+    @api_login_required()
+    def post(self):
+        """End every signed-in browser and every API token of this account, this one included."""
+        service.sign_out_everywhere(current_api_user())
+
+
+@blp.route("/auth/password")
+class Password(MethodView):
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.alt_response(429, description="Too many failed tries for this account")
+    @blp.doc(**SECURED)
+    @api_login_required()
+    def post(self, data):
+        """Change the password. Every session and token of the account ends, this token included."""
+        service.change_password(current_api_user(), data["current_password"], data["new_password"])
+
+
+@blp.route("/auth/password-reset")
+class PasswordReset(MethodView):
+    @blp.arguments(ResetRequestSchema)
+    @blp.response(202, MessageSchema)
+    @blp.alt_response(429, description="Too many requests from this address")
+    @password_reset_limit
+    def post(self, data):
+        """Mail a one-use link to reset the password. The answer is the same whether or not the account exists."""
+        recovery.request_reset(data["email"])
+        return {"message": RESET_SENT}
+
+
+@blp.route("/auth/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    @blp.arguments(ResetConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(429, description="Too many requests from this address")
+    @password_reset_limit
+    def post(self, data):
+        """Set a new password with the token from the mailed link; every session and token of the account ends."""
+        recovery.complete_reset(data["token"], data["password"])
+
+
+@blp.route("/auth/totp")
+class TotpEnrolment(MethodView):
+    @blp.response(201, TotpEnrolmentSchema)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.alt_response(403, description="Only admins set up an authenticator")
+    @blp.alt_response(409, description="An authenticator is already set up")
+    @blp.doc(**SECURED)
+    @api_login_required("admin")
+    def post(self):
+        """Start setting up an authenticator (admins): a new secret, confirmed by a first code."""
+        user = current_api_user()
+        secret = totp.start_enrolment(user)
+        return {"secret": secret, "otpauth_uri": totp.provisioning_uri(user)}
+
+
+@blp.route("/auth/totp/confirm")
+class TotpConfirm(MethodView):
+    @blp.arguments(TotpConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(401, description="No valid token, or a wrong code")
+    @blp.alt_response(403, description="Only admins set up an authenticator")
+    @blp.alt_response(409, description="No setup was started")
+    @blp.alt_response(429, description="Too many failed tries for this account")
+    @blp.doc(**SECURED)
+    @api_login_required("admin")
+    def post(self, data):
+        """Finish the setup with the authenticator's current code; this token then reaches the admin API."""
+        totp.finish_enrolment(current_api_user(), data["totp"])
+        grants.mark(current_api_grant(), mfa=True)
 
 
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, description="No valid token")
-    @blp.doc(security=[{"bearerAuth": []}])
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.doc(**SECURED)
     @api_login_required()
     def get(self):
         """Who the token belongs to."""

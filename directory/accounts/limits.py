@@ -11,3 +11,6 @@ register_limit = limiter.shared_limit(
 sign_in_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_SIGN_IN"], scope="sign-in", methods=["POST"]
 )
+password_reset_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_PASSWORD_RESET"], scope="password-reset", methods=["POST"]
+)

@@ -18,6 +18,11 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
     role: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Authenticator (TOTP) second factor: admins must have one. `totp_pending` holds a secret being
+    # enrolled until a first code proves the authenticator has it; `totp_last_step` refuses a code twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_pending: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     practitioner = relationship("Practitioner", back_populates="user", uselist=False)
 
@@ -37,30 +42,54 @@ class User(db.Model):
         return self.session_token
 
 
-class WebSession(db.Model):
+class GrantColumns:
+    """What a signed-in browser and an API token share: a random secret kept only as its SHA-256,
+    an absolute end (`expires_at`), an idle end (`last_seen_at` + the idle limit), when the password
+    was last proved (`authenticated_at`, for actions that need a fresh sign-in) and when the second
+    factor was (`mfa_at`)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mfa_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(GrantColumns, db.Model):
     """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored."""
 
     __tablename__ = "web_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+    end_column = "ended_at"
 
 
-class ApiToken(db.Model):
+class ApiToken(GrantColumns, db.Model):
     __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    end_column = "revoked_at"
+
+
+class PasswordReset(db.Model):
+    """A one-use link sent by mail; only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

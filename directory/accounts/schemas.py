@@ -4,15 +4,29 @@ from directory.accounts.service import MIN_PASSWORD, SELF_SERVICE_ROLES
 from directory.schemas_base import StrictSchema, TrimmedString
 
 
-class RegisterSchema(StrictSchema):
-    email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
-    password = ma.fields.String(
+def new_password(**kwargs) -> ma.fields.String:
+    return ma.fields.String(
         required=True,
         load_only=True,
         validate=ma.validate.Length(
             min=MIN_PASSWORD, max=1000, error=f"Use {MIN_PASSWORD} to 1000 characters."
         ),
+        **kwargs,
     )
+
+
+def totp_code(**kwargs) -> ma.fields.String:
+    return ma.fields.String(
+        load_only=True,
+        validate=ma.validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="Six digits from your authenticator."),
+        metadata={"description": "The current six-digit code of the admin's authenticator app."},
+        **kwargs,
+    )
+
+
+class RegisterSchema(StrictSchema):
+    email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
+    password = new_password()
     role = ma.fields.String(
         required=True,
         validate=ma.validate.OneOf(SELF_SERVICE_ROLES, error="Choose client or practitioner."),
@@ -28,6 +42,36 @@ class UserSchema(ma.Schema):
 class TokenRequestSchema(StrictSchema):
     email = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=254))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1000))
+    totp = totp_code(required=False)
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(min=1, max=1000)
+    )
+    new_password = new_password()
+
+
+class ResetRequestSchema(StrictSchema):
+    email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
+
+
+class ResetConfirmSchema(StrictSchema):
+    token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=200))
+    password = new_password()
+
+
+class TotpConfirmSchema(StrictSchema):
+    totp = totp_code(required=True)
+
+
+class TotpEnrolmentSchema(ma.Schema):
+    secret = ma.fields.String(dump_only=True, metadata={"description": "Base32, for typing into an authenticator"})
+    otpauth_uri = ma.fields.String(dump_only=True, metadata={"description": "The same, as an otpauth:// URI"})
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String(dump_only=True)
 
 
 class TokenSchema(ma.Schema):
@@ -37,3 +81,8 @@ class TokenSchema(ma.Schema):
 
 class MeSchema(UserSchema):
     practitioner_id = ma.fields.Integer(dump_only=True, allow_none=True)
+
+
+class ConfirmSchema(StrictSchema):
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1000))
+    totp = totp_code(required=True)

@@ -1,16 +1,15 @@
-"""Account rules: registration, sign-in with per-account lockout, API tokens, web sessions."""
+"""Account rules: registration, sign-in with per-account lockout, password changes."""
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import logging
 
 import sqlalchemy as sa
-from flask import current_app
 
-from directory.accounts.models import ApiToken, LoginFailure, User, WebSession
+from directory.accounts import grants, lockout
+from directory.accounts.grants import Grant
+from directory.accounts.models import User
 from directory.accounts.passwords import hash_password, verify_password
 from directory.extensions import db
+from directory.logs import security_event
 from directory.rules import RuleError
 from directory.timeutil import now_utc
 
@@ -18,19 +17,11 @@ MIN_PASSWORD = 10
 SELF_SERVICE_ROLES = ("client", "practitioner")
 
 
-class RuleError(RuleError):
-    pass
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise RuleError(422, f"Use at least {MIN_PASSWORD} characters.", field="password")
 
@@ -38,7 +29,7 @@ def _check_password(password: str) -> None:
 def register(email: str, password: str, role: str) -> User:
     if role not in SELF_SERVICE_ROLES:
         raise RuleError(422, "Choose client or practitioner.", field="role")
-    _check_password(password)
+    check_new_password(password)
     email = normalise_email(email)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise RuleError(409, "An account with this email already exists.", field="email")
@@ -49,11 +40,12 @@ def register(email: str, password: str, role: str) -> User:
     except sa.exc.IntegrityError as exc:  # the same email registered at the same moment
         db.session.rollback()
         raise RuleError(409, "An account with this email already exists.", field="email") from exc
+    security_event("account.created", user_id=user.id, role=role)
     return user
 
 
 def create_admin(email: str, password: str) -> User:
-    _check_password(password)
+    check_new_password(password)
     email = normalise_email(email)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
@@ -65,92 +57,42 @@ def create_admin(email: str, password: str) -> User:
     return user
 
 
-@dataclass
-class Lockout:
-    retry_after: int
-
-
-def _lockout(user: User, now: datetime) -> Lockout | None:
-    cfg = current_app.config
-    window_start = now - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
-    recent = db.session.scalars(
-        sa.select(LoginFailure.at)
-        .where(LoginFailure.user_id == user.id, LoginFailure.at > window_start)
-        .order_by(LoginFailure.at.desc())
-        .limit(cfg["LOGIN_MAX_FAILURES"])
-    ).all()
-    if len(recent) < cfg["LOGIN_MAX_FAILURES"]:
-        return None
-    # Locked until the oldest of the last N failures leaves the window.
-    unlock_at = recent[-1] + timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
-    return Lockout(retry_after=max(1, int((unlock_at - now).total_seconds()) + 1))
-
-
 def authenticate(email: str, password: str) -> User:
-    """The user whose password this is; RuleError 401 (wrong) or 429 (locked) otherwise.
-
-    Failures are rows in the database, so the lockout holds whichever worker serves the next try.
-    """
-    now = now_utc()
+    """The user whose password this is; RuleError 401 (wrong) or 429 (locked) otherwise."""
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
         verify_password(None, password)
+        security_event("sign_in.failure", logging.WARNING, reason="unknown account")
         raise RuleError(401, "The email or password is wrong.")
-    lock = _lockout(user, now)
-    if lock:
-        raise RuleError(429, "Too many failed sign-ins. Try again later.", retry_after=lock.retry_after)
+    lockout.refuse_if_locked(user)
     if not verify_password(user.password_hash, password):
-        db.session.add(LoginFailure(user_id=user.id, at=now))
-        db.session.commit()
+        lockout.record_failure(user, now_utc())
+        security_event("sign_in.failure", logging.WARNING, user_id=user.id, reason="wrong password")
         raise RuleError(401, "The email or password is wrong.")
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.user_id == user.id))
-    db.session.commit()
+    lockout.clear(user)
+    security_event("sign_in.password_ok", user_id=user.id, role=user.role)
     return user
 
 
-def issue_api_token(user: User) -> tuple[str, ApiToken]:
-    token = secrets.token_urlsafe(32)
-    row = ApiToken(
-        token_hash=token_digest(token),
-        user_id=user.id,
-        expires_at=now_utc() + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"]),
-    )
-    db.session.add(row)
+def change_password(user: User, current: str, new: str, keep: Grant | None = None) -> None:
+    """Needs the current password; ends every other session and token of the account."""
+    if not verify_password(user.password_hash, current):
+        lockout.record_failure(user, now_utc())
+        security_event("password.change_failure", logging.WARNING, user_id=user.id)
+        raise RuleError(422, "Your current password is not right.", field="current_password")
+    set_password(user, new, keep=keep)
+    security_event("password.changed", user_id=user.id)
+
+
+def set_password(user: User, new: str, keep: Grant | None = None) -> None:
+    check_new_password(new)
+    user.password_hash = hash_password(new)
     db.session.commit()
-    return token, row
+    lockout.clear(user)
+    grants.end_all(user, keep=keep)
 
 
-def user_for_api_token(token: str) -> User | None:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now_utc():
-        return None
-    return row.user
-
-
-def start_web_session(user: User) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        WebSession(
-            token_hash=token_digest(token),
-            user_id=user.id,
-            expires_at=now_utc() + timedelta(hours=current_app.config["WEB_SESSION_TTL_HOURS"]),
-        )
-    )
-    db.session.commit()
-    return token
-
-
-def user_for_web_session(token: str) -> User | None:
-    row = db.session.scalar(sa.select(WebSession).where(WebSession.token_hash == token_digest(token)))
-    if row is None or row.ended_at is not None or row.expires_at <= now_utc():
-        return None
-    return row.user
-
-
-def end_web_session(token: str) -> None:
-    db.session.execute(
-        sa.update(WebSession)
-        .where(WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None))
-        .values(ended_at=now_utc())
-    )
-    db.session.commit()
+def sign_out_everywhere(user: User) -> int:
+    ended = grants.end_all(user)
+    security_event("sign_out.everywhere", user_id=user.id, ended=ended)
+    return ended

@@ -12,7 +12,7 @@ from directory.web.safety import safe_next
 bp = Blueprint("accounts", __name__)
 
 
-def _home_for(user) -> str:
+def home_for(user) -> str:
     return url_for("practitioners.dashboard") if user.role == "practitioner" else url_for("web.home")
 
 
@@ -29,7 +29,7 @@ def register():
         else:
             sessions.sign_in(user)
             flash("Welcome! Your account is ready.", "success")
-            return redirect(_home_for(user))
+            return redirect(home_for(user))
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -45,7 +45,11 @@ def login():
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
             return render_template("accounts/login.html", form=form, error=exc.message), exc.status, headers
         sessions.sign_in(user)
-        return redirect(safe_next(request.args.get("next")) or _home_for(user))
+        target = safe_next(request.args.get("next"))
+        if user.role == "admin":
+            # The password alone opens no admin page: the authenticator code comes next.
+            return redirect(url_for("accounts.second_factor", next=target or url_for("admin.index")))
+        return redirect(target or home_for(user))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, error=None), status
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from directory.accounts.auth import FRESH_ACTIONS, fresh_page_or_redirect
 from directory.credentials import evidence, service
 from directory.credentials.forms import DecisionForm
 from directory.credentials.models import STATUSES, CredentialEvent
@@ -97,6 +98,10 @@ def decide(credential_id: int):
     data = load_into(form, DecisionSchema(), form.payload())
     if not data:
         return _render_credential(credential_id, form, 422)
+    if data["action"] in FRESH_ACTIONS:
+        stale = fresh_page_or_redirect(url_for(".credential", credential_id=credential_id))
+        if stale:
+            return stale
     try:
         if form.seen() is not None and form.seen() != service.get(credential_id).version:
             raise RuleError(409, STALE)

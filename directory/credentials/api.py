@@ -1,7 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from directory.accounts.auth import api_login_required, current_api_user
+from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
 from directory.credentials import evidence, service
 from directory.credentials.lifecycle import effective_status
 from directory.credentials.schemas import (
@@ -17,12 +17,18 @@ from directory.credentials.schemas import (
     FeedSchema,
     LookupArgsSchema,
     LookupSchema,
+    NoFieldsSchema,
     QueueArgsSchema,
     QueueItemSchema,
 )
 
 blp = Blueprint("credentials_api", __name__, url_prefix="/api/v1", description="Credentials and verification")
 SECURED = {"security": [{"bearerAuth": []}]}
+NO_PROFILE = "No profile saved yet (PUT /api/v1/me/profile first)"
+QUOTA_413 = (
+    "The file is larger than 5 MB, or larger than the room left in your evidence quota "
+    "(50 MB over all your credentials and versions); `errors.evidence` says which"
+)
 # On function views api_login_required sits right under @blp.route, so the caller is checked
 # before the body or query is parsed: a stranger learns nothing about the input rules.
 FILE_RESPONSE = {
@@ -39,6 +45,7 @@ class MyCredentials(MethodView):
     decorators = [api_login_required("practitioner")]
 
     @blp.response(200, CredentialSchema(many=True))
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.doc(**SECURED)
     def get(self):
         """Your credentials, with their status and the latest decision's reason."""
@@ -47,8 +54,9 @@ class MyCredentials(MethodView):
     @blp.arguments(CredentialInSchema, location="form")
     @blp.arguments(EvidenceUploadSchema, location="files")
     @blp.response(201, CredentialSchema)
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.alt_response(409, description="Already submitted")
-    @blp.alt_response(413, description="The file is larger than 5 MB")
+    @blp.alt_response(413, description=QUOTA_413)
     @blp.alt_response(415, description="The file is not a PDF, PNG or JPEG")
     @blp.doc(**SECURED)
     def post(self, data, files):
@@ -60,11 +68,18 @@ class MyCredentials(MethodView):
 class MyEvidence(MethodView):
     decorators = [api_login_required("practitioner")]
 
+    @blp.arguments(NoFieldsSchema, location="form")
     @blp.arguments(EvidenceUploadSchema, location="files")
     @blp.response(200, CredentialSchema)
-    @blp.alt_response(409, description="Only a rejected or expired credential can be resubmitted")
+    @blp.alt_response(
+        409,
+        description="Only a rejected or expired credential can be resubmitted, "
+        "and one credential keeps at most 20 evidence versions (`errors.evidence`)",
+    )
+    @blp.alt_response(413, description=QUOTA_413)
+    @blp.alt_response(415, description="The file is not a PDF, PNG or JPEG")
     @blp.doc(**SECURED)
-    def post(self, files, credential_id):
+    def post(self, _fields, files, credential_id):
         """Resubmit a rejected or expired credential with new evidence (a new version; old ones stay)."""
         return service.resubmit(current_api_user(), credential_id, files["evidence"])
 
@@ -112,11 +127,16 @@ def admin_evidence(args, credential_id):
 @api_login_required("admin")
 @blp.arguments(DecisionSchema)
 @blp.response(200, DecisionResultSchema)
-@blp.alt_response(403, description="An admin cannot decide on their own credential")
+@blp.alt_response(
+    403, description="An admin cannot decide on their own credential, or verify/revoke without a fresh sign-in"
+)
 @blp.alt_response(409, description="A move the state machine forbids, or a decision made at the same moment")
 @blp.doc(**SECURED)
 def admin_decision(data, credential_id):
-    """Verify, reject or revoke (a reason is required to reject or revoke)."""
+    """Verify, reject or revoke (a reason is required to reject or revoke). Verify and revoke need a token
+    issued with the authenticator code in the last 15 minutes."""
+    if data["action"] in FRESH_ACTIONS:
+        require_fresh_sign_in()
     credential = service.decide(current_api_user(), credential_id, data["action"], data["reason"])
     return {"id": credential.id, "status": effective_status(credential)}
 

@@ -6,11 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from directory.credentials.models import Evidence
+from directory.credentials.models import Credential, Evidence
+from directory.extensions import db
 from directory.rules import RuleError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -36,8 +38,25 @@ def folder() -> Path:
     return path
 
 
-def store(upload: FileStorage | None) -> dict:
-    """Check and keep an uploaded file; returns the Evidence fields. RuleError 413/415/422."""
+def room_left(practitioner_id: int) -> int:
+    """Bytes this practitioner may still store: the quota less every version of every credential's
+    evidence (rejected ones too: their files stay on disk for the audit trail)."""
+    used = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Evidence.size), 0))
+        .join(Credential, Credential.id == Evidence.credential_id)
+        .where(Credential.practitioner_id == practitioner_id)
+    )
+    return current_app.config["EVIDENCE_QUOTA_BYTES"] - used
+
+
+def _size(size: int) -> str:
+    size = max(size, 0)
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} kB"
+
+
+def store(upload: FileStorage | None, room: int | None = None) -> dict:
+    """Check and keep an uploaded file; returns the Evidence fields. RuleError 413/415/422.
+    `room`: the bytes the owner may still store (room_left); a larger file is refused (413)."""
     if upload is None:
         raise RuleError(422, "Attach the evidence: a PDF, PNG or JPEG.", field="evidence")
     data = upload.stream.read(MAX_BYTES + 1)
@@ -48,6 +67,14 @@ def store(upload: FileStorage | None) -> dict:
     kind = sniff(data[:16])
     if kind is None or (kind == "application/pdf" and b"%%EOF" not in data[-2048:]):
         raise RuleError(415, "The evidence must be a PDF, PNG or JPEG file.", field="evidence")
+    if room is not None and len(data) > room:
+        quota = current_app.config["EVIDENCE_QUOTA_BYTES"]
+        raise RuleError(
+            413,
+            f"Your evidence files may take {_size(quota)} in all and {_size(room)} is left; "
+            f"this file is {_size(len(data))}. Send a smaller scan (a lower resolution will do).",
+            field="evidence",
+        )
     stored = f"{secrets.token_hex(16)}.bin"
     target = folder() / stored
     tmp = target.with_suffix(".part")

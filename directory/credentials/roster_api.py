@@ -5,8 +5,9 @@ from flask import request
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
-from directory.accounts.auth import api_login_required, current_api_user
+from directory.accounts.auth import api_login_required, current_api_user, require_fresh_sign_in
 from directory.credentials import roster
+from directory.credentials.schemas import NoFieldsSchema
 from directory.schemas_base import StrictSchema
 
 blp = Blueprint("roster_api", __name__, url_prefix="/api/v1", description="Issuer rosters")
@@ -100,7 +101,9 @@ class RosterResultSchema(ma.Schema):
 @api_login_required("admin")
 @blp.arguments(RosterArgsSchema, location="query")
 @blp.arguments(RosterUploadSchema, location="files")
+@blp.arguments(NoFieldsSchema, location="form")
 @blp.response(200, RosterResultSchema)
+@blp.alt_response(403, description="Not an admin, or applying without a fresh sign-in (15 minutes)")
 @blp.alt_response(404, description="No such issuer")
 @blp.alt_response(409, description="A credential changed meanwhile; nothing was applied")
 @blp.alt_response(413, description="The file is larger than 20 MB")
@@ -110,7 +113,10 @@ class RosterResultSchema(ma.Schema):
     "`errors` is then a list of {line, message}; nothing was applied",
 )
 @blp.doc(security=[{"bearerAuth": []}])
-def import_roster(args, files, slug):
+def import_roster(args, files, _fields, slug):
     """Import an issuer's roster (CSV `number,name,status,expires_on`): verifies matching pending
-    credentials (method `roster`), reports lapsed verified ones. All or nothing."""
+    credentials (method `roster`), reports lapsed verified ones. All or nothing. Applying (not a dry run)
+    verifies, so it needs a token issued with the authenticator code in the last 15 minutes."""
+    if not args["dry_run"]:
+        require_fresh_sign_in()
     return roster.import_roster(current_api_user(), slug, files["file"], dry_run=args["dry_run"])

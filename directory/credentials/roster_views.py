@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
+from directory.accounts.auth import fresh_page_or_redirect
 from directory.catalog.models import Issuer
 from directory.credentials import roster
 from directory.credentials.roster_api import REQUEST_LIMIT
@@ -68,6 +69,10 @@ def issuer_roster(slug: str):
     form = RosterForm()
     summary, failure, status = None, None, 200
     if form.validate_on_submit():
+        if not form.dry_run.data:
+            stale = fresh_page_or_redirect(url_for("rosters.issuer_roster", slug=issuer.slug))
+            if stale:
+                return stale
         try:
             summary = roster.import_roster(
                 current_user._get_current_object(), issuer.slug, form.file.data, dry_run=form.dry_run.data

@@ -5,6 +5,7 @@ from directory.credentials.lifecycle import DECISIONS
 from directory.credentials.models import KINDS, STATUSES
 from directory.schemas_base import StrictSchema, TrimmedString
 from directory.timeutil import today_utc
+from directory.web.converters import MAX_ID
 
 
 class CredentialInSchema(StrictSchema):
@@ -42,6 +43,11 @@ class CredentialInSchema(StrictSchema):
 
 class EvidenceUploadSchema(StrictSchema):
     evidence = Upload(required=True, metadata={"description": "PDF, PNG or JPEG (by content), at most 5 MB"})
+
+
+class NoFieldsSchema(StrictSchema):
+    """The text part of a multipart body whose only part is a file: a field sent beside it (`status`,
+    `version`, `sha256` …) is refused with a 422 naming it, not silently dropped."""
 
 
 class IssuerRefSchema(ma.Schema):
@@ -142,7 +148,8 @@ class FeedArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    # Bounded like every id, so a huge number is a 422 rather than an overflow inside the database.
+    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_ID))
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
@@ -167,7 +174,7 @@ class AuditArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    credential_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
+    credential_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
 class AuditEventSchema(ma.Schema):

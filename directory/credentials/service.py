@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -13,6 +14,7 @@ from directory.credentials import evidence, lifecycle
 from directory.credentials.models import Credential, CredentialEvent, Evidence
 from directory.extensions import db
 from directory.practitioners import service as practitioners
+from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
 from directory.timeutil import today_utc
 
@@ -44,7 +46,7 @@ def submit(user: User, data: dict, upload) -> Credential:
     )
     if duplicate is not None:
         raise RuleError(409, "You have already submitted this credential.", field="number")
-    stored = evidence.store(upload)
+    stored = _store_within_quota(practitioner.id, upload)
     try:
         credential = Credential(
             practitioner_id=practitioner.id,
@@ -69,7 +71,7 @@ def owned(user: User, credential_id: int) -> Credential:
     practitioner = practitioners.require_profile(user)
     credential = db.session.get(Credential, credential_id)
     if credential is None or credential.practitioner_id != practitioner.id:
-        raise RuleError(404, "No such credential on your profile.")
+        raise RuleError(404, "No such credential on your profile.", denied=credential is not None)
     return credential
 
 
@@ -78,7 +80,14 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
     credential = owned(user, credential_id)
     if lifecycle.effective_status(credential) not in ("rejected", "expired"):
         raise RuleError(409, "Only a rejected or expired credential can be resubmitted.")
-    stored = evidence.store(upload)
+    most = current_app.config["EVIDENCE_MAX_VERSIONS"]
+    if len(credential.evidence) >= most:
+        raise RuleError(
+            409,
+            f"This credential has {most} evidence versions already; submit it as a new credential instead.",
+            field="evidence",
+        )
+    stored = _store_within_quota(credential.practitioner_id, upload)
     try:
         # A lapse is written down before the new file arrives, so its event names the old evidence.
         lifecycle.settle_expiry(credential)
@@ -89,6 +98,17 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
         _forget(stored)
         raise
     return credential
+
+
+def _store_within_quota(practitioner_id: int, upload) -> dict:
+    """Keep the file if the practitioner's evidence quota has room for it (413 if not). The practitioner's
+    row stays locked until commit (PostgreSQL), so two uploads at once cannot both take the last room."""
+    db.session.execute(sa.select(Practitioner.id).where(Practitioner.id == practitioner_id).with_for_update())
+    try:
+        return evidence.store(upload, evidence.room_left(practitioner_id))
+    except RuleError:
+        db.session.rollback()  # release the lock: the request may go on to render a page
+        raise
 
 
 def _forget(stored: dict) -> None:
@@ -157,7 +177,7 @@ def evidence_for(user: User, credential_id: int, version: int | None = None) -> 
         or (credential.practitioner is not None and credential.practitioner.user_id == user.id)
     )
     if not allowed or not credential.evidence:
-        raise RuleError(404, "No such evidence.")
+        raise RuleError(404, "No such evidence.", denied=credential is not None and not allowed)
     if version is None:
         return credential.evidence[-1]
     for item in credential.evidence:

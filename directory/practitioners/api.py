@@ -13,6 +13,7 @@ from directory.practitioners.schemas import (
 
 blp = Blueprint("practitioners_api", __name__, url_prefix="/api/v1", description="Practitioner profiles")
 SECURED = {"security": [{"bearerAuth": []}]}
+NO_PROFILE = "No profile saved yet (PUT /api/v1/me/profile first)"
 
 
 @blp.route("/me/profile")
@@ -20,7 +21,7 @@ class MyProfile(MethodView):
     decorators = [api_login_required("practitioner")]
 
     @blp.response(200, OwnerProfileSchema)
-    @blp.alt_response(404, description="No profile saved yet")
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.doc(**SECURED)
     def get(self):
         """Your own profile."""
@@ -39,6 +40,7 @@ class ConfirmAccepting(MethodView):
     decorators = [api_login_required("practitioner")]
 
     @blp.response(200, OwnerProfileSchema)
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.doc(**SECURED)
     def post(self):
         """Confirm again that you accept new clients (it lapses after 30 days)."""
@@ -50,6 +52,7 @@ class MyLocations(MethodView):
     decorators = [api_login_required("practitioner")]
 
     @blp.response(200, LocationSchema(many=True))
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.doc(**SECURED)
     def get(self):
         """Your places."""
@@ -57,6 +60,7 @@ class MyLocations(MethodView):
 
     @blp.arguments(LocationInSchema)
     @blp.response(201, LocationSchema)
+    @blp.alt_response(404, description=NO_PROFILE)
     @blp.alt_response(422, description="Nothing locatable")
     @blp.doc(**SECURED)
     def post(self, data):

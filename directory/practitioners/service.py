@@ -140,7 +140,7 @@ def delete_location(user: User, location_id: int) -> None:
     practitioner = require_profile(user)
     place = db.session.get(PracticeLocation, location_id)
     if place is None or place.practitioner_id != practitioner.id:
-        raise RuleError(404, "No such place on your profile.")
+        raise RuleError(404, "No such place on your profile.", denied=place is not None)
     practitioner.locations.remove(place)
     db.session.commit()
 

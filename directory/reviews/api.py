@@ -55,6 +55,7 @@ def edit_review(data, review_id):
 @blp.route("/me/review-invites", methods=["POST"])
 @api_login_required("practitioner")
 @blp.response(201, InviteSchema)
+@blp.alt_response(404, description="No profile saved yet (PUT /api/v1/me/profile first)")
 @blp.doc(**SECURED)
 def create_invite():
     """A single-use invite code for a client, valid 30 days (shown once)."""

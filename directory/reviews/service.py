@@ -132,7 +132,7 @@ def write(user: User, practitioner_id: int, data: dict) -> Review:
 def edit(user: User, review_id: int, data: dict) -> Review:
     review = db.session.get(Review, review_id)
     if review is None or review.author_id != user.id:
-        raise RuleError(404, "No such review of yours.")
+        raise RuleError(404, "No such review of yours.", denied=review is not None)
     db.session.add(
         ReviewRevision(
             review_id=review.id, rating=review.rating, body=review.body, written_at=review.updated_at

@@ -5,12 +5,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from directory.accounts import service as accounts
 from directory.credentials import service
 from directory.credentials.audit import verify_chain
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_admin
 
 
 def decision_url(cid) -> str:
@@ -148,20 +147,18 @@ def test_forbidden_moves_are_409_and_change_nothing(decide, pending, path, actio
 
 
 @pytest.mark.parametrize("action", ["verify", "reject"])
-def test_an_admin_never_decides_on_their_own_credential(client, practitioner, submit, action):
+def test_an_admin_never_decides_on_their_own_credential(client, factory, practitioner, submit, action):
     cid = submit(practitioner.headers).get_json()["id"]
-    accounts.create_admin(practitioner.user.email, PASSWORD)
-    own = {"Authorization": f"Bearer {_token(client, practitioner.user.email)}"}
+    own = factory.headers(make_admin(practitioner.user.email))
     response = client.post(decision_url(cid), json={"action": action, "reason": "Mine"}, headers=own)
     assert_error(response, 403)
     assert state(cid) == ("pending", 1)
 
 
-def test_an_admin_cannot_revoke_their_own_credential_either(client, practitioner, submit, decide):
+def test_an_admin_cannot_revoke_their_own_credential_either(client, factory, practitioner, submit, decide):
     cid = submit(practitioner.headers).get_json()["id"]
     moved_to(decide, cid, "verify")
-    accounts.create_admin(practitioner.user.email, PASSWORD)
-    own = {"Authorization": f"Bearer {_token(client, practitioner.user.email)}"}
+    own = factory.headers(make_admin(practitioner.user.email))
     assert_error(decide(cid, "revoke", "Mine", headers=own), 403)
     assert state(cid) == ("verified", 2)
 

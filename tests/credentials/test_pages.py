@@ -14,7 +14,7 @@ from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
 from directory.timeutil import today_utc
 from tests.credentials.conftest import PDF, PNG, submission
-from tests.factories import PASSWORD, signed_in
+from tests.factories import csrf_signed_in, signed_in
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -143,10 +143,7 @@ def test_every_form_carries_and_needs_a_csrf_token(make_app, factory, practition
     token_of = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
     def sign_in(user):
-        web = app.test_client()
-        token = token_of.search(web.get("/login").get_data(as_text=True)).group(1)
-        web.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-        return web
+        return csrf_signed_in(app, user)
 
     owner = sign_in(practitioner.user)
     mine = owner.get("/account/credentials").get_data(as_text=True)

@@ -2,7 +2,6 @@
 
 import pytest
 
-from directory.accounts import service as accounts
 from directory.credentials import roster
 from directory.credentials.models import Credential
 from directory.extensions import db
@@ -15,7 +14,7 @@ from tests.credentials.roster_kit import (
     upload,
     verify_by_document,
 )
-from tests.factories import PASSWORD
+from tests.factories import make_admin
 
 # -- names --------------------------------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ def test_inactive_or_expired_rows_and_own_credentials_are_not_verified(client, f
     suspended = holder("Casey Lin", "CMT-1001")
     run_out = holder("Jordan Park", "CMT-2002")
     own = holder("Robin Roe", "CMT-3003")
-    acting = accounts.create_admin(own.user.email, PASSWORD)  # the holder becomes an admin
+    acting = make_admin(own.user.email)  # the holder becomes an admin
     headers = factory.headers(acting)
     body = (
         HEADER

@@ -13,7 +13,7 @@ from tests.credentials.roster_kit import (
     status_of,
     verify_by_document,
 )
-from tests.factories import PASSWORD
+from tests.factories import csrf_signed_in
 
 # -- page ---------------------------------------------------------------------------------------------
 
@@ -67,13 +67,7 @@ def test_the_page_lists_bad_lines_and_applies_nothing(client, factory, holder):
 
 def test_the_page_form_carries_a_csrf_token_and_takes_large_files(make_app, factory):
     app = make_app(WTF_CSRF_ENABLED=True)
-    client = app.test_client()
-    admin = factory.user("admin")
-    login = client.get("/login").get_data(as_text=True)
-    signed_in = client.post(
-        "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(login)}
-    )
-    assert signed_in.status_code == 302
+    client = csrf_signed_in(app, factory.user("admin"))
     form = client.get("/admin/issuers/camtc/roster").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in form
     token = csrf_token(form)

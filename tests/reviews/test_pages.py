@@ -12,7 +12,7 @@ from directory.reviews import service
 from directory.reviews.models import Review, ReviewFlag, ReviewInvite, ReviewResponse
 from directory.reviews.schemas import ReviewInSchema
 from directory.timeutil import now_utc
-from tests.factories import PASSWORD, signed_in
+from tests.factories import csrf_signed_in, signed_in
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -349,10 +349,7 @@ def test_every_form_carries_and_needs_a_csrf_token(make_app, factory):
     token_of = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
     def sign_in(user):
-        web = app.test_client()
-        token = token_of.search(web.get("/login").get_data(as_text=True)).group(1)
-        web.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-        return web
+        return csrf_signed_in(app, user)
 
     practitioner = factory.practitioner(display_name="Robin Hale")
     existing = review(practitioner, factory.user("client"))

@@ -1,0 +1,114 @@
+"""Signed-in browsers (WebSession) and API tokens (ApiToken): issued, looked up, ended.
+
+Both are "grants": a random secret handed to the caller once and kept here only as its SHA-256, with
+an absolute end and an idle end. Ending them is a database write, so a copied cookie or token dies
+everywhere at once, whichever worker it is presented to.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from directory.accounts.models import ApiToken, User, WebSession
+from directory.extensions import db
+from directory.timeutil import now_utc
+
+Grant = WebSession | ApiToken
+# Writing last_seen_at on every request would turn each page view into a write; a minute is precise enough.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _limits(kind: type[Grant]) -> tuple[timedelta, timedelta]:
+    cfg = current_app.config
+    if kind is WebSession:
+        return timedelta(hours=cfg["WEB_SESSION_TTL_HOURS"]), timedelta(minutes=cfg["WEB_SESSION_IDLE_MINUTES"])
+    return timedelta(hours=cfg["API_TOKEN_TTL_HOURS"]), timedelta(hours=cfg["API_TOKEN_IDLE_HOURS"])
+
+
+def issue(kind: type[Grant], user: User, mfa: bool = False) -> tuple[str, Grant]:
+    """A new grant for someone who has just proved their password (and, with `mfa`, their second factor)."""
+    token = secrets.token_urlsafe(32)
+    now = now_utc()
+    absolute, _ = _limits(kind)
+    row = kind(
+        token_hash=digest(token),
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + absolute,
+        last_seen_at=now,
+        authenticated_at=now,
+        mfa_at=now if mfa else None,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return token, row
+
+
+def find(kind: type[Grant], token: str) -> Grant | None:
+    """The live grant for this secret, touched as seen; None if unknown, ended, expired or idle too long."""
+    if not token:
+        return None
+    row = db.session.scalar(sa.select(kind).where(kind.token_hash == digest(token)))
+    if row is None or getattr(row, kind.end_column) is not None:
+        return None
+    now = now_utc()
+    _, idle = _limits(kind)
+    if row.expires_at <= now or (row.last_seen_at or row.created_at) + idle <= now:
+        return None
+    if row.last_seen_at is None or now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return row
+
+
+def end_grant(row: Grant) -> None:
+    setattr(row, row.end_column, now_utc())
+    db.session.commit()
+
+
+def end(kind: type[Grant], token: str) -> None:
+    end_column = getattr(kind, kind.end_column)
+    db.session.execute(
+        sa.update(kind).where(kind.token_hash == digest(token), end_column.is_(None)).values({end_column: now_utc()})
+    )
+    db.session.commit()
+
+
+def end_all(user: User, keep: Grant | None = None) -> int:
+    """End every browser session and API token of `user` (but `keep`): how many there were."""
+    now = now_utc()
+    ended = 0
+    for kind in (WebSession, ApiToken):
+        end_column = getattr(kind, kind.end_column)
+        query = sa.update(kind).where(kind.user_id == user.id, end_column.is_(None))
+        if isinstance(keep, kind):
+            query = query.where(kind.id != keep.id)
+        ended += db.session.execute(query.values({end_column: now})).rowcount or 0
+    db.session.commit()
+    return ended
+
+
+def mark(row: Grant, *, mfa: bool = False, authenticated: bool = False) -> None:
+    """Record on a live grant that its holder just passed the second factor and/or re-entered the password."""
+    now = now_utc()
+    if mfa:
+        row.mfa_at = now
+    if authenticated:
+        row.authenticated_at = now
+    db.session.commit()
+
+
+def is_fresh(row: Grant | None, now: datetime | None = None) -> bool:
+    """Password and second factor proved within the last ADMIN_FRESH_MINUTES: enough to verify or revoke."""
+    if row is None or row.mfa_at is None or row.authenticated_at is None:
+        return False
+    window = timedelta(minutes=current_app.config["ADMIN_FRESH_MINUTES"])
+    now = now or now_utc()
+    return now - row.authenticated_at <= window and now - row.mfa_at <= window

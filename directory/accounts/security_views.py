@@ -1,0 +1,165 @@
+"""Account security pages: password change, sign out everywhere, forgotten password, and the admin
+second factor (set up, pass at sign-in, confirm before verifying or revoking). Routes on accounts.bp."""
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from directory.accounts import grants, recovery, service, sessions, totp
+from directory.accounts.forms import (
+    ConfirmForm,
+    EmptyForm,
+    PasswordChangeForm,
+    ResetNewForm,
+    ResetRequestForm,
+    TotpForm,
+)
+from directory.accounts.limits import password_reset_limit
+from directory.accounts.schemas import (
+    ConfirmSchema,
+    PasswordChangeSchema,
+    ResetConfirmSchema,
+    ResetRequestSchema,
+    TotpConfirmSchema,
+)
+from directory.accounts.views import bp
+from directory.web.forms import submit
+from directory.web.safety import safe_next
+
+RESET_SESSION_KEY = "password_reset_token"
+
+
+def _render_security(password_form=None, status=200):
+    return render_template(
+        "accounts/security.html",
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        everywhere_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/account/security")
+@login_required
+def security():
+    return _render_security()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+    outcome = submit(
+        form,
+        PasswordChangeSchema(),
+        lambda data: service.change_password(user, data["current_password"], data["new_password"]),
+    )
+    if not outcome.done:
+        return _render_security(form, outcome.status)
+    # Every session ended with the change; this browser carries on in a new one.
+    sessions.sign_in(user)
+    flash("Your password is changed. Every other browser and API token of your account is signed out.", "success")
+    return redirect(url_for(".security"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    service.sign_out_everywhere(user)
+    sessions.sign_out(user)
+    flash("Every browser and API token of your account is signed out.", "info")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@password_reset_limit
+def reset_request():
+    form = ResetRequestForm()
+    if request.method == "POST":
+        outcome = submit(form, ResetRequestSchema(), lambda data: recovery.request_reset(data["email"]))
+        if outcome.done:
+            flash("If an account has this email, a link to reset its password is on its way.", "info")
+            return redirect(url_for(".login"))
+        return render_template("accounts/reset_request.html", form=form), outcome.status
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/password-reset/<token>")
+def reset_link(token: str):
+    """The mailed link. The token moves into the session and the address bar loses it at once, so it
+    does not linger in history or leak through a Referer from the next page."""
+    recovery.check_token(token)
+    session[RESET_SESSION_KEY] = token
+    return redirect(url_for(".reset_new"))
+
+
+@bp.route("/password-reset/new", methods=["GET", "POST"])
+@password_reset_limit
+def reset_new():
+    token = session.get(RESET_SESSION_KEY, "")
+    recovery.check_token(token)
+    form = ResetNewForm(token=token)
+    if request.method == "POST":
+        outcome = submit(form, ResetConfirmSchema(), lambda data: recovery.complete_reset(data["token"], data["password"]))
+        if outcome.done:
+            session.pop(RESET_SESSION_KEY, None)
+            flash("Your password is set. Sign in with it.", "success")
+            return redirect(url_for(".login"))
+        return render_template("accounts/reset_new.html", form=form), outcome.status
+    return render_template("accounts/reset_new.html", form=form)
+
+
+def _admin_only():
+    if current_user.role != "admin":
+        abort(403)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def second_factor():
+    """Admins: set up the authenticator the first time, then pass it once per sign-in."""
+    _admin_only()
+    user = current_user._get_current_object()
+    enrolling = not user.totp_secret
+    form = TotpForm()
+    status = 200
+    if request.method == "POST":
+        step = totp.finish_enrolment if enrolling else totp.check
+        outcome = submit(form, TotpConfirmSchema(), lambda data: step(user, data["totp"]))
+        if outcome.done:
+            grants.mark(sessions.current_grant(), mfa=True)
+            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+        status = outcome.status
+    elif enrolling and not user.totp_pending:
+        totp.start_enrolment(user)
+    return render_template(
+        "accounts/two_factor.html",
+        form=form,
+        enrolling=enrolling,
+        secret=user.totp_pending if enrolling else None,
+        qr=totp.qr_svg_data_uri(user) if enrolling else None,
+    ), status
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """Admins: prove password and authenticator again before a decision that needs a fresh sign-in."""
+    _admin_only()
+    user = current_user._get_current_object()
+    form = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+
+        def reauthenticate(data):
+            service.authenticate(user.email, data["password"])
+            totp.check(user, data["totp"])
+
+        outcome = submit(form, ConfirmSchema(), reauthenticate)
+        if outcome.done:
+            grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
+            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+        status = outcome.status
+    return render_template("accounts/confirm.html", form=form), status
+

@@ -1,0 +1,268 @@
+"""Contract fuzzing of /api/v1 with schemathesis, in-process (WSGI, no sockets).
+
+Shared by tests/contract (a bounded number of examples) and `python -m bench.fuzz` (a deep run).
+Each operation gets positive and negative data under Hypothesis, sent with the bearer token of a
+fitting role, of another one, or none, with path ids that are sometimes real objects (world.py).
+Failures are collected rather than raised, so that one run reports every distinct one. The
+stateful run follows the document's OpenAPI links (directory/openapi.py) from call to call.
+"""
+
+import itertools
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import hypothesis
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.stateful import run_state_machine_as_test
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    ignored_auth,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
+
+from directory.extensions import db
+from tests import dbreset
+from tests.contract.world import ROLES, World, build_world, fitting_role
+
+SPEC_PATH = "/api/v1/openapi.json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    ignored_auth,
+]
+STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+REGISTER = "POST /api/v1/auth/register"
+EMAIL_MAX = 254
+# Werkzeug then reads each answer whole and closes it: a streamed evidence file is not left open.
+CALL = {"buffered": True}
+# Hypothesis seeds the global `random` alike for every example, and Whoosh names its index segments
+# from it: reseeded from this counter, two examples' segments never take one name.
+_SEEDS = itertools.count(1)
+_EMAILS = itertools.count(1)
+
+
+def settings(examples: int, **extra) -> hypothesis.settings:
+    """Deterministic and quiet: a fixed derandomized search, no example database in the repository."""
+    return hypothesis.settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        verbosity=hypothesis.Verbosity.quiet,
+        **extra,
+    )
+
+
+@dataclass
+class Failure:
+    operation: str
+    mode: str
+    role: str
+    title: str
+    status: int | None
+    reproduce: str
+
+    @property
+    def key(self) -> tuple:
+        return (self.operation, self.title, self.status)
+
+    def __str__(self) -> str:
+        return f"{self.operation} [{self.mode}, {self.role}] -> {self.status}: {self.title}\n{self.reproduce}"
+
+
+@dataclass
+class OperationReport:
+    operation: str
+    examples: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    failures: list[Failure] = field(default_factory=list)
+
+    def distinct_failures(self) -> list[Failure]:
+        seen: dict[tuple, Failure] = {}
+        for failure in self.failures:
+            seen.setdefault(failure.key, failure)
+        return list(seen.values())
+
+
+def contract_spec(app) -> dict:
+    """The served document minus its catch-all `default` response: every status an operation can
+    answer must be named, or the status-code check could never fail."""
+    response = app.test_client().get(SPEC_PATH)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    spec = response.get_json()
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("default", None)
+    return spec
+
+
+def load_schema(app):
+    schema = schemathesis.openapi.from_dict(contract_spec(app), config=schemathesis.Config())
+    schema.app = app
+
+    @schema.hook
+    def map_body(context, body):
+        # Any string is an email to the document, not to the service: give a generated sign-up a
+        # fresh address, so positive data gets an account and the links can go on from it.
+        # An address the document forbids (too long, not a string) is left for the negative cases.
+        if context.operation.label == REGISTER and isinstance(body, dict):
+            email = body.get("email")
+            if isinstance(email, str) and len(email) <= EMAIL_MAX:
+                body = {**body, "email": f"fuzz{next(_EMAILS)}@example.org"}
+        return body
+
+    return schema
+
+
+def operations(schema, tag: str | None = None) -> list:
+    found = [result.ok() for result in schema.get_all_operations()]
+    return [op for op in found if tag is None or tag in (op.tags or [])]
+
+
+def role_strategy(operation) -> st.SearchStrategy[str | None]:
+    if not operation.definition.raw.get("security"):
+        return st.just(None)
+    fitting = fitting_role(operation.path)
+    return st.sampled_from([fitting, fitting, fitting, None, *ROLES])
+
+
+def _record(report: OperationReport, operation, mode: str, role, status, title: str, detail: str) -> None:
+    report.failures.append(Failure(operation.label, mode, role or "anonymous", title, status, detail))
+
+
+def fuzz_operation(operation, world: World, examples: int, mode: GenerationMode, report: OperationReport) -> None:
+    """Send `examples` generated cases of one mode to one operation, recording every failed check."""
+    path_names = [p.name for p in operation.path_parameters]
+
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    @settings(examples, phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
+    def run(case, data):
+        random.seed(next(_SEEDS))
+        role = data.draw(role_strategy(operation), label="role")
+        if mode is GenerationMode.NEGATIVE and operation.schema.is_security_param_negated(case):
+            role = None  # the case is a missing or broken token: send it as generated
+        if mode is GenerationMode.POSITIVE:
+            # A negative case keeps its bad path value; a positive one sometimes names a real object.
+            for name in path_names:
+                real = data.draw(st.sampled_from([None, *world.ids.get(name, [])]), label=name)
+                if real is not None:
+                    case.path_parameters[name] = real
+        headers = world.headers(role, operation)
+        report.examples[mode.value] += 1
+        status = None
+        try:
+            response = case.call(headers=headers, **CALL)
+            status = response.status_code
+            report.statuses[status] += 1
+            sent = {"headers": headers, **CALL} if headers else CALL
+            case.validate_response(response, checks=CHECKS, headers=headers, transport_kwargs=sent)
+        except FailureGroup as group:
+            reproduce = case.as_curl_command(headers=headers)
+            for failure in group.exceptions:
+                _record(report, operation, mode.value, role, status, failure.title, f"{failure.message}\n{reproduce}")
+        except Exception as exc:  # escaped the app: a client would have had a 500
+            detail = f"{exc!r}\n{case.as_curl_command(headers=headers)}"
+            _record(report, operation, mode.value, role, 500, f"Server exception: {type(exc).__name__}", detail)
+
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:
+        pass  # nothing to negate (no parameters, no body): no negative case exists
+    world.renew()
+
+
+def fuzz(schema, world: World, examples: int, tag: str | None = None, progress=None) -> list[OperationReport]:
+    reports = []
+    for operation in operations(schema, tag):
+        report = OperationReport(operation.label)
+        for mode in MODES:
+            fuzz_operation(operation, world, examples, mode, report)
+        reports.append(report)
+        if progress:
+            progress(report)
+    return reports
+
+
+def state_machine(schema, make_world, steps: Counter):
+    """schemathesis' machine over the document's links, with a token where no link gave one.
+    Each scenario starts from the same state (`make_world`): what one scenario leaves behind
+    (a decision made, a limit reached) must not change what the next one draws, or Hypothesis
+    rightly calls the generation flaky."""
+
+    class ContractMachine(schema.as_state_machine()):
+        def setup(self):
+            random.seed(next(_SEEDS))
+            self.world = make_world()
+
+        def step(self, input):
+            case = input.case
+            linked = (ParameterLocation.HEADER, "Authorization") in input.applied_parameters
+            negated = schema.is_security_param_negated(case)
+            if case.operation.definition.raw.get("security") and not linked and not negated:
+                role = fitting_role(case.operation.path)
+                case.headers = {**(case.headers or {}), **self.world.headers(role, case.operation)}
+            output = super().step(input)
+            steps[case.operation.label, output.response.status_code, "linked" if input.transition else "root"] += 1
+            return output
+
+        def get_call_kwargs(self, case):
+            return dict(CALL)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder
+            )
+
+    return ContractMachine
+
+
+def linked_labels(schema) -> set[str]:
+    """Operations a link starts from or leads to: the journeys the stateful run follows."""
+    labels = set()
+    for operation in operations(schema):
+        for response in operation.definition.raw.get("responses", {}).values():
+            for link in response.get("links", {}).values():
+                labels.add(operation.label)
+                path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+                labels.add(f"{method.upper()} {path.replace('~1', '/')}")
+    return labels
+
+
+def fresh_world(app, snapshot):
+    """A `make_world` for the stateful run: the database back to `snapshot`, then the callers."""
+
+    def make():
+        db.session.remove()
+        dbreset.restore(db.engine, snapshot)
+        return build_world(app, people_only=True)
+
+    return make
+
+
+def run_stateful(schema, make_world, scenarios: int, max_steps: int) -> Counter:
+    """Steps run per (operation, status, linked or root); raises the first failing scenario's error."""
+    steps = Counter()
+    labels = linked_labels(schema)
+    machine = state_machine(schema.include(lambda ctx: ctx.operation.label in labels), make_world, steps)
+    run_state_machine_as_test(
+        machine, settings=settings(scenarios, stateful_step_count=max_steps, phases=[hypothesis.Phase.generate])
+    )
+    return steps
