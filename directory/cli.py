@@ -19,6 +19,25 @@ def create_admin(email: str, password: str) -> None:
     except RuleError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Admin {user.email} (id {user.id}) is ready.")
+    if not user.totp_secret:
+        click.echo("At the first sign-in, the site asks to set up an authenticator app for admin work.")
+
+
+@directory_cli.command("reset-two-factor")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Forget an account's authenticator (a lost phone): it is set up again at the next sign-in."""
+    import sqlalchemy as sa
+
+    from directory.accounts import service, totp
+    from directory.accounts.models import User
+    from directory.extensions import db
+
+    user = db.session.scalar(sa.select(User).where(User.email == service.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    totp.reset(user)
+    click.echo(f"The authenticator of {user.email} is forgotten; it is set up again at the next sign-in.")
 
 
 @directory_cli.command("demo")

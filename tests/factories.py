@@ -84,7 +84,8 @@ def csrf_signed_in(app, user, password: str = PASSWORD):
     """Like signed_in, for an app with CSRF protection on: each form's token is read from its page."""
     client = app.test_client()
     response = client.post(
-        "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token_of(client, "/login")}
+        "/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token_of(client, "/login")},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     if db.session.get(User, user.id).totp_secret:

@@ -96,7 +96,11 @@ def _admin_gate():
 def _admin_api_gate():
     grant = current_api_grant()
     if grant is None:
-        abort(401, message="Sign in first: send Authorization: Bearer <token>.", headers={"WWW-Authenticate": "Bearer"})
+        abort(
+            401,
+            message="Sign in first: send Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if grant.user.role != "admin":
         abort(403, message="This needs the admin role.")
     if grant.mfa_at is None:

@@ -34,7 +34,10 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)")
 
     def payload(self) -> dict:
-        return {"current_password": self.current_password.data or "", "new_password": self.new_password.data or ""}
+        return {
+            "current_password": self.current_password.data or "",
+            "new_password": self.new_password.data or "",
+        }
 
 
 class ResetRequestForm(FlaskForm):
@@ -56,7 +59,9 @@ class ResetNewForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    totp = StringField("Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    totp = StringField(
+        "Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"}
+    )
 
     def payload(self) -> dict:
         return {"totp": self.totp.data or ""}
@@ -64,7 +69,9 @@ class TotpForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     password = PasswordField("Password")
-    totp = StringField("Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    totp = StringField(
+        "Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"}
+    )
 
     def payload(self) -> dict:
         return {"password": self.password.data or "", "totp": self.totp.data or ""}

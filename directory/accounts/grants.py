@@ -28,7 +28,9 @@ def digest(token: str) -> str:
 def _limits(kind: type[Grant]) -> tuple[timedelta, timedelta]:
     cfg = current_app.config
     if kind is WebSession:
-        return timedelta(hours=cfg["WEB_SESSION_TTL_HOURS"]), timedelta(minutes=cfg["WEB_SESSION_IDLE_MINUTES"])
+        return timedelta(hours=cfg["WEB_SESSION_TTL_HOURS"]), timedelta(
+            minutes=cfg["WEB_SESSION_IDLE_MINUTES"]
+        )
     return timedelta(hours=cfg["API_TOKEN_TTL_HOURS"]), timedelta(hours=cfg["API_TOKEN_IDLE_HOURS"])
 
 
@@ -76,7 +78,9 @@ def end_grant(row: Grant) -> None:
 def end(kind: type[Grant], token: str) -> None:
     end_column = getattr(kind, kind.end_column)
     db.session.execute(
-        sa.update(kind).where(kind.token_hash == digest(token), end_column.is_(None)).values({end_column: now_utc()})
+        sa.update(kind)
+        .where(kind.token_hash == digest(token), end_column.is_(None))
+        .values({end_column: now_utc()})
     )
     db.session.commit()
 

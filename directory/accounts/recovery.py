@@ -41,7 +41,10 @@ def request_reset(email: str) -> None:
     ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     db.session.add(
         PasswordReset(
-            token_hash=grants.digest(token), user_id=user.id, created_at=now, expires_at=now + timedelta(minutes=ttl)
+            token_hash=grants.digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=ttl),
         )
     )
     db.session.commit()
@@ -56,7 +59,9 @@ def request_reset(email: str) -> None:
 
 
 def check_token(token: str) -> PasswordReset:
-    row = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or "")))
+    row = db.session.scalar(
+        sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or ""))
+    )
     if row is None or row.used_at is not None or row.expires_at <= now_utc():
         raise RuleError(422, BAD_LINK, field="token")
     return row

@@ -66,7 +66,9 @@ class TotpConfirmSchema(StrictSchema):
 
 
 class TotpEnrolmentSchema(ma.Schema):
-    secret = ma.fields.String(dump_only=True, metadata={"description": "Base32, for typing into an authenticator"})
+    secret = ma.fields.String(
+        dump_only=True, metadata={"description": "Base32, for typing into an authenticator"}
+    )
     otpauth_uri = ma.fields.String(dump_only=True, metadata={"description": "The same, as an otpauth:// URI"})
 
 

@@ -56,7 +56,10 @@ def change_password():
         return _render_security(form, outcome.status)
     # Every session ended with the change; this browser carries on in a new one.
     sessions.sign_in(user)
-    flash("Your password is changed. Every other browser and API token of your account is signed out.", "success")
+    flash(
+        "Your password is changed. Every other browser and API token of your account is signed out.",
+        "success",
+    )
     return redirect(url_for(".security"))
 
 
@@ -101,7 +104,9 @@ def reset_new():
     recovery.check_token(token)
     form = ResetNewForm(token=token)
     if request.method == "POST":
-        outcome = submit(form, ResetConfirmSchema(), lambda data: recovery.complete_reset(data["token"], data["password"]))
+        outcome = submit(
+            form, ResetConfirmSchema(), lambda data: recovery.complete_reset(data["token"], data["password"])
+        )
         if outcome.done:
             session.pop(RESET_SESSION_KEY, None)
             flash("Your password is set. Sign in with it.", "success")
@@ -123,23 +128,27 @@ def second_factor():
     user = current_user._get_current_object()
     enrolling = not user.totp_secret
     form = TotpForm()
-    status = 200
+    status, headers = 200, None
     if request.method == "POST":
         step = totp.finish_enrolment if enrolling else totp.check
         outcome = submit(form, TotpConfirmSchema(), lambda data: step(user, data["totp"]))
         if outcome.done:
             grants.mark(sessions.current_grant(), mfa=True)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
-        status = outcome.status
+        status, headers = outcome.status, outcome.headers
     elif enrolling and not user.totp_pending:
         totp.start_enrolment(user)
-    return render_template(
-        "accounts/two_factor.html",
-        form=form,
-        enrolling=enrolling,
-        secret=user.totp_pending if enrolling else None,
-        qr=totp.qr_svg_data_uri(user) if enrolling else None,
-    ), status
+    return (
+        render_template(
+            "accounts/two_factor.html",
+            form=form,
+            enrolling=enrolling,
+            secret=user.totp_pending if enrolling else None,
+            qr=totp.qr_svg_data_uri(user) if enrolling else None,
+        ),
+        status,
+        headers or {},
+    )
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
@@ -149,7 +158,7 @@ def confirm():
     _admin_only()
     user = current_user._get_current_object()
     form = ConfirmForm()
-    status = 200
+    status, headers = 200, None
     if request.method == "POST":
 
         def reauthenticate(data):
@@ -160,6 +169,5 @@ def confirm():
         if outcome.done:
             grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
-        status = outcome.status
-    return render_template("accounts/confirm.html", form=form), status
-
+        status, headers = outcome.status, outcome.headers
+    return render_template("accounts/confirm.html", form=form), status, headers or {}

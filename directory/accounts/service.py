@@ -76,6 +76,7 @@ def authenticate(email: str, password: str) -> User:
 
 def change_password(user: User, current: str, new: str, keep: Grant | None = None) -> None:
     """Needs the current password; ends every other session and token of the account."""
+    lockout.refuse_if_locked(user)
     if not verify_password(user.password_hash, current):
         lockout.record_failure(user, now_utc())
         security_event("password.change_failure", logging.WARNING, user_id=user.id)

@@ -70,7 +70,10 @@ def sign_in(user: User, mfa: bool = False) -> None:
 
 
 def sign_out(user: User) -> None:
-    user_id, token = user.id, user.session_token  # `user` may be the current_user proxy, anonymous after logout
+    user_id, token = (
+        user.id,
+        user.session_token,
+    )  # `user` may be the current_user proxy, anonymous after logout
     if token:
         grants.end(WebSession, token)
     logout_user()

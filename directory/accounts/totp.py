@@ -76,7 +76,9 @@ def reset(user: User) -> None:
 def _failed(user: User):
     lockout.record_failure(user, now_utc())
     security_event("mfa.failure", logging.WARNING, user_id=user.id)
-    raise RuleError(401, "That code is not right. Use the current code from your authenticator.", field="totp")
+    raise RuleError(
+        401, "That code is not right. Use the current code from your authenticator.", field="totp"
+    )
 
 
 def _matching_step(secret: str, code: str) -> int | None:

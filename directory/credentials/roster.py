@@ -30,6 +30,7 @@ from directory.catalog.models import Issuer
 from directory.credentials import lifecycle
 from directory.credentials.models import Credential
 from directory.extensions import db
+from directory.logs import security_event
 from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
 from directory.timeutil import today_utc
@@ -239,6 +240,7 @@ def import_roster(
     plan = _plan(admin, issuer, rows, progress)
     if not dry_run:
         _verify(admin, plan["to_verify"], progress)
+        security_event("roster.import", issuer=issuer.slug, verified=len(plan["to_verify"]), rows=len(rows))
     return {
         "issuer": issuer.slug,
         "rows": len(rows),

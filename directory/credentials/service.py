@@ -13,6 +13,7 @@ from directory.catalog.models import Issuer, Technique
 from directory.credentials import evidence, lifecycle
 from directory.credentials.models import Credential, CredentialEvent, Evidence
 from directory.extensions import db
+from directory.logs import security_event
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
@@ -166,6 +167,9 @@ def decide(admin: User, credential_id: int, action: str, reason: str) -> Credent
     except RuleError:
         db.session.rollback()
         raise
+    security_event(
+        "credential.decision", credential_id=credential.id, action=action, new_status=credential.status
+    )
     return credential
 
 

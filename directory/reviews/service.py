@@ -10,6 +10,7 @@ from flask import current_app
 
 from directory.accounts.models import User
 from directory.extensions import db
+from directory.logs import security_event
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
 from directory.reviews.models import (
@@ -217,6 +218,7 @@ def moderate(admin: User, review_id: int, action: str, reason: str) -> Review:
     )
     db.session.execute(sa.update(ReviewFlag).where(ReviewFlag.review_id == review.id).values(resolved=True))
     db.session.commit()
+    security_event("review.moderation", review_id=review.id, action=action)
     return review
 
 

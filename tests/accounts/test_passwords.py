@@ -22,7 +22,9 @@ def _signs_in(client, user, password) -> bool:
 
 def _live(kind, user) -> int:
     end = getattr(kind, kind.end_column)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None))
+    )
 
 
 # -- change -------------------------------------------------------------------------------------------
@@ -140,7 +142,9 @@ def test_reset_by_mail_through_the_api(client, factory):
     body = {"token": token, "password": NEW}
     assert client.post("/api/v1/auth/password-reset/confirm", json=body).status_code == 204
     assert _signs_in(client, user, NEW)
-    again = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": "another one!!"})
+    again = client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "another one!!"}
+    )
     assert again.status_code == 422 and "token" in again.get_json()["errors"]
 
 

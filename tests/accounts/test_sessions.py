@@ -19,7 +19,9 @@ def _session_cookie(client) -> str | None:
 
 def _live(kind, user) -> int:
     end = getattr(kind, kind.end_column)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None))
+    )
 
 
 def test_signing_in_gives_a_new_session_and_ends_the_one_before(app, factory):
@@ -134,7 +136,9 @@ def test_use_keeps_a_session_alive_past_the_idle_limit(app, factory):
 def test_a_session_or_token_ends_at_its_absolute_limit_however_busy(app, client, factory, kind):
     user = factory.user()
     browser, headers = signed_in(app, user), factory.headers(user)
-    db.session.execute(sa.update(kind).values(expires_at=now_utc() - timedelta(seconds=1), last_seen_at=now_utc()))
+    db.session.execute(
+        sa.update(kind).values(expires_at=now_utc() - timedelta(seconds=1), last_seen_at=now_utc())
+    )
     db.session.commit()
 
     assert not _works(kind, browser, client, headers)

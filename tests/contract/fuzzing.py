@@ -8,6 +8,7 @@ stateful run follows the document's OpenAPI links (directory/openapi.py) from ca
 """
 
 import itertools
+from collections.abc import Callable
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -246,13 +247,17 @@ def linked_labels(schema) -> set[str]:
     return labels
 
 
-def fresh_world(app, snapshot):
-    """A `make_world` for the stateful run: the database back to `snapshot`, then the callers."""
+def starting_over(app) -> Callable[[], World]:
+    """A `make_world` for the stateful run: the callers made once, then before every scenario the
+    database put back as it was just after (their tokens with it)."""
+    world = build_world(app, people_only=True)
+    db.session.remove()
+    snapshot = dbreset.take_snapshot(db.engine)
 
-    def make():
+    def make() -> World:
         db.session.remove()
         dbreset.restore(db.engine, snapshot)
-        return build_world(app, people_only=True)
+        return world
 
     return make
 

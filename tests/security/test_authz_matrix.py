@@ -12,8 +12,8 @@ The table is checked against `app.url_map`: a new route with a path parameter, o
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -323,9 +323,28 @@ def test_owners_may_what_others_may_not(world, caplog):
     assert not problems, "\n".join(problems)
 
 
+# Being close to an object is not owning it: the practitioner a review is about did not write it, its
+# author does not answer for the practice. Each is refused on side a's own review.
+CLOSE_BUT_NOT_OWNER = (
+    ("practitioner_a", "PUT", "/api/v1/reviews/<id:review_id>"),
+    ("client_a", "POST", "/api/v1/reviews/<id:review_id>/response"),
+    ("client_a", "POST", "/account/reviews/<id:review_id>/response"),
+)
+
+
+def test_closeness_is_not_ownership(world, caplog):
+    problems = []
+    for role, method, rule in CLOSE_BUT_NOT_OWNER:
+        outcome, found = judge(world, caplog, role, method, rule, TABLE[method, rule], "a", may=False)
+        TALLY.counts[("close", outcome)] += 1
+        problems += found
+    TALLY.roles_done.add("close")
+    assert not problems, "\n".join(problems)
+
+
 def test_the_figure(capsys):
     """Printed for the record (pytest -s shows it); only meaningful after the whole matrix ran."""
-    if TALLY.roles_done != set(ROLES) | {WRONG_CHANNEL, "owner"}:
+    if TALLY.roles_done != set(ROLES) | {WRONG_CHANNEL, "owner", "close"}:
         pytest.skip("the figure needs every role's test of this module in the same run")
     c = TALLY.counts
     routes = len(TABLE)
@@ -335,7 +354,8 @@ def test_the_figure(capsys):
         f"authorisation matrix: {routes} routes x methods, {len(list(rows()))} rows x {len(ROLES)} roles = "
         f"{cells} cells: {c['matrix', 'denied']} denied (each logged, nothing changed), "
         f"{c['matrix', 'allowed']} allowed, {c['matrix', 'absent']} absent for everyone; "
-        f"{c['owner', 'allowed']} owner controls; {c['channel', 'denied']} wrong-channel calls denied; "
+        f"{c['owner', 'allowed']} owner controls allowed; {c['close', 'denied']} near-owner calls denied; "
+        f"{c['channel', 'denied']} wrong-channel calls denied; "
         f"{unauthorised} unauthorised successes"
     )
     with capsys.disabled():
