@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from directory.credentials import service
 from directory.credentials.models import Credential
 from directory.extensions import db
-from tests.factories import PASSWORD
+from tests.browser.kit import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +27,6 @@ def png(width: int = 120, height: int = 60) -> bytes:
         + chunk(b"IDAT", zlib.compress(row * height))
         + chunk(b"IEND", b"")
     )
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    # Admins land on the search page: let its map script finish loading before moving on, or the
-    # live server is left holding a half-sent static file (an unraisable ResourceWarning).
-    page.wait_for_load_state("load")
 
 
 def test_submit_verify_and_see_the_fresh_badge(live_server, page, factory, tmp_path, artifacts):

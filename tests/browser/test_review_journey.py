@@ -6,20 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from directory.reviews import service
+from tests.browser.kit import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 TEXT = "Two sessions and my shoulder moves freely again. Clear explanations throughout."
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.wait_for_load_state("load")
 
 
 def sign_out(page) -> None:
