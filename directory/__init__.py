@@ -32,9 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from directory import logs, mail
-    from directory import models  # noqa: F401  (the whole schema, for Alembic and relationships)
-    from directory import openapi
+    from directory import (
+        logs,
+        mail,
+        models,  # noqa: F401  (the whole schema, for Alembic and relationships)
+        openapi,
+    )
     from directory.accounts import auth, sessions
     from directory.extensions import api, csrf, db, limiter, login, migrate
     from directory.search import outbox

@@ -209,7 +209,7 @@ def test_every_route_answers_with_the_security_headers(app, factory, dispatched,
 
 @pytest.fixture
 def boom(app, monkeypatch):
-    """Makes a page and an API view raise, with exceptions turned into 500s as in production."""
+    """Makes two pages and an API view raise, with exceptions turned into 500s as in production."""
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
     def explode(*args, **kwargs):
