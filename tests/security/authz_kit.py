@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
+from directory.accounts.models import User
 from directory.credentials import service as credentials
 from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
@@ -55,15 +56,19 @@ def upload(name: str = "licence.png") -> FileStorage:
 @dataclass
 class World:
     app: object
-    users: dict = field(default_factory=dict)  # role -> User
+    users: dict = field(default_factory=dict)  # role -> User (as built; use user() once requests ran)
     ids: dict = field(default_factory=dict)  # side -> {object key -> id}
     headers: dict = field(default_factory=dict)  # role -> request headers for the API
     browsers: dict = field(default_factory=dict)  # role -> a signed-in test client for the pages
     baseline: dict | None = None  # the database right after building, to go back to after a write
 
+    user_ids: dict = field(default_factory=dict)  # role -> id, kept: the objects above go stale
+
     def user_id(self, role: str) -> int | None:
-        user = self.users.get(role)
-        return user.id if user is not None else None
+        return self.user_ids.get(role)
+
+    def user(self, role: str) -> User:
+        return db.session.get(User, self.user_ids[role])
 
 
 def build(app, factory) -> World:
@@ -82,6 +87,7 @@ def build(app, factory) -> World:
         credentials.decide(admin, ids["rejected"], "reject", "The scan is unreadable.")
         review = ReviewInSchema().load({"rating": 4, "body": REVIEW_BODY})
         ids["review"] = reviews.write(client, p.id, review).id
+    w.user_ids = {role: user.id for role, user in w.users.items()}
     for role in SIGNED_IN:
         w.headers[role] = factory.headers(w.users[role])
         w.browsers[role] = signed_in(app, w.users[role])
