@@ -34,13 +34,16 @@ serve: setup
 ## Set everything up, load demo data and serve on http://127.0.0.1:5000
 run: demo serve
 
-## Set everything up and run the whole test suite
-test: setup
+## Set everything up, run the static checks (lint), then the whole test suite
+test: lint
 	$(BIN)/python -m pytest
 
+## Static checks, also run first by `make test`: ruff (lint, format) and bandit (security)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# bandit logs a warning for every nosec line it passes over; show that log only when it fails.
+	$(BIN)/bandit -c pyproject.toml -q -r directory 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from directory import ops
     from directory.accounts import api as accounts_api
     from directory.accounts import security_views  # noqa: F401  (its routes live on accounts.bp)
     from directory.accounts import views as accounts_views
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         roster_views.bp,
         reviews_views.bp,
         attestation_api.wellknown,
+        ops.bp,
     )
     for blueprint in page_blueprints:
         app.register_blueprint(blueprint)

@@ -85,6 +85,35 @@ def reindex(if_missing: bool) -> None:
     )
 
 
+@directory_cli.command("indexer")
+@click.option("--follow", is_flag=True, help="Keep following the outbox until SIGTERM or SIGINT.")
+@click.option("--interval", default=0.2, show_default=True, type=click.FloatRange(0.01, 60), help="Seconds.")
+def indexer(follow: bool, interval: float) -> None:
+    """Bring this node's search index up to date with the outbox (rebuilding it if missing); one JSON
+    log line per batch. Safe to kill at any instant: it resumes from the last applied outbox id."""
+    import signal
+    import threading
+
+    from directory.search.follower import Follower
+    from directory.search.node import node
+
+    stop = threading.Event()
+
+    def _stop(signum, frame):
+        if stop.is_set():  # a second signal: do not wait for the round in progress
+            raise SystemExit(128 + signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        applied = Follower(node(), interval=interval, stop=stop).run(follow=follow)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not follow:
+        click.echo(f"Applied {applied} outbox rows; the index is up to date.")
+
+
 @directory_cli.command("expire")
 def expire() -> None:
     """Record every lapsed credential as expired (actor system); list those due in 30 days."""
@@ -116,6 +145,36 @@ def audit_verify() -> None:
     click.echo(
         f"Audit chain intact: {result['events']} events, {result['credentials']} credentials replayed."
     )
+
+
+@directory_cli.command("sweep-evidence")
+@click.option("--unnamed", is_flag=True, help="Also remove files that no row names and no upload claims.")
+def sweep_evidence(unnamed: bool) -> None:
+    """Remove the evidence files of uploads whose process died before its transaction ended (each
+    worker also does this before its first request); exit 1 if a row names a missing file."""
+    from pathlib import Path
+
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from directory.credentials import inflight
+    from directory.credentials.models import Evidence
+    from directory.extensions import db
+
+    folder = Path(current_app.config["DATA_DIR"]) / "evidence"
+    removed = inflight.sweep(folder, unnamed_too=unnamed)
+    for name in removed:
+        click.echo(f"removed   {name}")
+    missing = [
+        (cid, name)
+        for cid, name in db.session.execute(sa.select(Evidence.credential_id, Evidence.stored_name))
+        if not (folder / name).is_file()
+    ]
+    for cid, name in missing:
+        click.echo(f"MISSING   credential {cid}: {name}")
+    click.echo(f"{len(removed)} files removed; {len(missing)} named by a row but missing.")
+    if missing:
+        raise SystemExit(1)
 
 
 @directory_cli.command("rotate-signing-key")

@@ -34,10 +34,10 @@ DEFAULTS = {
     # Verifying or revoking a credential needs the password and second factor proved this recently.
     "ADMIN_FRESH_MINUTES": 15,
     "TOTP_ISSUER": "Practitioner directory",
-    "PASSWORD_RESET_TTL_MINUTES": 60,
+    "PASSWORD_RESET_TTL_MINUTES": 60,  # nosec B105: a setting named after passwords, not one
     # Reset mails per account per hour, so that nobody can flood someone's inbox through the form.
-    "PASSWORD_RESETS_PER_HOUR": 3,
-    "RATELIMIT_PASSWORD_RESET": "10 per hour",
+    "PASSWORD_RESETS_PER_HOUR": 3,  # nosec B105: a setting named after passwords, not one
+    "RATELIMIT_PASSWORD_RESET": "10 per hour",  # nosec B105: a rate, not a password
     # No mail server configured: messages are written as .eml files under DATA_DIR/mail instead.
     "MAIL_SERVER": None,
     "MAIL_DEFAULT_SENDER": "directory@localhost",
@@ -71,12 +71,14 @@ DEFAULTS = {
     "SEARCH_REBUILD_WAIT_SECONDS": 3.0,
     # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, serve directly).
     "PROXY_FIX_HOPS": 0,
+    # /readyz answers 503 while the oldest outbox row this node's index has not applied is older than this.
+    "READY_MAX_LAG_SECONDS": 30,
 }
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "DIRECTORY_DATA_DIR": "DATA_DIR",
-    "SECRET_KEY": "SECRET_KEY",
+    "SECRET_KEY": "SECRET_KEY",  # nosec B105: names of settings, not their values
     "DIRECTORY_GEOCODER": "GEOCODER_ONLINE",
     "DIRECTORY_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "DIRECTORY_MAP_TILE_URL": "MAP_TILE_URL",
@@ -84,10 +86,11 @@ ENV_KEYS = {
     "DIRECTORY_MAIL_SERVER": "MAIL_SERVER",
     "DIRECTORY_MAIL_PORT": "MAIL_PORT",
     "DIRECTORY_MAIL_USERNAME": "MAIL_USERNAME",
-    "DIRECTORY_MAIL_PASSWORD": "MAIL_PASSWORD",
+    "DIRECTORY_MAIL_PASSWORD": "MAIL_PASSWORD",  # nosec B105: names of settings, not their values
     "DIRECTORY_MAIL_USE_TLS": "MAIL_USE_TLS",
     "DIRECTORY_MAIL_SENDER": "MAIL_DEFAULT_SENDER",
     "DIRECTORY_PROXY_HOPS": "PROXY_FIX_HOPS",
+    "DIRECTORY_READY_MAX_LAG_SECONDS": "READY_MAX_LAG_SECONDS",
 }
 
 

@@ -7,7 +7,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from directory.logs import denied, request_id
 from directory.rules import RuleError
 
-JSON_PREFIXES = ("/api/", "/.well-known/")
+JSON_PREFIXES = ("/api/", "/.well-known/", "/healthz", "/readyz")
 WEBARGS_LOCATIONS = ("json", "query", "form", "files", "headers", "path", "view_args")
 
 
@@ -38,6 +38,16 @@ def _default_message(code: int, errors: dict, description: str | None) -> str:
     return description or HTTP_STATUS_CODES.get(code, "Error")
 
 
+def _text_keys(value):
+    """Error keys as text: a multipart part without a name arrives under None, which cannot sit beside
+    text keys in a sorted JSON object."""
+    if isinstance(value, dict):
+        return {("_unnamed" if k is None else str(k)): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
+
+
 def render_error(
     code: int, message: str, errors: dict | None = None, headers: dict | None = None
 ) -> Response:
@@ -47,7 +57,7 @@ def render_error(
     if wants_json():
         payload = {"code": code, "status": status, "message": message, "request_id": rid}
         if errors:
-            payload["errors"] = errors
+            payload["errors"] = _text_keys(errors)
         response = jsonify(payload)
     else:
         response = make_response(

@@ -5,6 +5,10 @@ a bearer token means 401 and 403, an id in the path means 404, a body means 400,
 apispec plugin adds those to each operation as it is registered, gives every error response the
 Error body, and adds the OpenAPI links that chain one call's answer into the next (register →
 token → profile → place, credential, review…), which clients and contract tests can follow.
+
+It also mends multipart bodies: flask-smorest documents only the first of an operation's body
+arguments (`form` fields beside `files`) and leaves the others as OpenAPI 2 `formData`
+parameters, which OpenAPI 3 does not have; the plugin makes them one multipart/form-data schema.
 """
 
 from apispec import BasePlugin
@@ -42,7 +46,7 @@ LINKS = {
                 "post",
                 "/auth/tokens",
                 "Sign in as the account just made",
-                body={"email": "$request.body#/email", "password": "$request.body#/password"},
+                body={"email": "$request.body#/email", "password": "$request.body#/password"},  # nosec B105: a link expression
             )
         }
     },
@@ -157,8 +161,45 @@ def generic_responses(operation: dict, path: str) -> list[tuple[str, str]]:
 class ContractPlugin(BasePlugin):
     """Runs after the marshmallow plugin, on each path flask-smorest registers."""
 
+    def init_spec(self, spec):
+        self.spec = spec
+
+    def _properties(self, schema: dict) -> tuple[dict, list]:
+        name = schema.get("$ref", "").rsplit("/", 1)[-1]
+        schema = self.spec.components.schemas.get(name, schema) if name else schema
+        return dict(schema.get("properties", {})), list(schema.get("required", []))
+
+    def merge_form_body(self, operation: dict) -> None:
+        """The requestBody and the `formData` parameters as one multipart/form-data object: file
+        parts and text fields together, and nothing else (the API refuses unknown fields)."""
+        fields = [p for p in operation.get("parameters", []) if p.get("in") == "formData"]
+        if not fields:
+            return
+        properties, required = {}, []
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            more, needed = self._properties(content.get("schema", {}))
+            properties.update(more)
+            required += needed
+        for field in fields:
+            described = {"description": field["description"]} if "description" in field else {}
+            # A form part is sent or left out; it cannot be null.
+            declared = {
+                k: v for k, v in field["schema"].items() if k != "nullable" and (k, v) != ("default", None)
+            }
+            properties[field["name"]] = {**declared, **described}
+            if field.get("required"):
+                required.append(field["name"])
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = list(dict.fromkeys(required))
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+        operation["parameters"] = [p for p in operation["parameters"] if p not in fields]
+
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
+            self.merge_form_body(operation)
+            if operation.get("parameters") == []:
+                del operation["parameters"]
             # Decorators give statuses as ints or strings; one key per status.
             responses = {str(status): doc for status, doc in operation.get("responses", {}).items()}
             operation["responses"] = responses

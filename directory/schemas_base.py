@@ -9,11 +9,23 @@ class StrictSchema(ma.Schema):
         ordered = True
 
 
+# What TrimmedString lets through, as the OpenAPI document says it (an ECMA and Python regex).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 class TrimmedString(ma.fields.String):
     """Text as people type it: trimmed, and without control characters other than tab and line
     breaks (a NUL cannot be stored in PostgreSQL text and has no business in a form)."""
 
     default_error_messages = {"control": "Remove control characters from this text."}
+
+    def __init__(self, *args, **kwargs):
+        validators = kwargs.get("validate") or []
+        validators = validators if isinstance(validators, list | tuple) else [validators]
+        # A field with its own pattern (a country code, an invite code) keeps that one in the document.
+        if not any(isinstance(v, ma.validate.Regexp) for v in validators):
+            kwargs["metadata"] = {"pattern": NO_CONTROL_CHARACTERS, **(kwargs.get("metadata") or {})}
+        super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)

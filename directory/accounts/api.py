@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from directory.accounts import grants, recovery, service, totp
 from directory.accounts.auth import api_login_required, current_api_grant, current_api_user
@@ -18,6 +17,7 @@ from directory.accounts.schemas import (
     TotpEnrolmentSchema,
     UserSchema,
 )
+from directory.apibase import Blueprint
 from directory.logs import security_event
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and API tokens")

@@ -18,7 +18,10 @@ def new_password(**kwargs) -> ma.fields.String:
 def totp_code(**kwargs) -> ma.fields.String:
     return ma.fields.String(
         load_only=True,
-        validate=ma.validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="Six digits from your authenticator."),
+        validate=[
+            ma.validate.Length(max=20, error="Six digits from your authenticator."),
+            ma.validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="Six digits from your authenticator."),
+        ],
         metadata={"description": "The current six-digit code of the admin's authenticator app."},
         **kwargs,
     )

@@ -1,5 +1,4 @@
-from flask_smorest import Blueprint
-
+from directory.apibase import Blueprint
 from directory.catalog import service
 from directory.catalog.schemas import IssuerSchema, VocabularySchema
 

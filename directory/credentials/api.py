@@ -1,8 +1,9 @@
+from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
-from directory.credentials import evidence, service
+from directory.apibase import Blueprint
+from directory.credentials import evidence, inflight, service
 from directory.credentials.lifecycle import effective_status
 from directory.credentials.schemas import (
     AuditArgsSchema,
@@ -38,6 +39,12 @@ FILE_RESPONSE = {
     },
     "404": {"description": "No such evidence, or not yours"},
 }
+
+
+@blp.before_app_request
+def _sweep_dead_uploads() -> None:
+    # Once per process, before its first request: see inflight.py.
+    inflight.sweep_once_per_process(current_app._get_current_object())
 
 
 @blp.route("/me/credentials")
@@ -128,7 +135,8 @@ def admin_evidence(args, credential_id):
 @blp.arguments(DecisionSchema)
 @blp.response(200, DecisionResultSchema)
 @blp.alt_response(
-    403, description="An admin cannot decide on their own credential, or verify/revoke without a fresh sign-in"
+    403,
+    description="An admin cannot decide on their own credential, or verify/revoke without a fresh sign-in",
 )
 @blp.alt_response(409, description="A move the state machine forbids, or a decision made at the same moment")
 @blp.doc(**SECURED)

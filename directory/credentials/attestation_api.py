@@ -5,8 +5,8 @@ import time
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, jsonify, request
-from flask_smorest import Blueprint
 
+from directory.apibase import Blueprint
 from directory.credentials import service, signing
 from directory.credentials.lifecycle import effective_status
 from directory.credentials.models import Credential

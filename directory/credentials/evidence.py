@@ -11,6 +11,7 @@ from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from directory.credentials import inflight
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
 from directory.rules import RuleError
@@ -78,12 +79,18 @@ def store(upload: FileStorage | None, room: int | None = None) -> dict:
     stored = f"{secrets.token_hex(16)}.bin"
     target = folder() / stored
     tmp = target.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    # Claimed until the caller's transaction ends (settle or discard); see inflight.py.
+    inflight.begin(target)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        discard(stored)
+        raise
     original = (upload.filename or "evidence")[:255]
     return {
         "stored_name": stored,
@@ -96,7 +103,15 @@ def store(upload: FileStorage | None, room: int | None = None) -> dict:
 
 def discard(stored_name: str) -> None:
     """Remove a stored file whose database row was never committed."""
-    (folder() / stored_name).unlink(missing_ok=True)
+    target = folder() / stored_name
+    target.unlink(missing_ok=True)
+    target.with_suffix(".part").unlink(missing_ok=True)
+    inflight.end(target)
+
+
+def settle(stored_name: str) -> None:
+    """The row naming this file has committed: the upload is no longer in flight."""
+    inflight.end(folder() / stored_name)
 
 
 def send(evidence: Evidence, inline: bool = False) -> Response:

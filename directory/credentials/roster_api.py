@@ -2,10 +2,10 @@
 
 import marshmallow as ma
 from flask import request
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from directory.accounts.auth import api_login_required, current_api_user, require_fresh_sign_in
+from directory.apibase import Blueprint
 from directory.credentials import roster
 from directory.credentials.schemas import NoFieldsSchema
 from directory.schemas_base import StrictSchema

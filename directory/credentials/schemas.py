@@ -8,6 +8,15 @@ from directory.timeutil import today_utc
 from directory.web.converters import MAX_ID
 
 
+def _known_techniques(slugs: list[str]) -> None:
+    from directory.catalog import service as catalog
+    from directory.catalog.models import Technique
+
+    unknown = catalog.unknown_slugs(Technique, slugs)
+    if unknown:
+        raise ma.ValidationError(f"Unknown technique: {', '.join(unknown)}.")
+
+
 class CredentialInSchema(StrictSchema):
     issuer = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=64))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
@@ -15,10 +24,13 @@ class CredentialInSchema(StrictSchema):
     number = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=80))
     issued_on = ma.fields.Date(required=True)
     expires_on = ma.fields.Date(load_default=None, allow_none=True)
+    # The slug check is the list's own validator, run once every item loaded: as a schema-level
+    # `validates`, it also ran on a half-loaded list and mixed its message into the per-item errors
+    # ({1: [...], "_schema": [...]}), keys that JSON cannot sort (a 500).
     techniques = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=64)),
         load_default=list,
-        validate=ma.validate.Length(max=10),
+        validate=[ma.validate.Length(max=10), _known_techniques],
     )
 
     @ma.validates("issued_on")
@@ -31,15 +43,6 @@ class CredentialInSchema(StrictSchema):
         if data.get("expires_on") and data.get("issued_on") and data["expires_on"] < data["issued_on"]:
             raise ma.ValidationError("It cannot expire before it was issued.", "expires_on")
 
-    @ma.validates("techniques")
-    def _techniques(self, value, **kwargs):
-        from directory.catalog import service as catalog
-        from directory.catalog.models import Technique
-
-        unknown = catalog.unknown_slugs(Technique, value)
-        if unknown:
-            raise ma.ValidationError(f"Unknown technique: {', '.join(unknown)}.")
-
 
 class EvidenceUploadSchema(StrictSchema):
     evidence = Upload(required=True, metadata={"description": "PDF, PNG or JPEG (by content), at most 5 MB"})
@@ -48,6 +51,13 @@ class EvidenceUploadSchema(StrictSchema):
 class NoFieldsSchema(StrictSchema):
     """The text part of a multipart body whose only part is a file: a field sent beside it (`status`,
     `version`, `sha256` …) is refused with a 422 naming it, not silently dropped."""
+
+    @ma.pre_load
+    def _refuse_every_field(self, data, **kwargs):
+        # Keys as text: a part sent without a name arrives under None, which the JSON error cannot sort.
+        if data:
+            raise ma.ValidationError({str(name): ["Unknown field."] for name in data})
+        return data
 
 
 class IssuerRefSchema(ma.Schema):

@@ -65,6 +65,7 @@ def submit(user: User, data: dict, upload) -> Credential:
     except Exception:
         _forget(stored)
         raise
+    evidence.settle(stored["stored_name"])  # after the commit, outside the try: a named file stays
     return credential
 
 
@@ -98,6 +99,7 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
     except Exception:
         _forget(stored)
         raise
+    evidence.settle(stored["stored_name"])
     return credential
 
 

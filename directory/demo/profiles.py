@@ -100,7 +100,7 @@ def demo_email(seed: int, n: int) -> str:
 def record_rng(seed: int, n: int, purpose: str = "profile") -> random.Random:
     """The random stream for one practitioner; later generators (credentials, reviews) pass their own
     purpose so adding them never changes the profiles."""
-    return random.Random(f"demo:{seed}:{n}:{purpose}")  # noqa: S311  (demo data, not secrets)
+    return random.Random(f"demo:{seed}:{n}:{purpose}")  # noqa: S311  # nosec B311: demo data, not secrets
 
 
 def make_practitioner(seed: int, n: int, places: PlacePicker) -> DemoPractitioner:

@@ -1,7 +1,7 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from directory.accounts.auth import api_login_required, current_api_user
+from directory.apibase import Blueprint
 from directory.practitioners import present, service
 from directory.practitioners.schemas import (
     LocationInSchema,
@@ -61,6 +61,7 @@ class MyLocations(MethodView):
     @blp.arguments(LocationInSchema)
     @blp.response(201, LocationSchema)
     @blp.alt_response(404, description=NO_PROFILE)
+    @blp.alt_response(409, description=f"The profile lists {service.MAX_LOCATIONS} places already")
     @blp.alt_response(422, description="Nothing locatable")
     @blp.doc(**SECURED)
     def post(self, data):

@@ -1,7 +1,7 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from directory.accounts.auth import api_login_required, current_api_user
+from directory.apibase import Blueprint
 from directory.reviews import service
 from directory.reviews.schemas import (
     FlagInSchema,

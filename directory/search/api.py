@@ -1,5 +1,4 @@
-from flask_smorest import Blueprint
-
+from directory.apibase import Blueprint
 from directory.search import service
 from directory.search.schemas import SearchArgsSchema, SearchResponseSchema
 

@@ -45,7 +45,7 @@ EXTRA_STOP = {
     "does",
 }
 STOPLIST = frozenset(STOP_WORDS) | EXTRA_STOP
-TOKEN_PATTERN = r"[^\W_]+(?:['’][^\W_]+)?"  # noqa: S105 (a regex, not a password)
+TOKEN_PATTERN = r"[^\W_]+(?:['’][^\W_]+)?"  # noqa: S105  # nosec B105: a regex, not a password
 WORD = re.compile(TOKEN_PATTERN)
 
 

@@ -36,7 +36,10 @@ class SearchNode:
                 self._ix = self.store.open()
                 self._folder = folder
                 self._searcher = self._ix.searcher()
-            elif not self._searcher.up_to_date():
+                return self._searcher
+            # Damaged under us (truncated, overwritten): stop before this searcher reads it.
+            self.store.check_intact(folder)
+            if not self._searcher.up_to_date():
                 # Not searcher.refresh(): it reuses the old reader of an unchanged segment, and with
                 # it the segment's old deletion marks, so updated documents would show twice.
                 self._searcher.close()
@@ -63,6 +66,10 @@ class SearchNode:
                 if not self._rebuild_in_background().wait(wait_seconds):
                     return None
         return None
+
+    def rebuild_in_background(self) -> threading.Event:
+        """Start a rebuild of this node's index from the database (or join the one running)."""
+        return self._rebuild_in_background()
 
     def _rebuild_in_background(self) -> threading.Event:
         with self._lock:

@@ -7,10 +7,13 @@ Failures are collected rather than raised, so that one run reports every distinc
 stateful run follows the document's OpenAPI links (directory/openapi.py) from call to call.
 """
 
+import contextlib
 import itertools
-from collections.abc import Callable
 import random
+import re
+import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import hypothesis
@@ -34,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from directory.extensions import db
 from tests import dbreset
-from tests.contract.world import ROLES, World, build_world, fitting_role
+from tests.contract.world import PNG, ROLES, World, build_world, fitting_role
 
 SPEC_PATH = "/api/v1/openapi.json"
 CHECKS = [
@@ -49,7 +52,18 @@ CHECKS = [
 STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 REGISTER = "POST /api/v1/auth/register"
+SUBMIT = "POST /api/v1/me/credentials"
+SAVE_PROFILE = "PUT /api/v1/me/profile"
+ROSTER_IMPORT = "POST /api/v1/admin/issuers/{slug}/roster"
+FILE_PARTS = {
+    SUBMIT: "evidence",
+    "POST /api/v1/me/credentials/{credential_id}/evidence": "evidence",
+    ROSTER_IMPORT: "file",
+}
+REALISTIC = {REGISTER, SAVE_PROFILE, *FILE_PARTS}
 EMAIL_MAX = 254
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ROSTER = b"number,name,status,expires_on\nCMT-1002,Casey Lin,active,2035-06-01\nCMT-9999,Pat Roe,inactive,\n"
 # Werkzeug then reads each answer whole and closes it: a streamed evidence file is not left open.
 CALL = {"buffered": True}
 # Hypothesis seeds the global `random` alike for every example, and Whoosh names its index segments
@@ -115,20 +129,60 @@ def contract_spec(app) -> dict:
     return spec
 
 
+def _is_date(value) -> bool:
+    return isinstance(value, str) and DATE.fullmatch(value) is not None
+
+
+def _slugs(value, known: list[str]):
+    """A generated slug list the document allows (strings, not too many) as one the service knows."""
+    fits = (
+        isinstance(value, list)
+        and len(value) <= 10
+        and all(isinstance(v, str) and len(v) <= 64 for v in value)
+    )
+    return known[: len(value)] if fits else value
+
+
+def realistic(label: str, body: dict, vocabulary: dict) -> dict:
+    """The same body with values the service's own rules accept (a known issuer, a real PNG, a
+    past date, known slugs) where the generated value is one the document allows: the document
+    cannot say "a slug from /vocabulary", and a random one only ever reaches the 422. A value the
+    document forbids is left alone, so a negative case stays negative."""
+    body = dict(body)
+    if label == REGISTER and isinstance(body.get("email"), str) and len(body["email"]) <= EMAIL_MAX:
+        body["email"] = f"fuzz{next(_EMAILS)}@example.org"
+    if label in FILE_PARTS and FILE_PARTS[label] in body:
+        body[FILE_PARTS[label]] = ROSTER if label == ROSTER_IMPORT else PNG
+    if label == SUBMIT:
+        if isinstance(body.get("issuer"), str):
+            body["issuer"] = "camtc"
+        for name, day in (("issued_on", "2015-06-01"), ("expires_on", "2035-06-01")):
+            if _is_date(body.get(name)):
+                body[name] = day
+        if "techniques" in body:  # only a training program's certificate may name techniques
+            body["techniques"] = _slugs(body["techniques"], [])
+    if label == SAVE_PROFILE:
+        for name in ("techniques", "conditions", "client_groups"):
+            if name in body:
+                body[name] = _slugs(body[name], vocabulary[name])
+        if isinstance(body.get("practicing_since"), int) and not isinstance(body["practicing_since"], bool):
+            body["practicing_since"] = 2012
+    return body
+
+
 def load_schema(app):
     schema = schemathesis.openapi.from_dict(contract_spec(app), config=schemathesis.Config())
     schema.app = app
+    listed = app.test_client().get("/api/v1/vocabulary").get_json()
+    vocabulary = {name: [term["slug"] for term in terms] for name, terms in listed.items()}
 
     @schema.hook
-    def map_body(context, body):
-        # Any string is an email to the document, not to the service: give a generated sign-up a
-        # fresh address, so positive data gets an account and the links can go on from it.
-        # An address the document forbids (too long, not a string) is left for the negative cases.
-        if context.operation.label == REGISTER and isinstance(body, dict):
-            email = body.get("email")
-            if isinstance(email, str) and len(email) <= EMAIL_MAX:
-                body = {**body, "email": f"fuzz{next(_EMAILS)}@example.org"}
-        return body
+    def flatmap_body(context, body):
+        # Half the bodies as generated, half made realistic: both the 422s and what lies past them.
+        label = context.operation.label
+        if label not in REALISTIC or not isinstance(body, dict):
+            return st.just(body)
+        return st.sampled_from([body, realistic(label, body, vocabulary)])
 
     return schema
 
@@ -149,7 +203,9 @@ def _record(report: OperationReport, operation, mode: str, role, status, title: 
     report.failures.append(Failure(operation.label, mode, role or "anonymous", title, status, detail))
 
 
-def fuzz_operation(operation, world: World, examples: int, mode: GenerationMode, report: OperationReport) -> None:
+def fuzz_operation(
+    operation, world: World, examples: int, mode: GenerationMode, report: OperationReport
+) -> None:
     """Send `examples` generated cases of one mode to one operation, recording every failed check."""
     path_names = [p.name for p in operation.path_parameters]
 
@@ -178,15 +234,25 @@ def fuzz_operation(operation, world: World, examples: int, mode: GenerationMode,
         except FailureGroup as group:
             reproduce = case.as_curl_command(headers=headers)
             for failure in group.exceptions:
-                _record(report, operation, mode.value, role, status, failure.title, f"{failure.message}\n{reproduce}")
+                _record(
+                    report,
+                    operation,
+                    mode.value,
+                    role,
+                    status,
+                    failure.title,
+                    f"{failure.message}\n{reproduce}",
+                )
         except Exception as exc:  # escaped the app: a client would have had a 500
-            detail = f"{exc!r}\n{case.as_curl_command(headers=headers)}"
-            _record(report, operation, mode.value, role, 500, f"Server exception: {type(exc).__name__}", detail)
+            where = "".join(traceback.format_exception(exc)[-6:])
+            detail = f"{where}\nbody: {case.body!r}\n{case.as_curl_command(headers=headers)}"
+            _record(
+                report, operation, mode.value, role, 500, f"Server exception: {type(exc).__name__}", detail
+            )
 
-    try:
+    # Nothing to negate (no parameters, no body) means no negative case exists.
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):
         run()
-    except hypothesis.errors.Unsatisfiable:
-        pass  # nothing to negate (no parameters, no body): no negative case exists
     world.renew()
 
 
@@ -221,7 +287,9 @@ def state_machine(schema, make_world, steps: Counter):
                 role = fitting_role(case.operation.path)
                 case.headers = {**(case.headers or {}), **self.world.headers(role, case.operation)}
             output = super().step(input)
-            steps[case.operation.label, output.response.status_code, "linked" if input.transition else "root"] += 1
+            steps[
+                case.operation.label, output.response.status_code, "linked" if input.transition else "root"
+            ] += 1
             return output
 
         def get_call_kwargs(self, case):
@@ -268,6 +336,7 @@ def run_stateful(schema, make_world, scenarios: int, max_steps: int) -> Counter:
     labels = linked_labels(schema)
     machine = state_machine(schema.include(lambda ctx: ctx.operation.label in labels), make_world, steps)
     run_state_machine_as_test(
-        machine, settings=settings(scenarios, stateful_step_count=max_steps, phases=[hypothesis.Phase.generate])
+        machine,
+        settings=settings(scenarios, stateful_step_count=max_steps, phases=[hypothesis.Phase.generate]),
     )
     return steps

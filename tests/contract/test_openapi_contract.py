@@ -53,7 +53,8 @@ def test_every_api_route_is_documented_and_tagged_for_fuzzing(app, schema):
     served = {
         (method, _rule_as_path(rule.rule))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(PREFIX + "/") and not rule.rule.startswith((f"{PREFIX}/openapi", f"{PREFIX}/docs"))
+        if rule.rule.startswith(PREFIX + "/")
+        and not rule.rule.startswith((f"{PREFIX}/openapi", f"{PREFIX}/docs"))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     operations = fuzzing.operations(schema)
@@ -74,7 +75,9 @@ def test_links_take_a_new_account_from_sign_up_to_its_own_calls(app):
 def test_every_link_names_a_documented_operation_and_status(schema):
     labels = {op.label for op in fuzzing.operations(schema)}
     for (method, path), by_status in LINKS.items():
-        source = next(op for op in fuzzing.operations(schema) if op.label == f"{method.upper()} {PREFIX}{path}")
+        source = next(
+            op for op in fuzzing.operations(schema) if op.label == f"{method.upper()} {PREFIX}{path}"
+        )
         for status, links in by_status.items():
             assert status in source.definition.raw["responses"], (source.label, status)
             for name in links:

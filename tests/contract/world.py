@@ -26,11 +26,8 @@ class World:
     def headers(self, role: str | None, operation) -> dict | None:
         if role is None:
             return None
-        if ends_sessions(operation):
-            # Signing out or changing a password ends the caller's tokens: spend a spare account's.
-            token = self.factory.token(self.spares[role])
-        else:
-            token = self.tokens[role]
+        # Signing out or changing a password ends the caller's tokens: spend a spare account's.
+        token = self.factory.token(self.spares[role]) if ends_sessions(operation) else self.tokens[role]
         return {"Authorization": f"Bearer {token}"}
 
     def renew(self) -> None:

@@ -46,7 +46,9 @@ def _reset_link(w, browser) -> None:
 
 PAGES = {
     "/register": Page(
-        None, lambda w: "/register", lambda w: {"email": "new@example.org", "password": PASSWORD}
+        None,
+        lambda w: "/register",
+        lambda w: {"email": "new@example.org", "password": PASSWORD, "role": "client"},
     ),
     "/login": Page(
         None, lambda w: "/login", lambda w: {"email": w.user("practitioner").email, "password": PASSWORD}
@@ -211,12 +213,15 @@ def test_server_owned_fields_in_a_form_change_nothing(app, world, rule):
     theirs = world.profile("other")
     for table, rows in {name: [dict(r) for r in d["new"]] for name, d in diff.items()}.items():
         for row in rows:
-            assert theirs.id not in (row.get("practitioner_id"), table == "practitioners" and row["id"]), row
-            assert theirs.user.id not in (
+            own = row.get("id") if table in ("practitioners", "users") else None
+            assert theirs.id not in {row.get("practitioner_id"), own if table == "practitioners" else None}, (
+                row
+            )
+            assert theirs.user.id not in {
                 row.get("user_id"),
                 row.get("author_id"),
-                table == "users" and row["id"],
-            )
+                own if table == "users" else None,
+            }
             assert table != "users" or row["role"] != "admin" or row["id"] in admins, row
             assert table != "credentials" or (row["status"] != "verified" and row["method"] != "roster"), row
             assert table != "reviews" or row["verified_client"] is False, row

@@ -1,0 +1,67 @@
+"""gunicorn settings for a production node: `gunicorn wsgi:app` from this folder reads them.
+
+Everything a deployment changes comes from the environment; command-line flags still win.
+
+    DIRECTORY_BIND                 address to listen on            127.0.0.1:8000 (loopback: put a proxy in front)
+    DIRECTORY_WORKERS              worker processes                2
+    DIRECTORY_TIMEOUT              seconds a request may take      30
+    DIRECTORY_GRACEFUL_TIMEOUT     seconds to finish on SIGTERM    30
+    DIRECTORY_FORWARDED_ALLOW_IPS  proxies gunicorn trusts for X-Forwarded-Proto; unset: gunicorn's own
+                                   default (loopback). The app's DIRECTORY_PROXY_HOPS decides the rest.
+    DIRECTORY_ACCESS_LOG           access log file, `-` for stdout, empty for none     -
+    DIRECTORY_CONTROL_SOCKET       path of gunicorn's control socket (gunicornc)      unset: none
+
+The access log never prints a query string (search words, and any secret a client puts in a URL)
+nor the Referer, and prints the password-reset link's path as `/password-reset/<token>`.
+"""
+
+import os
+import re
+
+from gunicorn import glogging
+
+bind = os.environ.get("DIRECTORY_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("DIRECTORY_WORKERS", "2"))
+# Each worker opens its own database pool and index: loading the app before the fork would share them.
+preload_app = False
+timeout = int(os.environ.get("DIRECTORY_TIMEOUT", "30"))
+# SIGTERM: stop accepting, let requests in flight finish for this long, then stop the workers.
+graceful_timeout = int(os.environ.get("DIRECTORY_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+if os.environ.get("DIRECTORY_FORWARDED_ALLOW_IPS"):
+    forwarded_allow_ips = os.environ["DIRECTORY_FORWARDED_ALLOW_IPS"]
+
+# gunicorn's runtime control socket (gunicornc) defaults to one path per user, which two instances on a
+# machine would fight over; it is off unless a path is given.
+if os.environ.get("DIRECTORY_CONTROL_SOCKET"):
+    control_socket = os.environ["DIRECTORY_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
+accesslog = os.environ.get("DIRECTORY_ACCESS_LOG", "-") or None
+# %(U)s is the path alone (no query string), already redacted by AccessLogger below; the request
+# id is the one the app's JSON log lines carry, so the two logs join.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+
+# The app records the loggable path of each request it routed (directory/ops.py); this is the
+# fallback for a request that never reached a route.
+SECRET_PATHS = re.compile(r"^(/password-reset/)(?!new/?$)[^/]+")
+LOG_PATH_KEY = "directory.log_path"
+HIDDEN_HEADERS = ("authorization", "cookie", "x-api-key", "referer")
+
+
+class AccessLogger(glogging.Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = environ.get(LOG_PATH_KEY) or SECRET_PATHS.sub(r"\1<token>", environ.get("PATH_INFO") or "")
+        atoms.update(U=path, q="-", f="-", r=f"{atoms['m']} {path} {atoms['H']}")
+        for key in list(atoms):
+            lower = key.lower()
+            # Request headers ({…}i) that carry secrets, and the whole WSGI environ ({…}e), which
+            # holds the raw URI and query string: none of them may be printed by a format change.
+            if lower.endswith("}e") or (lower.endswith("}i") and lower[1:-2] in HIDDEN_HEADERS):
+                atoms[key] = "-"
+        return atoms
+
+
+logger_class = AccessLogger

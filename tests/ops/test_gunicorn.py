@@ -1,0 +1,102 @@
+"""gunicorn.conf.py as production runs it: probes, an access log without secrets, a graceful stop."""
+
+import runpy
+import signal
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from flask import request
+
+from tests.ops.nodes import REPO, Node
+
+SECRET = "Zq9-reset-token-that-must-not-be-logged"
+
+
+@pytest.fixture
+def conf():
+    return runpy.run_path(str(REPO / "gunicorn.conf.py"))
+
+
+def test_defaults_are_loopback_two_workers_and_no_trusted_proxy(conf, monkeypatch):
+    assert conf["bind"] == ["127.0.0.1:8000"] and conf["workers"] == 2
+    assert conf["timeout"] > 0 and conf["graceful_timeout"] > 0 and conf["preload_app"] is False
+    assert "forwarded_allow_ips" not in conf  # gunicorn's own default: loopback only
+    assert conf["control_socket_disable"] is True
+    monkeypatch.setenv("DIRECTORY_BIND", "0.0.0.0:9000")
+    monkeypatch.setenv("DIRECTORY_WORKERS", "5")
+    monkeypatch.setenv("DIRECTORY_FORWARDED_ALLOW_IPS", "10.0.0.5")
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert conf["bind"] == ["0.0.0.0:9000"] and conf["workers"] == 5
+    assert conf["forwarded_allow_ips"] == "10.0.0.5"
+
+
+@pytest.mark.parametrize(
+    ("environ", "shown"),
+    [
+        (
+            {"PATH_INFO": f"/password-reset/{SECRET}", "RAW_URI": f"/password-reset/{SECRET}"},
+            "/password-reset/<token>",
+        ),
+        ({"PATH_INFO": "/password-reset/new", "RAW_URI": "/password-reset/new"}, "/password-reset/new"),
+        (
+            {"PATH_INFO": "/search", "QUERY_STRING": f"token={SECRET}", "RAW_URI": f"/search?token={SECRET}"},
+            "/search",
+        ),
+        # What the app recorded for a routed request wins (directory/ops.py).
+        (
+            {"PATH_INFO": f"/x/{SECRET}", "RAW_URI": f"/x/{SECRET}", "directory.log_path": "/x/<code>"},
+            "/x/<code>",
+        ),
+    ],
+)
+def test_the_access_logger_prints_no_secret(conf, environ, shown):
+    logger = conf["AccessLogger"].__new__(conf["AccessLogger"])
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://site/password-reset/{SECRET}",
+        **environ,
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[("X-Request-ID", "abc")])
+    request = SimpleNamespace(
+        headers=[("AUTHORIZATION", f"Bearer {SECRET}"), ("COOKIE", f"session={SECRET}")]
+    )
+    logger.cfg = SimpleNamespace(access_log_format=conf["access_log_format"])
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=3))
+    line = conf["access_log_format"] % atoms
+    assert shown in line and SECRET not in line
+    assert SECRET not in repr(atoms)
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/password-reset/{SECRET}", "/password-reset/<token>"),
+        ("/password-reset/new", "/password-reset/new"),
+        ("/practitioners/12345", "/practitioners/12345"),
+        (f"/no-such-page/{SECRET}", f"/no-such-page/{SECRET}"),
+    ],
+)
+def test_the_app_records_the_route_for_secret_paths(client, path, shown):
+    with client:
+        client.get(path)
+        assert request.environ["directory.log_path"] == shown
+
+
+@pytest.mark.slow
+def test_a_node_under_gunicorn_answers_probes_logs_no_secret_and_stops_gracefully(app, tmp_path):
+    node = Node("solo", app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "solo", workers=1, follower=False)
+    try:
+        node.start()
+        assert node.request("GET", "/healthz") == (200, {"status": "ok"})
+        assert node.request("GET", f"/password-reset/{SECRET}?token={SECRET}")[0] == 422
+        assert node.request("GET", f"/api/v1/search?q={SECRET}")[0] == 200
+    finally:
+        codes = node.stop(sig=signal.SIGTERM)
+    assert codes == {"gunicorn": 0}, node.logs()
+    access = (node.folder / "access.log").read_text()
+    assert "GET /password-reset/<token> HTTP/1.1" in access and 'GET /healthz HTTP/1.1" 200' in access
+    assert SECRET not in access and SECRET not in node.log("gunicorn")
+    assert "rid=" in access and "rid=-" not in access.splitlines()[-1]
