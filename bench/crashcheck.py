@@ -79,14 +79,16 @@ class Checker:
         bodies = dict(db.session.execute(sa.select(Review.id, Review.body)).all())
         lost += _overwrites(writes, "profile", approach)
         lost += _overwrites(writes, "review", bodies)
-        places = set(db.session.scalars(sa.select(PracticeLocation.id)))
-        deleting = {w["key"] for w in writes if w["kind"] == "place-delete"}
+        # By id and label: SQLite hands the highest id out again once its row is deleted.
+        places = set(db.session.execute(sa.select(PracticeLocation.id, PracticeLocation.label)).all())
+        deleting = {(w["key"], w["value"]) for w in writes if w["kind"] == "place-delete"}
         for w in writes:
             if not w["acked"]:
                 continue
-            if w["kind"] == "place" and w["key"] not in places and w["key"] not in deleting:
+            place = (w["key"], w["value"])
+            if w["kind"] == "place" and place not in places and place not in deleting:
                 lost.append({"kind": "place", "key": w["key"], "problem": "added, acknowledged, gone"})
-            if w["kind"] == "place-delete" and w["key"] in places:
+            if w["kind"] == "place-delete" and place in places:
                 lost.append(
                     {"kind": "place-delete", "key": w["key"], "problem": "deleted, acknowledged, still there"}
                 )
@@ -304,8 +306,9 @@ def damage_phase(node, load, checker, ledger, how: str, rng: random.Random, time
 
 
 def group_lost(results: list[dict]) -> dict:
-    by_kind: dict = defaultdict(int)
+    """Distinct lost writes by kind, over every check."""
+    by_kind: dict = defaultdict(set)
     for result in results:
         for item in result["lost"]:
-            by_kind[item["kind"]] += 1
-    return dict(by_kind)
+            by_kind[item["kind"]].add((item["key"], item["problem"]))
+    return {kind: len(items) for kind, items in by_kind.items()}

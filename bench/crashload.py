@@ -50,7 +50,16 @@ class Ledger:
     def add(self, kind: str, key, value, status: int | None) -> None:
         acked = status is not None and 200 <= status < 300
         with self.lock:
-            self.writes.append({"kind": kind, "key": key, "value": value, "acked": acked, "status": status})
+            self.writes.append(
+                {
+                    "kind": kind,
+                    "key": key,
+                    "value": value,
+                    "acked": acked,
+                    "status": status,
+                    "at": time.time(),
+                }
+            )
             if status is not None and status >= 500:
                 self.errors.append({"kind": kind, "key": key, "status": status})
 
@@ -134,7 +143,10 @@ class Load:
         self.threads: list[threading.Thread] = []
         self.idle = []  # one Event per thread: set while it waits between rounds
         self.counter = 0
-        self.places: dict[int, list[int]] = {p.practitioner_id: [] for p in people["practitioners"]}
+        self.refused = 0  # requests no worker accepted (the server was down): never recorded as writes
+        self.places: dict[int, list[tuple[int, str]]] = {
+            p.practitioner_id: [] for p in people["practitioners"]
+        }
         self.reviews: dict[tuple[int, int], int] = {}  # (client, practitioner) → review id
         owned = people["practitioners"]
         plans = [(self._practitioner_op, owned[i::writers]) for i in range(writers)]
@@ -173,8 +185,11 @@ class Load:
                 continue
             try:
                 operation(rng.choice(persons), rng)
+            except ConnectionRefusedError:
+                self.refused += 1
+                time.sleep(0.05)  # the server is restarting
             except OSError:
-                time.sleep(0.05)  # the server is down: the write was recorded as unacknowledged
+                time.sleep(0.05)  # cut off mid-request: recorded as unacknowledged
             except Exception as exc:  # noqa: BLE001 - a broken answer: kept, and the load goes on
                 self.ledger.errors.append({"kind": "client", "key": None, "status": repr(exc)[:200]})
                 time.sleep(0.05)
@@ -189,6 +204,8 @@ class Load:
         headers = _auth(person) | kwargs.pop("headers", {})
         try:
             status, answer = call(self.port, method, path, headers=headers, **kwargs)
+        except ConnectionRefusedError:
+            raise  # no worker took it: not a write at all
         except OSError:
             self.ledger.add(kind, key, value, None)
             raise
@@ -214,10 +231,10 @@ class Load:
                 "place", None, label, "POST", "/api/v1/me/locations", person, key_from=_id, body=body
             )
             if status == 201:
-                self.places[pid].append(answer["id"])
+                self.places[pid].append((answer["id"], label))
         elif roll < 0.65 and self.places[pid]:
-            place = self.places[pid].pop(rng.randrange(len(self.places[pid])))
-            self._send("place-delete", place, None, "DELETE", f"/api/v1/me/locations/{place}", person)
+            place, label = self.places[pid].pop(rng.randrange(len(self.places[pid])))
+            self._send("place-delete", place, label, "DELETE", f"/api/v1/me/locations/{place}", person)
         elif roll < 0.9:
             filename, data, kind = evidence_file(rng)
             number = f"CR-{self._unique()}"

@@ -141,13 +141,9 @@ def test_an_error_body_matches_the_documented_error(client, spec):
     assert set(documented["required"]) <= set(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errors.py hands `errors` to jsonify as it is; Flask sorts keys, and a list field's "
-    "per-item errors (int keys) beside a message for the whole list ('_schema') cannot be sorted: "
-    "a 500 instead of the 422 (keys should be made strings before rendering)",
-)
 def test_field_errors_keyed_by_item_index_and_name_still_render(app):
+    """A list field's per-item errors (int keys) beside a message for the whole list ('_schema'):
+    Flask sorts keys, and these once could not be sorted (a 500 instead of the 422)."""
     from directory.errors import render_error
 
     with app.test_request_context("/api/v1/me/credentials"):
@@ -155,3 +151,4 @@ def test_field_errors_keyed_by_item_index_and_name_still_render(app):
             422, "Some values are not valid.", {"techniques": {1: ["Too long."], "_schema": ["?"]}}
         )
     assert response.status_code == 422
+    assert response.get_json()["errors"] == {"techniques": {"1": ["Too long."], "_schema": ["?"]}}
