@@ -85,15 +85,13 @@ def end(kind: type[Grant], token: str) -> None:
     db.session.commit()
 
 
-def end_all(user: User, keep: Grant | None = None) -> int:
-    """End every browser session and API token of `user` (but `keep`): how many there were."""
+def end_all(user: User) -> int:
+    """End every browser session and API token of `user`: how many there were."""
     now = now_utc()
     ended = 0
     for kind in (WebSession, ApiToken):
         end_column = getattr(kind, kind.end_column)
         query = sa.update(kind).where(kind.user_id == user.id, end_column.is_(None))
-        if isinstance(keep, kind):
-            query = query.where(kind.id != keep.id)
         ended += db.session.execute(query.values({end_column: now})).rowcount or 0
     db.session.commit()
     return ended

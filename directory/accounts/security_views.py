@@ -28,12 +28,16 @@ from directory.web.safety import safe_next
 RESET_SESSION_KEY = "password_reset_token"
 
 
-def _render_security(password_form=None, status=200):
-    return render_template(
-        "accounts/security.html",
-        password_form=password_form or PasswordChangeForm(formdata=None),
-        everywhere_form=EmptyForm(),
-    ), status
+def _render_security(password_form=None, status=200, headers=None):
+    return (
+        render_template(
+            "accounts/security.html",
+            password_form=password_form or PasswordChangeForm(formdata=None),
+            everywhere_form=EmptyForm(),
+        ),
+        status,
+        headers or {},
+    )
 
 
 @bp.route("/account/security")
@@ -53,7 +57,7 @@ def change_password():
         lambda data: service.change_password(user, data["current_password"], data["new_password"]),
     )
     if not outcome.done:
-        return _render_security(form, outcome.status)
+        return _render_security(form, outcome.status, outcome.headers)
     # Every session ended with the change; this browser carries on in a new one.
     sessions.sign_in(user)
     flash(

@@ -5,7 +5,6 @@ import logging
 import sqlalchemy as sa
 
 from directory.accounts import grants, lockout
-from directory.accounts.grants import Grant
 from directory.accounts.models import User
 from directory.accounts.passwords import hash_password, verify_password
 from directory.extensions import db
@@ -74,23 +73,24 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str, keep: Grant | None = None) -> None:
+def change_password(user: User, current: str, new: str) -> None:
     """Needs the current password; ends every other session and token of the account."""
     lockout.refuse_if_locked(user)
     if not verify_password(user.password_hash, current):
         lockout.record_failure(user, now_utc())
         security_event("password.change_failure", logging.WARNING, user_id=user.id)
         raise RuleError(422, "Your current password is not right.", field="current_password")
-    set_password(user, new, keep=keep)
+    set_password(user, new)
     security_event("password.changed", user_id=user.id)
 
 
-def set_password(user: User, new: str, keep: Grant | None = None) -> None:
+def set_password(user: User, new: str) -> None:
+    """The new password, and every session and token of the account ended (the caller starts a new one)."""
     check_new_password(new)
     user.password_hash = hash_password(new)
     db.session.commit()
     lockout.clear(user)
-    grants.end_all(user, keep=keep)
+    grants.end_all(user)
 
 
 def sign_out_everywhere(user: User) -> int:
