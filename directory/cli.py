@@ -105,12 +105,15 @@ def indexer(follow: bool, interval: float) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    follower = Follower(node(), interval=interval, stop=stop)
     try:
-        applied = Follower(node(), interval=interval, stop=stop).run(follow=follow)
+        applied = follower.run(follow=follow)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if not follow:
+        if follower.failures:  # logged already; a deploy script must not go on as if it were done
+            raise click.ClickException("The index could not be brought up to date; see the log above.")
         click.echo(f"Applied {applied} outbox rows; the index is up to date.")
 
 

@@ -14,7 +14,7 @@ parameters, which OpenAPI 3 does not have; the plugin makes them one multipart/f
 from apispec import BasePlugin
 
 PREFIX = "/api/v1"
-ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+ERROR = "#/components/schemas/Error"
 
 UNAUTHORIZED = ("401", "No valid bearer token (send `Authorization: Bearer <token>`)")
 FORBIDDEN = ("403", "Signed in, but this account may not do this (another role's operation)")
@@ -208,7 +208,7 @@ class ContractPlugin(BasePlugin):
             for status, response in responses.items():
                 # A response given by reference (flask-smorest's 422) already names the Error body.
                 if status.startswith(("4", "5")) and isinstance(response, dict):
-                    response.setdefault("content", ERROR_CONTENT)
+                    response.setdefault("content", {"application/json": {"schema": {"$ref": ERROR}}})
             local = path.removeprefix(PREFIX)
             for status, links in LINKS.get((method, local), {}).items():
                 responses[status].setdefault("links", {}).update(links)

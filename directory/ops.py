@@ -9,6 +9,7 @@ Also here: the path the access log may print (gunicorn.conf.py), with secrets in
 (the password-reset link's token) replaced by the name of the route's argument.
 """
 
+import contextlib
 import logging
 import re
 
@@ -51,7 +52,8 @@ def readyz():
     except IndexUnavailable:
         body["index"] = "missing"
     except sa.exc.SQLAlchemyError as exc:
-        db.session.rollback()
+        with contextlib.suppress(Exception):  # a dead connection may not even roll back
+            db.session.rollback()
         body["database"] = "unreachable"
         LOG.warning(
             "readyz: database unreachable", extra={"event": "ready.database", "error": type(exc).__name__}

@@ -63,6 +63,9 @@ class Practitioner(db.Model):
 
 class PracticeLocation(db.Model):
     __tablename__ = "practice_locations"
+    # Places are deleted by id: SQLite must never hand a deleted id to a newer place, or a client
+    # retrying a DELETE could remove the wrong one (PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(

@@ -2,7 +2,8 @@
 
 Layout under DATA_DIR/search/: one folder per build (`ix-<time>`), a `CURRENT` file naming the live
 one (swapped with os.replace, so readers see the old or the new index, never half of one), and in
-each folder a `progress.json` with the outbox position applied to it. Applying outbox rows is
+each folder a `progress.json` with the outbox position applied to it and the size and mtime of each
+index file as written (damage done since is noticed: check_intact). Applying outbox rows is
 idempotent (a practitioner's document is rebuilt from the database), so replaying a row is harmless;
 skipping one is not, which is why gaps in the outbox ids are remembered (see `_advance`).
 """

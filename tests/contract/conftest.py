@@ -13,7 +13,8 @@ def world(app):
 
 
 @pytest.fixture
-def schema(app, world):
+def schema(app):
+    """The served document as schemathesis sees it, bound to the app (fuzzing.load_schema)."""
     return fuzzing.load_schema(app)
 
 

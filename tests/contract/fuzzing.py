@@ -256,15 +256,13 @@ def fuzz_operation(
     world.renew()
 
 
-def fuzz(schema, world: World, examples: int, tag: str | None = None, progress=None) -> list[OperationReport]:
+def fuzz(schema, world: World, examples: int, tag: str | None = None) -> list[OperationReport]:
     reports = []
     for operation in operations(schema, tag):
         report = OperationReport(operation.label)
         for mode in MODES:
             fuzz_operation(operation, world, examples, mode, report)
         reports.append(report)
-        if progress:
-            progress(report)
     return reports
 
 

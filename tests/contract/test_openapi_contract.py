@@ -21,8 +21,8 @@ TAGS = (
     "attestation_api",
     "reviews_api",
 )
-# Per operation and mode (positive, negative): about 2,500 requests, some 30 s on SQLite in all.
-EXAMPLES = 30
+# Per operation and mode (positive, negative): about 2,000 requests, some 40 s on SQLite in all.
+EXAMPLES = 25
 SCENARIOS, STEPS = 25, 10
 
 
@@ -32,16 +32,17 @@ def test_operations_keep_their_contract(schema, world, tag):
     assert reports, f"no operation is tagged {tag}"
     for report in reports:
         assert report.examples["positive"] > 0, report.operation
+        # A token of the fitting role gets each operation past authentication at least once.
+        assert set(report.statuses) - {401, 403}, (report.operation, report.statuses)
     failures = [failure for report in reports for failure in report.distinct_failures()]
     assert not failures, f"{len(failures)} contract failures:\n\n" + "\n\n".join(map(str, failures))
 
 
-def test_the_fuzzing_reaches_past_authentication(schema, world):
-    """Tokens of the fitting role and real ids take the fuzzing to the operations' own answers."""
+def test_real_ids_take_the_fuzzing_to_real_objects(schema, world):
+    """Generated ids alone would only ever meet a 404; the world's real ones are found too."""
     reports = {report.operation: report for report in fuzzing.fuzz(schema, world, 10, "credentials_api")}
     assert reports["GET /api/v1/admin/credentials/{credential_id}"].statuses[200] > 0
     assert reports["GET /api/v1/me/credentials/{credential_id}/evidence/file"].statuses[200] > 0
-    assert reports["POST /api/v1/admin/credentials/{credential_id}/decision"].statuses[422] > 0
 
 
 def _rule_as_path(rule: str) -> str:

@@ -70,3 +70,14 @@ def test_kills_and_index_damage_lose_nothing(tmp_path):
     for phase in report["damage"]:
         assert phase["searches"] > 0 and phase["not_200"] == 0, phase["answers"]
         assert phase["rebuilt_seconds"] is not None, phase
+
+
+def test_a_deleted_place_id_is_never_handed_out_again(client, factory):
+    """Found by the crash bench, whose ledger met a place id twice."""
+    practitioner = factory.practitioner(display_name="Moves Around")
+    headers = factory.headers(practitioner.user)
+    first = client.post("/api/v1/me/locations", json={"lat": 30.27, "lon": -97.74}, headers=headers)
+    gone = first.get_json()["id"]
+    assert client.delete(f"/api/v1/me/locations/{gone}", headers=headers).status_code == 204
+    second = client.post("/api/v1/me/locations", json={"lat": 47.6, "lon": -122.3}, headers=headers)
+    assert second.status_code == 201 and second.get_json()["id"] != gone

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
 from directory.search.follower import Follower
+from directory.search.index import IndexStore
 from directory.search.models import SearchOutbox
 from directory.search.node import node
 from tests.ops.index_check import mismatches
@@ -82,6 +84,17 @@ def test_the_follower_survives_a_database_outage(app, client, factory, monkeypat
     assert events.count("search.indexer.database_unreachable") == 2
     assert "search.indexer.recovered" in events
     assert mismatches(app.config["DATA_DIR"]) == []
+
+
+def test_catching_up_once_fails_loudly_without_a_database(app, runner, monkeypatch):
+    def down(self):
+        raise sa.exc.OperationalError("SELECT max(id)", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(IndexStore, "behind", down)
+    monkeypatch.setattr(IndexStore, "current", lambda self: Path("/nonexistent-but-not-none"))
+    result = runner.invoke(args=["directory", "indexer"])
+    assert result.exit_code == 1
+    assert "could not be brought up to date" in result.output
 
 
 def test_the_follower_rebuilds_an_index_deleted_under_it(app, client, factory):
