@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=3000, help="client accounts, one per review")
     parser.add_argument("--keep-db", action="store_true", help="keep the database (and reuse it next time)")
-    parser.add_argument("--data-dir", help="index folder (default: a temporary one; kept with --keep-db)")
+    parser.add_argument("--data-dir", help="index folder (default: a temporary one)")
+    parser.add_argument(
+        "--no-reindex", action="store_true", help="with --keep-db and --data-dir: reuse the index"
+    )
     args = parser.parse_args(argv)
     if args.database == "test":
         parser.error("the database `test` belongs to the test suite")
@@ -84,7 +87,8 @@ def prepare(args, url: str, env: dict[str, str]) -> dict:
     have = int(psql("SELECT count(*) FROM practitioners", args.database))
     if have < args.count:
         timings["demo_s"] = flask(["directory", "demo", "--count", str(args.count - have)], env)
-    timings["reindex_s"] = flask(["directory", "reindex"], env)
+    if not args.no_reindex:
+        timings["reindex_s"] = flask(["directory", "reindex"], env)
     return timings
 
 

@@ -91,6 +91,7 @@ def reindex(if_missing: bool) -> None:
 def indexer(follow: bool, interval: float) -> None:
     """Bring this node's search index up to date with the outbox (rebuilding it if missing); one JSON
     log line per batch. Safe to kill at any instant: it resumes from the last applied outbox id."""
+    import os
     import signal
     import threading
 
@@ -100,8 +101,10 @@ def indexer(follow: bool, interval: float) -> None:
     stop = threading.Event()
 
     def _stop(signum, frame):
-        if stop.is_set():  # a second signal: do not wait for the round in progress
-            raise SystemExit(128 + signum)
+        if stop.is_set():
+            # A second signal: stop now, as a kill would (safe at any instant). Not SystemExit, which
+            # code in the middle of a query may turn into another exception and carry on.
+            os._exit(128 + signum)
         stop.set()
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -32,6 +32,7 @@ def _events(caplog, name) -> list[logging.LogRecord]:
 @pytest.fixture
 def caplog(caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="directory")
     return caplog
 
 

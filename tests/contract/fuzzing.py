@@ -10,13 +10,13 @@ stateful run follows the document's OpenAPI links (directory/openapi.py) from ca
 import contextlib
 import itertools
 import random
-import re
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import hypothesis
+import jsonschema_rs
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -61,8 +61,6 @@ FILE_PARTS = {
     ROSTER_IMPORT: "file",
 }
 REALISTIC = {REGISTER, SAVE_PROFILE, *FILE_PARTS}
-EMAIL_MAX = 254
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ROSTER = b"number,name,status,expires_on\nCMT-1002,Casey Lin,active,2035-06-01\nCMT-9999,Pat Roe,inactive,\n"
 # Werkzeug then reads each answer whole and closes it: a streamed evidence file is not left open.
 CALL = {"buffered": True}
@@ -129,52 +127,57 @@ def contract_spec(app) -> dict:
     return spec
 
 
-def _is_date(value) -> bool:
-    return isinstance(value, str) and DATE.fullmatch(value) is not None
-
-
-def _slugs(value, known: list[str]):
-    """A generated slug list the document allows (strings, not too many) as one the service knows."""
-    fits = (
-        isinstance(value, list)
-        and len(value) <= 10
-        and all(isinstance(v, str) and len(v) <= 64 for v in value)
-    )
-    return known[: len(value)] if fits else value
-
-
-def realistic(label: str, body: dict, vocabulary: dict) -> dict:
-    """The same body with values the service's own rules accept (a known issuer, a real PNG, a
-    past date, known slugs) where the generated value is one the document allows: the document
-    cannot say "a slug from /vocabulary", and a random one only ever reaches the 422. A value the
-    document forbids is left alone, so a negative case stays negative."""
+def realistic(label: str, body: dict, vocabulary: dict, fits) -> dict:
+    """The same body with values the service's own rules accept (a fresh email, a known issuer, a
+    real PNG, past dates, known slugs) where the generated value is one the document allows
+    (`fits(name, value)`): the document cannot say "a slug from /vocabulary", and a random one only
+    ever meets the 422. A value the document forbids is left alone: a negative case stays negative."""
     body = dict(body)
-    if label == REGISTER and isinstance(body.get("email"), str) and len(body["email"]) <= EMAIL_MAX:
-        body["email"] = f"fuzz{next(_EMAILS)}@example.org"
-    if label in FILE_PARTS and FILE_PARTS[label] in body:
-        body[FILE_PARTS[label]] = ROSTER if label == ROSTER_IMPORT else PNG
+
+    def swap(name: str, value) -> None:
+        if name in body and fits(name, body[name]):
+            body[name] = value
+
+    if label == REGISTER:
+        swap("email", f"fuzz{next(_EMAILS)}@example.org")
+    part = FILE_PARTS.get(label)
+    if part and isinstance(body.get(part), bytes | str):  # any bytes are a binary part
+        body[part] = ROSTER if label == ROSTER_IMPORT else PNG
     if label == SUBMIT:
-        if isinstance(body.get("issuer"), str):
-            body["issuer"] = "camtc"
-        for name, day in (("issued_on", "2015-06-01"), ("expires_on", "2035-06-01")):
-            if _is_date(body.get(name)):
-                body[name] = day
-        if "techniques" in body:  # only a training program's certificate may name techniques
-            body["techniques"] = _slugs(body["techniques"], [])
+        swap("issuer", "camtc")
+        swap("issued_on", "2015-06-01")
+        swap("expires_on", "2035-06-01")
+        swap("techniques", [])  # only a training program's certificate may name techniques
     if label == SAVE_PROFILE:
         for name in ("techniques", "conditions", "client_groups"):
-            if name in body:
-                body[name] = _slugs(body[name], vocabulary[name])
-        if isinstance(body.get("practicing_since"), int) and not isinstance(body["practicing_since"], bool):
-            body["practicing_since"] = 2012
+            if name in body and fits(name, body[name]):
+                body[name] = vocabulary[name][: len(body[name])]
+        swap("practicing_since", 2012)
     return body
 
 
+def body_validators(spec: dict, operation) -> dict:
+    """Per body property, a validator of the document's own schema for it (formats checked)."""
+    for media in operation.definition.raw.get("requestBody", {}).get("content", {}).values():
+        schema = media["schema"]
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return {
+            name: jsonschema_rs.validator_for(
+                {**prop, "components": spec["components"]}, validate_formats=True
+            )
+            for name, prop in schema.get("properties", {}).items()
+        }
+    return {}
+
+
 def load_schema(app):
-    schema = schemathesis.openapi.from_dict(contract_spec(app), config=schemathesis.Config())
+    spec = contract_spec(app)
+    schema = schemathesis.openapi.from_dict(spec, config=schemathesis.Config())
     schema.app = app
     listed = app.test_client().get("/api/v1/vocabulary").get_json()
     vocabulary = {name: [term["slug"] for term in terms] for name, terms in listed.items()}
+    validators = {op.label: body_validators(spec, op) for op in operations(schema) if op.label in REALISTIC}
 
     @schema.hook
     def flatmap_body(context, body):
@@ -182,7 +185,12 @@ def load_schema(app):
         label = context.operation.label
         if label not in REALISTIC or not isinstance(body, dict):
             return st.just(body)
-        return st.sampled_from([body, realistic(label, body, vocabulary)])
+        known = validators[label]
+
+        def fits(name, value) -> bool:
+            return name in known and known[name].is_valid(value)
+
+        return st.sampled_from([body, realistic(label, body, vocabulary, fits)])
 
     return schema
 

@@ -170,9 +170,16 @@ def start_all(nodes: list[Node], timeout: float = 60) -> list[Node]:
 
 
 def stop_all(nodes: list[Node]) -> None:
+    """SIGTERM to every process of every node at once (a second one would mean "stop now"), then wait."""
     for node in nodes:
         for proc in node.processes.values():
             if proc.poll() is None:
                 proc.terminate()
     for node in nodes:
-        node.stop()
+        for role in list(node.processes):
+            proc = node.processes.pop(role)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

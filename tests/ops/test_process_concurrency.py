@@ -85,6 +85,7 @@ def test_writers_and_deciding_admins_in_four_processes_lose_nothing(cluster, fac
         # Both of its indexers (the app's catch-up and `indexer --follow`) wrote; none failed.
         logs = node.logs()
         assert "Traceback" not in logs and "LockError" not in logs, logs
+        assert "search.indexer.catch_up_failed" not in logs, logs
         assert '" 500 ' not in (node.folder / "access.log").read_text()
     last = ROUNDS - 1
     for item, tag in [(made[0], "alpha"), (made[-1], "omega")]:
