@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=5342, help="loopback port for gunicorn (5300-5399)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=3000, help="client accounts, one per review")
+    parser.add_argument("--read-only", action="store_true", help="searches and views only, to compare")
     parser.add_argument("--keep-db", action="store_true", help="keep the database (and reuse it next time)")
     parser.add_argument("--data-dir", help="index folder (default: a temporary one)")
     parser.add_argument(
@@ -230,7 +231,15 @@ def run_locust(args, server: Server, plan_path: Path, out: Path, env: dict[str, 
     step(" ".join(["locust", *command[1:]]))
     # locust exits 1 when any request failed; the intended 429s count as failures there.
     return subprocess.run(  # noqa: S603  (our locust, our arguments)
-        command, cwd=REPO, env={**env, "LOAD_PLAN": str(plan_path), "LOAD_OUT": str(out)}, check=False
+        command,
+        cwd=REPO,
+        env={
+            **env,
+            "LOAD_PLAN": str(plan_path),
+            "LOAD_OUT": str(out),
+            "LOAD_READ_ONLY": str(int(args.read_only)),
+        },
+        check=False,
     ).returncode
 
 

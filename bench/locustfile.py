@@ -23,6 +23,8 @@ LOW, HIGH = PLAN["practitioner_ids"]
 CLIENTS = itertools.cycle(PLAN["client_tokens"])
 PRACTITIONERS = itertools.cycle(PLAN["practitioner_tokens"])
 INTENDED = "429 (intended)"
+# LOAD_READ_ONLY=1 drops reviews and saves: the same reads without index writes, to compare against.
+WRITES = 0 if os.environ.get("LOAD_READ_ONLY") == "1" else 5
 OPENINGS = (
     "Found the knots in my shoulders nobody else could, and explained what she was doing.",
     "My sciatica eased after two sessions; firm but careful pressure throughout.",
@@ -124,7 +126,7 @@ class Visitor(FastHttpUser):
             checked(r)
 
     # -- 5% reviews by clients -------------------------------------------------------------------
-    @task(5)
+    @task(WRITES)
     def review(self) -> None:
         # One review per account and practitioner: a fresh random practitioner each time (a repeat
         # among 100,000 is negligible, and would show as a 409 error, not be hidden).
@@ -143,7 +145,7 @@ class Visitor(FastHttpUser):
             checked(r, allowed_429=True)
 
     # -- 5% profile updates by practitioners ------------------------------------------------------
-    @task(5)
+    @task(WRITES)
     def update_profile(self) -> None:
         self.saves += 1
         token, number = self.practitioner

@@ -125,8 +125,14 @@ def load_catalog() -> Catalog:
 def next_number(seed: int) -> int:
     """1, or one past the highest n among this seed's demo emails already in the database."""
     pattern = re.compile(rf"demo-{re.escape(str(seed))}-(\d+)@example\.org")
-    emails = db.session.scalars(sa.select(User.email).where(User.email.like(f"demo-{seed}-%@example.org")))
-    numbers = [int(m.group(1)) for email in emails if (m := pattern.fullmatch(email))]
+    # Streamed (the ORM buffers a whole result otherwise): adding to a million demo practitioners of
+    # this seed would hold a million emails at once.
+    emails = db.session.scalars(
+        sa.select(User.email)
+        .where(User.email.like(f"demo-{seed}-%@example.org"))
+        .execution_options(yield_per=5000)
+    )
+    numbers = (int(m.group(1)) for email in emails if (m := pattern.fullmatch(email)))
     return max(numbers, default=0) + 1
 
 
