@@ -28,7 +28,11 @@ def totp_code(**kwargs) -> ma.fields.String:
 
 
 class RegisterSchema(StrictSchema):
-    email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
+    email = TrimmedString(
+        required=True,
+        validate=[ma.validate.Email(), ma.validate.Length(max=254)],
+        metadata={"format": "email"},
+    )
     password = new_password()
     role = ma.fields.String(
         required=True,
@@ -56,7 +60,11 @@ class PasswordChangeSchema(StrictSchema):
 
 
 class ResetRequestSchema(StrictSchema):
-    email = TrimmedString(required=True, validate=[ma.validate.Email(), ma.validate.Length(max=254)])
+    email = TrimmedString(
+        required=True,
+        validate=[ma.validate.Email(), ma.validate.Length(max=254)],
+        metadata={"format": "email"},
+    )
 
 
 class ResetConfirmSchema(StrictSchema):
