@@ -43,6 +43,9 @@ class SearchNode:
                 # Not searcher.refresh(): it reuses the old reader of an unchanged segment, and with
                 # it the segment's old deletion marks, so updated documents would show twice.
                 self._searcher.close()
+                # Forgotten before reopening: if reopening fails (a damaged segment), nothing may
+                # close this searcher a second time.
+                self._searcher = None
                 self._searcher = self._ix.searcher()
             return self._searcher
 
@@ -113,9 +116,12 @@ class SearchNode:
             LOG.exception("search catch-up failed; the next search retries")
 
     def _close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-        self._searcher = None
+        searcher, self._searcher = self._searcher, None
+        if searcher is not None:
+            try:
+                searcher.close()
+            except Exception:  # noqa: BLE001 - a damaged or half-closed reader: it is being dropped anyway
+                LOG.warning("closing a damaged searcher failed; dropped", exc_info=True)
         self._ix = None
         self._folder = None
 

@@ -146,3 +146,23 @@ def test_a_segment_truncated_under_an_open_reader_does_not_kill_the_process(app,
     answers = json.loads(done.stdout.strip().splitlines()[-1])
     assert answers[0] == 6 and answers[-1] == 6
     assert answers[1:-1] == [200] * 5
+
+
+def test_a_reopen_that_fails_on_a_damaged_segment_still_answers(app, client, factory, monkeypatch):
+    """Found by the crash test: a searcher closed for a refresh whose reopening failed was closed again
+    by the recovery path (ReaderClosed), and the search answered 500 instead of falling back."""
+    everyone = several_segments(factory, client)
+    search_node = node()
+    search_node.searcher()
+    monkeypatch.setattr(type(search_node._searcher), "up_to_date", lambda self: False)
+
+    def damaged(*args, **kwargs):
+        raise EOFError("Ran out of input")
+
+    monkeypatch.setattr(type(search_node._ix), "searcher", damaged)
+    body = search(client, q="knots")  # 200: degraded, or rebuilt within the wait
+    monkeypatch.undo()
+    assert body["degraded"] or sorted(r["id"] for r in body["results"]) == everyone
+    rebuilding = search_node._rebuilding
+    assert rebuilding is not None and rebuilding.wait(30)
+    assert sorted(r["id"] for r in search(client, q="knots")["results"]) == everyone
