@@ -1,5 +1,7 @@
 """The controlled vocabulary: what profiles may name, and the lookups that enforce it."""
 
+import re
+
 import sqlalchemy as sa
 
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
@@ -20,8 +22,18 @@ def issuers() -> list[Issuer]:
     return list(db.session.scalars(sa.select(Issuer).order_by(Issuer.name)))
 
 
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def unknown_slugs(model, slugs: list[str]) -> list[str]:
-    known = set(db.session.scalars(sa.select(model.slug).where(model.slug.in_(set(slugs)))))
+    # Only slug-shaped text is looked up: anything else (control characters, NUL, which PostgreSQL
+    # refuses in a query) is unknown without asking the database.
+    candidates = {s for s in slugs if SLUG.fullmatch(s)}
+    known = (
+        set(db.session.scalars(sa.select(model.slug).where(model.slug.in_(candidates))))
+        if candidates
+        else set()
+    )
     return [s for s in slugs if s not in known]
 
 

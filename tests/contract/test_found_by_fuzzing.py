@@ -152,3 +152,28 @@ def test_field_errors_keyed_by_item_index_and_name_still_render(app):
         )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"techniques": {"1": ["Too long."], "_schema": ["?"]}}
+
+
+@pytest.mark.parametrize("slug", ["Õ\x00#", "\x00", "massage\x00", "UPPER", "trigger point", "-x-"])
+def test_a_technique_that_is_not_slug_shaped_is_unknown_not_a_database_error(client, factory, slug):
+    """PostgreSQL refuses NUL in a query: fuzzing sent one in a technique list (a 500 there, on the
+    profile and on a credential alike)."""
+    practitioner = factory.practitioner()
+    headers = factory.headers(practitioner.user)
+    profile = client.put(
+        "/api/v1/me/profile", json={"display_name": "Casey", "techniques": [slug]}, headers=headers
+    )
+    assert profile.status_code == 422 and "techniques" in profile.get_json()["errors"]
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "Massage therapist",
+        "number": "N-1",
+        "issued_on": "2020-01-01",
+        "techniques": slug,
+        "evidence": (io.BytesIO(PNG), "licence.png"),
+    }
+    credential = client.post(
+        "/api/v1/me/credentials", data=data, headers=headers, content_type="multipart/form-data"
+    )
+    assert credential.status_code == 422 and "techniques" in credential.get_json()["errors"]
