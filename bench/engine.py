@@ -20,6 +20,16 @@ REPO = Path(__file__).resolve().parent.parent
 SEARCH_PATH = "/api/v1/search"
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Politely (SIGTERM, 30 s for the workers to finish), then not."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class EngineMissing(RuntimeError):
     """The engine (or its endpoint) does not exist yet."""
 
@@ -127,12 +137,7 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.connection.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self.log.close()
 
     def get(self, path: str) -> tuple[int, bytes]:

@@ -25,7 +25,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.engine import REPO, bench_env, children, rss_mb
+from bench.engine import REPO, bench_env, children, rss_mb, stop
 from bench.queries import SEED, build_queries, http_params
 from bench.search import cpu_busy
 
@@ -198,12 +198,7 @@ class Server:
         raise RuntimeError(f"gunicorn did not answer within 120 s; see {self.log}")
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self.out.close()
 
     def worker_rss(self, field: str) -> list[float | None]:

@@ -4,6 +4,7 @@ import itertools
 import re
 
 import pyotp
+import sqlalchemy as sa
 
 from directory.accounts import service as accounts
 from directory.accounts import totp
@@ -70,6 +71,13 @@ def _sign_in(client, user, password: str):
         response = client.post("/account/two-factor", data={"totp": totp_code(user)})
         assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def live_grants(kind, user) -> int:
+    """How many sessions (WebSession) or API tokens (ApiToken) of `user` have not ended."""
+    end = getattr(kind, kind.end_column)
+    query = sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None))
+    return db.session.scalar(query)
 
 
 def make_admin(email: str, password: str = PASSWORD):

@@ -41,6 +41,14 @@ def current_api_user() -> User | None:
     return grant.user if grant is not None else None
 
 
+def _no_token():
+    abort(
+        401,
+        message="Sign in first: send Authorization: Bearer <token>.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def api_login_required(*roles: str):
     """Decorator: 401 without a valid token, 403 when the role is not one of `roles` (if given)."""
 
@@ -49,11 +57,7 @@ def api_login_required(*roles: str):
         def wrapper(*args, **kwargs):
             user = current_api_user()
             if user is None:
-                abort(
-                    401,
-                    message="Sign in first: send Authorization: Bearer <token>.",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+                _no_token()
             if roles and user.role not in roles:
                 abort(403, message=f"This needs the {' or '.join(roles)} role.")
             return view(*args, **kwargs)
@@ -96,11 +100,7 @@ def _admin_gate():
 def _admin_api_gate():
     grant = current_api_grant()
     if grant is None:
-        abort(
-            401,
-            message="Sign in first: send Authorization: Bearer <token>.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        _no_token()
     if grant.user.role != "admin":
         abort(403, message="This needs the admin role.")
     if grant.mfa_at is None:

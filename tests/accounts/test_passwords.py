@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from directory.accounts.models import ApiToken, PasswordReset, WebSession
 from directory.extensions import db, mail
 from directory.timeutil import now_utc
-from tests.factories import PASSWORD, signed_in
+from tests.factories import PASSWORD, live_grants, signed_in
 
 NEW = "a brand new passphrase"
 
@@ -18,13 +18,6 @@ NEW = "a brand new passphrase"
 def _signs_in(client, user, password) -> bool:
     response = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": password})
     return response.status_code == 201
-
-
-def _live(kind, user) -> int:
-    end = getattr(kind, kind.end_column)
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None))
-    )
 
 
 # -- change -------------------------------------------------------------------------------------------
@@ -41,7 +34,7 @@ def test_changing_the_password_on_the_page_signs_out_everything_else(app, client
     assert browser.get("/account/security").status_code == 200  # carries on, in a new session
     assert other_browser.get("/account/security").status_code == 302
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    assert (_live(WebSession, user), _live(ApiToken, user)) == (1, 0)
+    assert (live_grants(WebSession, user), live_grants(ApiToken, user)) == (1, 0)
     assert _signs_in(client, user, NEW) and not _signs_in(client, user, PASSWORD)
 
 

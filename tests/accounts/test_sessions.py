@@ -9,19 +9,12 @@ import sqlalchemy as sa
 from directory.accounts.models import ApiToken, WebSession
 from directory.extensions import db
 from directory.timeutil import now_utc
-from tests.factories import PASSWORD, signed_in
+from tests.factories import PASSWORD, live_grants, signed_in
 
 
 def _session_cookie(client) -> str | None:
     cookie = client.get_cookie("session")
     return cookie.value if cookie else None
-
-
-def _live(kind, user) -> int:
-    end = getattr(kind, kind.end_column)
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(kind).where(kind.user_id == user.id, end.is_(None))
-    )
 
 
 def test_signing_in_gives_a_new_session_and_ends_the_one_before(app, factory):
@@ -35,7 +28,7 @@ def test_signing_in_gives_a_new_session_and_ends_the_one_before(app, factory):
 
     assert _session_cookie(browser) != first
     assert factory.refresh(first_row).ended_at is not None
-    assert _live(WebSession, user) == 1
+    assert live_grants(WebSession, user) == 1
     # The cookie from before the second sign-in (say, planted or copied) opens nothing now.
     stale = app.test_client()
     stale.set_cookie("session", first)
@@ -62,7 +55,7 @@ def test_sign_out_ends_the_session_on_the_server_and_a_copied_cookie_dies(app, f
     browser.post("/logout")
 
     assert copy.get("/account/security").status_code == 302
-    assert _live(WebSession, user) == 0
+    assert live_grants(WebSession, user) == 0
 
 
 def test_sign_out_everywhere_ends_every_browser_and_token(app, client, factory):
@@ -78,7 +71,7 @@ def test_sign_out_everywhere_ends_every_browser_and_token(app, client, factory):
     assert phone.get("/account/security").status_code == 302
     assert laptop.get("/account/security").status_code == 302
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    assert (_live(WebSession, user), _live(ApiToken, user)) == (0, 0)
+    assert (live_grants(WebSession, user), live_grants(ApiToken, user)) == (0, 0)
     assert other_browser.get("/account/security").status_code == 200  # nobody else's
 
 
