@@ -122,34 +122,92 @@ def indexer(follow: bool, interval: float) -> None:
 
 @directory_cli.command("expire")
 def expire() -> None:
-    """Record every lapsed credential as expired (actor system); list those due in 30 days."""
-    from directory.credentials import service
+    """Record every lapsed credential as expired, and every re-check overdue past its grace as lapsed
+    (actor system); list those that expire within 30 days; forget signed records past their end."""
+    from directory.credentials import attestations, public, standing
 
-    result = service.expire_due()
+    result = public.expire_due()
     for credential in result["expired"]:
         click.echo(
-            f"expired   #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.expires_on})"
+            f"expired   #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.ends_on})"
+        )
+    for credential in result["lapsed"]:
+        click.echo(
+            f"lapsed    #{credential.id} {credential.issuer.slug} {credential.number} "
+            f"(re-check was due {standing.next_check_due(credential)})"
         )
     for credential in result["expiring_soon"]:
         click.echo(
-            f"due soon  #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.expires_on})"
+            f"due soon  #{credential.id} {credential.issuer.slug} {credential.number} (on {credential.ends_on})"
         )
-    click.echo(f"{len(result['expired'])} expired now; {len(result['expiring_soon'])} expire within 30 days.")
+    pruned = attestations.prune()
+    click.echo(
+        f"{len(result['expired'])} expired now; {len(result['lapsed'])} lapsed for want of a re-check; "
+        f"{len(result['expiring_soon'])} expire within 30 days; {pruned} old signed records forgotten."
+    )
 
 
 @directory_cli.command("audit-verify")
-def audit_verify() -> None:
-    """Recompute the audit chains and replay every credential's status; exit 1 on any break."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_source",
+    metavar="FILE|URL",
+    help="Also check the log against a checkpoint someone kept (the JSON of /api/v1/audit/checkpoint, or its JWS).",
+)
+def audit_verify(checkpoint_source: str | None) -> None:
+    """Recompute the audit chains and replay every credential's status; with --checkpoint, prove the log
+    is not shorter than, or different from, what that checkpoint signed. Exit 1 on any break."""
+    from directory.credentials import checkpoints
     from directory.credentials.audit import verify_chain
 
     result = verify_chain()
-    if result["broken"]:
-        for problem in result["broken"]:
-            where = f"event {problem['event_id']}" if problem["event_id"] else "its current status"
-            click.echo(f"BROKEN credential {problem['credential_id']}: {where}: {problem['problem']}")
+    failed = False
+    for problem in result["broken"]:
+        where = f"event {problem['event_id']}" if problem["event_id"] else "its current status"
+        chain = (
+            f"credential {problem['credential_id']}" if problem["credential_id"] else "the log's own chain"
+        )
+        click.echo(f"BROKEN {chain}: {where}: {problem['problem']}")
+        failed = True
+    if checkpoint_source:
+        try:
+            checked = checkpoints.check(checkpoints.load(checkpoint_source))
+        except (OSError, ValueError, KeyError) as exc:
+            raise click.ClickException(f"Cannot read the checkpoint {checkpoint_source}: {exc}") from exc
+        claims = checked["claims"]
+        for problem in checked["problems"]:
+            click.echo(f"CUT SHORT: {problem}")
+            failed = True
+        if not checked["problems"]:
+            click.echo(
+                f"Checkpoint of {claims['count']} events (up to event {claims['last_event_id']}) holds: "
+                "the log has every event it signed, unchanged."
+            )
+    if failed:
         raise SystemExit(1)
     click.echo(
         f"Audit chain intact: {result['events']} events, {result['credentials']} credentials replayed."
+    )
+
+
+@directory_cli.command("checkpoint")
+@click.option(
+    "--if-older-than", "older", type=click.IntRange(0), help="Minutes; do nothing if a newer one exists."
+)
+def checkpoint(older: int | None) -> None:
+    """Publish a signed checkpoint of the audit log at /api/v1/audit/checkpoint (run it hourly)."""
+    from datetime import timedelta
+
+    from directory.credentials import checkpoints
+
+    made = (
+        checkpoints.publish_if_due(timedelta(minutes=older)) if older is not None else checkpoints.publish()
+    )
+    if made is None:
+        click.echo("A recent checkpoint stands; nothing published.")
+        return
+    click.echo(
+        f"Checkpoint #{made.id}: {made.event_count} events up to event {made.last_event_id}, digest {made.digest}."
     )
 
 
@@ -191,13 +249,30 @@ def rotate_signing_key() -> None:
     click.echo(signing.rotate())
 
 
+@directory_cli.command("retire-signing-key")
+@click.argument("kid")
+def retire_signing_key(kid: str) -> None:
+    """Stop KID signing for good: it stays in the JWKS, marked retired and verify-only, so kept records and
+    checkpoints stay checkable. The current key is retired by rotating first."""
+    from directory.credentials import signing
+    from directory.timeutil import now_utc
+
+    try:
+        signing.retire(kid, now_utc().isoformat(timespec="seconds"))
+    except KeyError as exc:
+        raise click.ClickException(f"No signing key {kid}.") from exc
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{kid} is retired: it signs no more and stays published for checking.")
+
+
 @directory_cli.command("import-roster")
 @click.argument("issuer")
 @click.argument("file", type=click.File("rb"))
 @click.option("--admin", "admin_email", help="The acting admin's email (default: the only admin).")
 @click.option("--dry-run", is_flag=True, help="Check and match, report, change nothing.")
 def import_roster(issuer: str, file, admin_email: str | None, dry_run: bool) -> None:
-    """Import ISSUER's roster FILE (CSV number,name,status,expires_on); all or nothing."""
+    """Import ISSUER's roster FILE (CSV number,name,status,expires_on[,issued_on]); all or nothing."""
     import sys
 
     from directory.credentials import roster
@@ -211,20 +286,22 @@ def import_roster(issuer: str, file, admin_email: str | None, dry_run: bool) -> 
             click.echo(f"line {problem['line']}: {problem['message']}", err=True)
         raise click.ClickException(exc.message) from exc
     details = summary["details"]
-    for item in details["lapsed"]:
-        click.echo(f"lapsed      #{item['credential_id']} {item['number']}: {item['reason']}")
-    for item in details["mismatched"]:
+    for label in ("lapsed", "sent_back", "contested", "mismatched"):
+        for item in details[label]:
+            line = f" (line {item['line']})" if item["line"] else ""
+            click.echo(
+                f"{label.replace('_', ' '):<11} #{item['credential_id']} {item['number']}{line}: {item['reason']}"
+            )
+    for item in details["dates_differ"]:
         click.echo(
-            f"mismatched  #{item['credential_id']} {item['number']} (line {item['line']}): {item['reason']}"
+            f"dates       #{item['credential_id']} {item['number']} (line {item['line']}): {item['field']} "
+            f"{item['claimed']} claimed, {item['roster']} on the roster (the roster's stands)"
         )
-    for item in details["expiry_differs"]:
-        click.echo(
-            f"expiry      #{item['credential_id']} {item['number']} (line {item['line']}): "
-            f"{item['on_record']} on record, {item['roster']} on the roster"
-        )
+    would = "would be " if dry_run else ""
     click.echo(
-        f"{summary['rows']} rows, {summary['matched']} matched, "
-        f"{summary['verified']} {'would be ' if dry_run else ''}verified, {summary['mismatched']} mismatched, "
-        f"{summary['lapsed']} lapsed in {summary['seconds']:.1f} s (as {admin.email})."
+        f"{summary['rows']} rows, {summary['matched']} matched: {summary['verified']} {would}verified, "
+        f"{summary['confirmed']} {would}confirmed, {summary['sent_back']} {would}sent back, "
+        f"{summary['lapsed']} {would}lapsed, {summary['mismatched']} mismatched, "
+        f"{summary['contested']} contested, in {summary['seconds']:.1f} s (as {admin.email})."
         + (" Dry run: nothing changed." if dry_run else "")
     )

@@ -26,6 +26,16 @@ DEFAULTS = {
     "EVIDENCE_QUOTA_BYTES": 50 * 1024 * 1024,
     # Versions one credential may collect through reject-and-resubmit rounds.
     "EVIDENCE_MAX_VERSIONS": 20,
+    # Claims one practitioner may have waiting for a decision (pending or contested) at once.
+    "MAX_UNDECIDED_CLAIMS": 20,
+    # A roster applied through a page or the API changes at most this many credentials in the request;
+    # a larger one is for `flask directory import-roster` (the batch path takes 25,000 in seconds there).
+    "ROSTER_REQUEST_MAX_CHANGES": 5000,
+    # `development` (make run, the tests) or `production` (gunicorn.conf.py sets it), which requires
+    # SITE_URL: signed records and checkpoints name the site from configuration, never from a request.
+    "DIRECTORY_ENV": "development",
+    "SITE_URL": None,
+    "DEVELOPMENT_SITE_URL": "http://127.0.0.1:5000",
     # Absolute and idle ends of API tokens and signed-in browsers (accounts/grants.py).
     "API_TOKEN_TTL_HOURS": 24 * 30,
     "API_TOKEN_IDLE_HOURS": 24 * 7,
@@ -83,6 +93,7 @@ ENV_KEYS = {
     "DIRECTORY_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "DIRECTORY_MAP_TILE_URL": "MAP_TILE_URL",
     "DIRECTORY_SITE_URL": "SITE_URL",
+    "DIRECTORY_ENV": "DIRECTORY_ENV",
     "DIRECTORY_MAIL_SERVER": "MAIL_SERVER",
     "DIRECTORY_MAIL_PORT": "MAIL_PORT",
     "DIRECTORY_MAIL_USERNAME": "MAIL_USERNAME",
@@ -110,6 +121,28 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(data_dir / "secret_key")
+    _check_environment(app)
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+def _check_environment(app: Flask) -> None:
+    env = app.config["DIRECTORY_ENV"]
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"DIRECTORY_ENV is {env!r}; it must be development or production.")
+    if env == "production" and not app.config.get("SITE_URL"):
+        raise RuntimeError(
+            "DIRECTORY_ENV=production needs DIRECTORY_SITE_URL, the site's public address "
+            "(https://directory.example): signed records and checkpoints name it."
+        )
+    if app.config.get("SITE_URL"):
+        app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+
+
+def site_url(app: Flask) -> str:
+    """The site's public address, from configuration alone (never the request's Host)."""
+    return (app.config.get("SITE_URL") or app.config["DEVELOPMENT_SITE_URL"]).rstrip("/")
 
 
 def _persistent_secret(path: Path) -> str:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from directory.accounts import service as accounts
 from directory.accounts import totp
 from directory.accounts.models import User
+from directory.credentials import service as credentials
 from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
@@ -39,10 +40,14 @@ class Factory:
     def headers(self, user) -> dict:
         return {"Authorization": f"Bearer {self.token(user)}"}
 
-    def practitioner(self, user=None, **fields):
+    def practitioner(self, user=None, legal_name: str | None = "", **fields):
+        """A saved profile; its legal name is the display name unless given (None: none given yet)."""
         user = user or self.user("practitioner")
         data = ProfileInSchema().load({"display_name": f"Practitioner {user.id}", **fields})
-        return practitioners.save_profile(user, data)
+        practitioner = practitioners.save_profile(user, data)
+        if legal_name is not None:
+            credentials.set_legal_name(user, legal_name or practitioner.display_name)
+        return practitioner
 
     def location(self, practitioner, **fields):
         data = LocationInSchema().load({"lat": 30.2672, "lon": -97.7431, "city": "Austin", **fields})

@@ -1,3 +1,4 @@
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,6 +24,9 @@ class User(db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_pending: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # What the audit chain's hashes cover instead of the email: a random pseudonym, so deleting the
+    # person later (or changing their email) never breaks a chain or a kept checkpoint.
+    audit_ref: Mapped[str] = mapped_column(sa.String(32), unique=True, default=lambda: secrets.token_hex(16))
 
     practitioner = relationship("Practitioner", back_populates="user", uselist=False)
 

@@ -39,6 +39,11 @@ class Issuer(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[str] = mapped_column(sa.String(32))
     jurisdiction: Mapped[str] = mapped_column(sa.String(16))
+    # How the issuer writes its numbers (credentials/numbers.py): the canonical form must match
+    # `number_pattern` (ASCII, upper case) once the separators that do not count are removed.
+    number_pattern: Mapped[str] = mapped_column(sa.String(200), default=r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+    number_separators: Mapped[str] = mapped_column(sa.String(20), default="")
+    number_example: Mapped[str] = mapped_column(sa.String(40), default="")
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -1,30 +1,35 @@
-"""Admin pages: the verification queue, one credential with its evidence and decision form, and
-the audit log. Signed-in admins only (anonymous → sign-in page, anyone else → 403).
+"""Admin pages: the verification queue, the re-check queue, one credential with its evidence, its rivals
+side by side and the decision form, and the audit log. Signed-in admins only (anonymous → sign-in
+page, anyone else → 403).
 
 Its own blueprint `bp` (endpoints admin.*), registered by the app factory. Evidence images are previewed through an
 admin-only route that serves them inline; PDFs are only ever offered as downloads.
 """
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from directory.accounts.auth import FRESH_ACTIONS, fresh_page_or_redirect
-from directory.credentials import evidence, service
+from directory.credentials import decisions, evidence, history, queues, service
 from directory.credentials.forms import DecisionForm
-from directory.credentials.models import STATUSES, CredentialEvent
-from directory.credentials.schemas import AuditArgsSchema, DecisionSchema, QueueArgsSchema
+from directory.credentials.schemas import AuditArgsSchema, DecisionSchema, QueueArgsSchema, RecheckArgsSchema
+from directory.credentials.standing import STATUSES
 from directory.credentials.views import template_helpers
-from directory.extensions import db, login
+from directory.extensions import login
 from directory.rules import RuleError
 from directory.web.forms import attach_errors, load_into
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.context_processor(template_helpers)
-AUDIT_PAGE = 100
 # Which decisions a page offers for each status (the service still has the last word).
-ACTIONS = {"pending": ("verify", "reject"), "verified": ("revoke",)}
+ACTIONS = {
+    "pending": ("verify", "reject"),
+    "contested": ("verify", "reject"),
+    "verified": ("verify", "revoke"),
+    "recheck": ("verify", "revoke"),
+    "lapsed": ("verify", "revoke"),
+}
 STALE = (
     "This credential changed since you opened it (someone decided on it, or new evidence came in). "
     "Look at it again before deciding."
@@ -58,22 +63,60 @@ def index():
     return render_template("admin/index.html", pages=_admin_pages())
 
 
+def _args(schema: ma.Schema) -> tuple[dict | None, dict]:
+    try:
+        return schema.load(request.args.to_dict()), {}
+    except ma.ValidationError as exc:
+        return None, exc.messages
+
+
+def _paging_links(args: dict, total: int) -> dict:
+    last = max(1, -(-total // args["per_page"]))
+    here = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+    link = lambda page: url_for(request.endpoint, **here, page=page)  # noqa: E731
+    return {
+        "page": args["page"],
+        "last": last,
+        "previous": link(args["page"] - 1) if args["page"] > 1 else None,
+        "next": link(args["page"] + 1) if args["page"] < last else None,
+    }
+
+
 @bp.route("/credentials")
 def queue():
     """Verification queue: credentials waiting for a decision, oldest first."""
-    try:
-        status = QueueArgsSchema().load(request.args.to_dict())["status"]
-    except ma.ValidationError as exc:
+    args, errors = _args(QueueArgsSchema())
+    if args is None:
         return render_template(
-            "admin/queue.html", credentials=[], status=None, statuses=STATUSES, errors=exc.messages
+            "admin/queue.html", found=None, args={}, statuses=STATUSES, errors=errors, paging=None
         ), 422
+    found = queues.verification_queue(args, args["page"], args["per_page"])
     return render_template(
-        "admin/queue.html", credentials=service.queue(status), status=status, statuses=STATUSES, errors={}
+        "admin/queue.html",
+        found=found,
+        args=args,
+        statuses=STATUSES,
+        errors={},
+        paging=_paging_links(args, found.total),
+    )
+
+
+@bp.route("/rechecks")
+def rechecks():
+    """Re-check queue: contested claims, credentials sent back or lapsed, re-checks coming due, numbers
+    that do not fit their issuer's format."""
+    args, errors = _args(RecheckArgsSchema())
+    if args is None:
+        return render_template("admin/rechecks.html", found=None, args={}, errors=errors, paging=None), 422
+    found = queues.recheck_queue(args, args["page"], args["per_page"])
+    return render_template(
+        "admin/rechecks.html", found=found, args=args, errors={}, paging=_paging_links(args, found.total)
     )
 
 
 def _render_credential(credential_id: int, form: DecisionForm, status: int = 200):
     credential = service.get(credential_id)
+    form.set_claim(credential)
     # The form always carries the version now on screen: after a conflict, the admin decides on what they see.
     form.seen_version.data = str(credential.version)
     return render_template(
@@ -81,8 +124,9 @@ def _render_credential(credential_id: int, form: DecisionForm, status: int = 200
         c=credential,
         form=form,
         actions=ACTIONS,
+        rivals=decisions.rivals_of(credential),
         previewable=evidence.PREVIEWABLE,
-        trail=service.audit_trail(credential_id),
+        trail=history.trail(credential_id),
     ), status
 
 
@@ -95,7 +139,8 @@ def credential(credential_id: int):
 def decide(credential_id: int):
     form = DecisionForm()
     form.validate_on_submit()
-    data = load_into(form, DecisionSchema(), form.payload())
+    claim = service.get(credential_id)
+    data = load_into(form, DecisionSchema(), form.payload(claim.issuer.kind == "training-program"))
     if not data:
         return _render_credential(credential_id, form, 422)
     if data["action"] in FRESH_ACTIONS:
@@ -103,16 +148,20 @@ def decide(credential_id: int):
         if stale:
             return stale
     try:
-        if form.seen() is not None and form.seen() != service.get(credential_id).version:
+        if form.seen() is not None and form.seen() != claim.version:
             raise RuleError(409, STALE)
-        decided = service.decide(current_user, credential_id, data["action"], data["reason"])
+        decided = decisions.decide(current_user, credential_id, data)
     except RuleError as exc:
         if exc.status == 404:
             raise
         attach_errors(form, exc.errors or {"_schema": [exc.message]})
         return _render_credential(credential_id, form, exc.status)
-    flash(f"Decision recorded: the credential is now {decided.status}.", "success")
-    return redirect(url_for(".credential", credential_id=credential_id))
+    following = decisions.next_pending(decided)
+    flash(f"Decision recorded: credential #{decided.id} is now {decided.status}.", "success")
+    if following is None:
+        flash("Nothing else is waiting for a decision.", "info")
+        return redirect(url_for(".queue"))
+    return redirect(url_for(".credential", credential_id=following.id))
 
 
 @bp.route("/credentials/<id:credential_id>/evidence/<id:version>")
@@ -126,16 +175,6 @@ def evidence_preview(credential_id: int, version: int):
     return evidence.send(service.evidence_for(current_user, credential_id, version), inline=True)
 
 
-def _recent_events(credential_id: int | None, before: int | None) -> list[CredentialEvent]:
-    # Newest first, a page at a time (service.audit_trail is oldest first, for one chain).
-    statement = sa.select(CredentialEvent).order_by(CredentialEvent.id.desc()).limit(AUDIT_PAGE)
-    if credential_id is not None:
-        statement = statement.where(CredentialEvent.credential_id == credential_id)
-    if before is not None:
-        statement = statement.where(CredentialEvent.id < before)
-    return list(db.session.scalars(statement))
-
-
 @bp.route("/audit")
 def audit():
     """Audit log: every credential status change, newest first."""
@@ -146,8 +185,8 @@ def audit():
         before = int(before) if before else None
     except (ma.ValidationError, ValueError):
         abort(400)
-    events = _recent_events(args["credential_id"], before)
-    older = events[-1].id if len(events) == AUDIT_PAGE else None
+    events = history.recent(args["credential_id"], before)
+    older = events[-1].id if len(events) == history.AUDIT_PAGE else None
     return render_template(
         "admin/audit.html", events=events, credential_id=args["credential_id"], older=older
     )

@@ -3,11 +3,23 @@ from flask.views import MethodView
 
 from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
 from directory.apibase import Blueprint
-from directory.credentials import evidence, inflight, service
-from directory.credentials.lifecycle import effective_status
+from directory.credentials import (
+    checkpoints,
+    decisions,
+    evidence,
+    history,
+    inflight,
+    present,
+    public,
+    queues,
+    service,
+    standing,
+)
 from directory.credentials.schemas import (
+    AdminCredentialSchema,
     AuditArgsSchema,
     AuditEventSchema,
+    CheckpointSchema,
     CredentialInSchema,
     CredentialSchema,
     DecisionResultSchema,
@@ -16,15 +28,24 @@ from directory.credentials.schemas import (
     EvidenceUploadSchema,
     FeedArgsSchema,
     FeedSchema,
+    LegalNameOutSchema,
+    LegalNameSchema,
     LookupArgsSchema,
     LookupSchema,
     NoFieldsSchema,
     QueueArgsSchema,
     QueueItemSchema,
+    RecheckArgsSchema,
+    RecheckPageSchema,
 )
+from directory.practitioners import service as practitioners
+from directory.rules import RuleError
 
 blp = Blueprint("credentials_api", __name__, url_prefix="/api/v1", description="Credentials and verification")
 SECURED = {"security": [{"bearerAuth": []}]}
+PAGING_HEADERS = {
+    "X-Total-Count": {"description": "How many match, over all pages", "schema": {"type": "integer"}}
+}
 NO_PROFILE = "No profile saved yet (PUT /api/v1/me/profile first)"
 QUOTA_413 = (
     "The file is larger than 5 MB, or larger than the room left in your evidence quota "
@@ -62,12 +83,16 @@ class MyCredentials(MethodView):
     @blp.arguments(EvidenceUploadSchema, location="files")
     @blp.response(201, CredentialSchema)
     @blp.alt_response(404, description=NO_PROFILE)
-    @blp.alt_response(409, description="Already submitted")
+    @blp.alt_response(
+        409, description="Already submitted, or 20 claims of yours are waiting for a decision already"
+    )
     @blp.alt_response(413, description=QUOTA_413)
     @blp.alt_response(415, description="The file is not a PDF, PNG or JPEG")
     @blp.doc(**SECURED)
     def post(self, data, files):
-        """Submit a credential with its evidence (multipart). It stays pending until decided."""
+        """Submit a credential with its evidence (multipart). It stays pending until decided, or is
+        `contested` when another account claims or holds the same issuer and number. `number` is judged
+        by the issuer's format (see /api/v1/issuers): plain ASCII letters and digits, separators as printed."""
         return service.submit(current_api_user(), data, files["evidence"])
 
 
@@ -80,14 +105,15 @@ class MyEvidence(MethodView):
     @blp.response(200, CredentialSchema)
     @blp.alt_response(
         409,
-        description="Only a rejected or expired credential can be resubmitted, "
+        description="Only a rejected, expired, lapsed or sent-back credential can be resubmitted, "
         "and one credential keeps at most 20 evidence versions (`errors.evidence`)",
     )
     @blp.alt_response(413, description=QUOTA_413)
     @blp.alt_response(415, description="The file is not a PDF, PNG or JPEG")
     @blp.doc(**SECURED)
     def post(self, _fields, files, credential_id):
-        """Resubmit a rejected or expired credential with new evidence (a new version; old ones stay)."""
+        """Resubmit a rejected, expired, lapsed or sent-back credential with new evidence (a new version; old
+        ones stay)."""
         return service.resubmit(current_api_user(), credential_id, files["evidence"])
 
 
@@ -103,20 +129,38 @@ def my_evidence_file(args, credential_id):
 @blp.route("/admin/credentials")
 @api_login_required("admin")
 @blp.arguments(QueueArgsSchema, location="query")
-@blp.response(200, QueueItemSchema(many=True))
+@blp.response(200, QueueItemSchema(many=True), headers=PAGING_HEADERS)
 @blp.doc(**SECURED)
 def admin_queue(args):
-    """The verification queue, oldest first (status pending unless asked otherwise)."""
-    return service.queue(args["status"])
+    """The verification queue, oldest first (status pending unless asked otherwise), paged
+    (`page`, `per_page`; the total is in `X-Total-Count`), filtered by issuer, kind and due date, and
+    searchable by number or name (`q`)."""
+    found = queues.verification_queue(args, args["page"], args["per_page"])
+    return found.items, {"X-Total-Count": str(found.total)}
+
+
+@blp.route("/admin/rechecks")
+@api_login_required("admin")
+@blp.arguments(RecheckArgsSchema, location="query")
+@blp.response(200, RecheckPageSchema)
+@blp.doc(**SECURED)
+def admin_rechecks(args):
+    """The re-check queue: contested claims, credentials sent back or lapsed, re-checks due within 30 days
+    (or overdue), and numbers that do not fit their issuer's format, each with what changed. Paged."""
+    found = queues.recheck_queue(args, args["page"], args["per_page"])
+    return {"total": found.total, "page": args["page"], "per_page": args["per_page"], "results": found.items}
 
 
 @blp.route("/admin/credentials/<id:credential_id>")
 @api_login_required("admin")
-@blp.response(200, QueueItemSchema)
+@blp.response(200, AdminCredentialSchema)
 @blp.doc(**SECURED)
 def admin_credential(credential_id):
-    """One credential with its practitioner and evidence versions."""
-    return service.get(credential_id)
+    """One credential with its practitioner (and legal name), evidence versions, and every rival claim
+    of the same issuer and number, side by side."""
+    credential = service.get(credential_id)
+    credential.rivals = decisions.rivals_of(credential)
+    return credential
 
 
 @blp.route("/admin/credentials/<id:credential_id>/evidence")
@@ -138,15 +182,23 @@ def admin_evidence(args, credential_id):
     403,
     description="An admin cannot decide on their own credential, or verify/revoke without a fresh sign-in",
 )
-@blp.alt_response(409, description="A move the state machine forbids, or a decision made at the same moment")
+@blp.alt_response(
+    409,
+    description="A move the state machine forbids, a decision made at the same moment, a verification of a "
+    "practitioner without a legal name, or of a number another account claims (decide it from the contest)",
+)
 @blp.doc(**SECURED)
 def admin_decision(data, credential_id):
-    """Verify, reject or revoke (a reason is required to reject or revoke). Verify and revoke need a token
-    issued with the authenticator code in the last 15 minutes."""
+    """Verify, reject or revoke (a reason is required to reject or revoke). Verify compares the claim with
+    the practitioner's legal name and records the dates the document shows (`issued_on`, `expires_on`)
+    and, for a training-program certificate, each technique confirmed (`techniques`); verifying a verified
+    credential confirms it at a re-check; verifying a contested claim gives this account the number and
+    rejects (or revokes) every rival. Verify and revoke need a token issued with the authenticator code
+    in the last 15 minutes."""
     if data["action"] in FRESH_ACTIONS:
         require_fresh_sign_in()
-    credential = service.decide(current_api_user(), credential_id, data["action"], data["reason"])
-    return {"id": credential.id, "status": effective_status(credential)}
+    credential = decisions.decide(current_api_user(), credential_id, data)
+    return {"id": credential.id, "status": standing.effective_status(credential)}
 
 
 @blp.route("/admin/audit")
@@ -156,49 +208,62 @@ def admin_decision(data, credential_id):
 @blp.doc(**SECURED)
 def admin_audit(args):
     """The audit events, hash-chained per credential."""
-    return service.audit_trail(args["credential_id"])
+    return history.trail(args["credential_id"])
 
 
 @blp.route("/verify")
 @blp.arguments(LookupArgsSchema, location="query")
 @blp.response(200, LookupSchema)
-@blp.alt_response(404, description="No such credential on record")
+@blp.alt_response(404, description="No verified holder of that issuer and number")
 def lookup(args):
-    """Public lookup of a credential by issuer and number."""
-    c = service.lookup(args["issuer"], args["number"])
-    return {
-        "status": effective_status(c),
-        "title": c.title,
-        "issuer": c.issuer,
-        "number": c.number,
-        "practitioner": c.practitioner,
-        "method": c.method,
-        "verified_at": c.verified_at,
-        "next_check_due": service.next_check_due(c),
-        "expires_on": c.expires_on,
-    }
+    """Public lookup of a credential by issuer and number (in any spelling the issuer's format allows):
+    it names only the account an admin or the roster verified."""
+    return present.lookup(public.lookup(args["issuer"], args["number"]))
 
 
 @blp.route("/verification-events")
 @blp.arguments(FeedArgsSchema, location="query")
 @blp.response(200, FeedSchema)
 def feed(args):
-    """Public change feed of credential statuses (no reasons, no admin names), for mirroring."""
-    events = service.events_after(args["after"], args["limit"])
+    """Public change feed for mirroring: a credential becoming verified, and a verified one revoked,
+    lapsing, expiring or sent back for a re-check. No pending, contested or rejected claims, no reasons,
+    no admin names."""
+    events = public.events_after(args["after"], args["limit"])
     return {
-        "events": [
-            {
-                "id": e.id,
-                "credential_id": e.credential_id,
-                "practitioner_id": e.credential.practitioner_id,
-                "issuer": e.credential.issuer.slug,
-                "number": e.credential.number,
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "method": e.method,
-                "at": e.at,
-            }
-            for e in events
-        ],
+        "events": [present.feed_event(e) for e in events],
         "next_after": events[-1].id if events else args["after"],
     }
+
+
+@blp.route("/audit/checkpoint")
+@blp.response(200, CheckpointSchema)
+@blp.alt_response(404, description="No checkpoint has been published yet")
+def audit_checkpoint():
+    """The newest signed checkpoint of the audit log (count of events, newest hash, running digest). Keep
+    it: `flask --app wsgi directory audit-verify --checkpoint FILE` later proves the log was not cut short."""
+    newest = checkpoints.latest()
+    if newest is None:
+        raise RuleError(404, "No checkpoint has been published yet.")
+    return checkpoints.document(newest), {"Cache-Control": "public, max-age=60"}
+
+
+@blp.route("/me/legal-name")
+class MyLegalName(MethodView):
+    decorators = [api_login_required("practitioner")]
+
+    @blp.response(200, LegalNameOutSchema)
+    @blp.alt_response(404, description=NO_PROFILE)
+    @blp.doc(**SECURED)
+    def get(self):
+        """Your legal name, as rosters and admins compare it (shown publicly only in signed records and
+        the credential lookup)."""
+        return {"legal_name": practitioners.require_profile(current_api_user()).legal_name, "sent_back": []}
+
+    @blp.arguments(LegalNameSchema)
+    @blp.response(200, LegalNameOutSchema)
+    @blp.alt_response(404, description=NO_PROFILE)
+    @blp.doc(**SECURED)
+    def put(self, data):
+        """Set your legal name. Changing it once a credential is verified sends every verified credential
+        back for a re-check (their badges go until an admin or a roster checks them again)."""
+        return service.set_legal_name(current_api_user(), data["legal_name"])

@@ -1,22 +1,19 @@
-"""Signed records of a credential's verified state, and the public keys to check them (signing.py)."""
-
-import time
+"""Signed records of a verified credential, their online status, and the keys to check them."""
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, jsonify, request
+from flask import jsonify
 
 from directory.apibase import Blueprint
-from directory.credentials import service, signing
-from directory.credentials.lifecycle import effective_status
-from directory.credentials.models import Credential
-from directory.extensions import db
-from directory.rules import RuleError
+from directory.credentials import attestations, signing
+from directory.extensions import limiter
 
 blp = Blueprint("attestation_api", __name__, url_prefix="/api/v1", description="Signed credential records")
 wellknown = FlaskBlueprint("wellknown", __name__)
 
 JWKS_MAX_AGE = 300
+# Every record is a row: a stranger asking in a loop is slowed down long before it costs anything.
+RECORDS_PER_ADDRESS = "60 per minute"
 
 
 class AttestationSchema(ma.Schema):
@@ -29,58 +26,55 @@ class AttestationSchema(ma.Schema):
     )
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def attestation_payload(c: Credential, iss: str, iat: int) -> dict:
-    """What a record states: the credential as verified now, its issuer and its holder."""
-    return {
-        "iss": iss,
-        "sub": f"credential:{c.id}",
-        "iat": iat,
-        "credential": {
-            "id": c.id,
-            "issuer": {"slug": c.issuer.slug, "name": c.issuer.name},
-            "kind": c.kind,
-            "title": c.title,
-            "number": c.number,
-            "status": effective_status(c),
-            "method": c.method,
-            "verified_at": _iso(c.verified_at),
-            "expires_on": _iso(c.expires_on),
-            "next_check_due": _iso(service.next_check_due(c)),
-        },
-        "holder": {"practitioner_id": c.practitioner_id, "display_name": c.practitioner.display_name},
-    }
-
-
-def _site_url() -> str:
-    return (current_app.config.get("SITE_URL") or request.url_root).rstrip("/")
+class RecordStatusSchema(ma.Schema):
+    jti = ma.fields.String()
+    good = ma.fields.Boolean(metadata={"description": "True while the record still holds"})
+    status = ma.fields.String(
+        metadata={
+            "description": "good; expired (past its exp); superseded (verified again, or under another legal "
+            "name, since); or the credential's status now: revoked, lapsed, recheck, expired"
+        }
+    )
+    credential_id = ma.fields.Integer()
+    credential_status = ma.fields.String()
+    issued_at = ma.fields.AwareDateTime()
+    expires_at = ma.fields.AwareDateTime()
+    checked_at = ma.fields.AwareDateTime()
 
 
 @blp.route("/credentials/<id:credential_id>/attestation")
+@limiter.limit(RECORDS_PER_ADDRESS)
 @blp.response(200, AttestationSchema)
 @blp.alt_response(
-    404, description="No such credential, or it is not verified now (pending, rejected, revoked, expired)"
+    404,
+    description="No such credential, or it is not verified now (pending, contested, rejected, sent back, "
+    "lapsed, revoked, expired)",
 )
 def attestation(credential_id):
     """A signed record of a verified credential, checkable offline with the directory's JWKS.
 
-    The payload (a JWT claims set) is `{iss, sub: "credential:<id>", iat, credential: {id, issuer: {slug,
-    name}, kind, title, number, status, method, verified_at, expires_on, next_check_due}, holder:
-    {practitioner_id, display_name}}`. It states the status at `iat`; fetch a new one to know it now.
+    The payload (a JWT claims set) is `{iss, sub: "credential:<id>", iat, exp, jti, credential: {id,
+    issuer: {slug, name}, kind, title, number, status, method, verified_at, issued_on, expires_on,
+    expires_on_verified, next_check_due, techniques}, holder: {practitioner_id, legal_name}}`. `exp` is
+    at most 30 days on and never past the end of the badge; before that, ask
+    `/api/v1/attestations/<jti>` whether it still holds. `issued_on` is null unless the source showed it,
+    `techniques` lists only those an admin confirmed.
     """
-    c = db.session.get(Credential, credential_id)
-    if c is None or effective_status(c) != "verified":
-        raise RuleError(404, "No verified credential with that id.")
-    token = signing.sign(attestation_payload(c, _site_url(), int(time.time())))
-    return {"jws": token}, {"Cache-Control": "no-store"}
+    return {"jws": attestations.issue(credential_id)}, {"Cache-Control": "no-store"}
+
+
+@blp.route("/attestations/<string(length=22):jti>")
+@blp.response(200, RecordStatusSchema)
+@blp.alt_response(404, description="This site issued no record with that jti")
+def record_status(jti):
+    """Whether a signed record (by its `jti`) still holds: the online check beside the offline one."""
+    return attestations.status(jti), {"Cache-Control": "no-store"}
 
 
 @wellknown.route("/.well-known/jwks.json")
 def jwks():
-    """The public keys that sign attestations: the current one and every earlier one."""
+    """The public keys that sign records and checkpoints: the current one and every earlier one,
+    retired ones marked with `retired_at`."""
     response = jsonify(signing.public_jwks())
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
     return response

@@ -67,16 +67,35 @@ class DecisionForm(FlaskForm):
     # decision made on a page that has since changed is refused instead of winning silently.
     action = StringField()  # never rendered as a field: the buttons carry it
     reason = TextAreaField("Reason (required to reject or revoke; the practitioner sees it)")
+    # What the document shows, typed by the admin from the document (empty: it shows none).
+    issued_on = StringField("Issue date the document shows", widget=DateInput())
+    expires_on = StringField("Expiry the document shows", widget=DateInput())
+    techniques = CheckboxList("Techniques the certificate confirms (tick each one you checked)")
     seen_version = HiddenField()
 
-    def payload(self) -> dict:
-        return {"action": self.action.data or "", "reason": self.reason.data or ""}
+    def set_claim(self, credential) -> None:
+        self.techniques.choices = [SelectChoice(t.slug, t.name) for t in credential.techniques]
+
+    def payload(self, training_program: bool) -> dict:
+        data = {"action": self.action.data or "", "reason": self.reason.data or ""}
+        if data["action"] == "verify":
+            data.update(issued_on=_given(self.issued_on.data), expires_on=_given(self.expires_on.data))
+            if training_program:
+                data["techniques"] = list(self.techniques.data or [])
+        return data
 
     def seen(self) -> int | None:
         try:
             return int(self.seen_version.data)
         except (TypeError, ValueError):
             return None
+
+
+class LegalNameForm(FlaskForm):
+    legal_name = StringField("Legal name (as on your licences)")
+
+    def payload(self) -> dict:
+        return {"legal_name": self.legal_name.data or ""}
 
 
 class LookupForm(FlaskForm):

@@ -4,18 +4,32 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.catalog.models import Issuer, Technique
+from directory.credentials.standing import HELD, STATUSES
 from directory.extensions import db
 from directory.timeutil import UTCDateTime, now_utc
 
-STATUSES = ("pending", "verified", "rejected", "revoked", "expired")
 KINDS = ("license", "certification")
-METHODS = ("document", "roster", "expiry", "revocation", "submission")
+METHODS = (
+    "document",
+    "roster",
+    "expiry",
+    "revocation",
+    "submission",
+    "contest",
+    "legal-name",
+    "grace",
+    "migration",
+)
+_IN = lambda values: ", ".join(f"'{v}'" for v in values)  # noqa: E731
 
 credential_techniques = sa.Table(
     "credential_techniques",
     db.metadata,
     sa.Column("credential_id", sa.ForeignKey("credentials.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("technique_id", sa.ForeignKey("techniques.id", ondelete="CASCADE"), primary_key=True),
+    # A technique counts as verified only once an admin confirmed it on a training-program
+    # certificate's decision form; the claimant's list alone is a claim.
+    sa.Column("confirmed", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 
@@ -31,12 +45,24 @@ class Credential(db.Model):
     issuer_id: Mapped[int] = mapped_column(sa.ForeignKey("issuers.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     title: Mapped[str] = mapped_column(sa.String(200))
+    # As the claimant typed it (shown back to them); `number_key` is the issuer's canonical form,
+    # the credential's identity. It is None only for numbers on record from before the issuer had a
+    # format that do not fit it: those are listed for admins, never changed silently.
     number: Mapped[str] = mapped_column(sa.String(80))
+    number_key: Mapped[str | None] = mapped_column(sa.String(80))
+    # The claimant's dates. What the source (roster, document) showed is kept apart in `source_*`,
+    # so a date the claimant typed is never shown as verified.
     issued_on: Mapped[date] = mapped_column(sa.Date)
     expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    source_issued_on: Mapped[date | None] = mapped_column(sa.Date)
+    source_expires_on: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     method: Mapped[str | None] = mapped_column(sa.String(20))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the source last confirmed it (a verification or a re-check); the next check is due a year on.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The holder's legal name as the source matched it: what signed records and the lookup state.
+    verified_legal_name: Mapped[str | None] = mapped_column(sa.String(200))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -47,6 +73,14 @@ class Credential(db.Model):
     techniques: Mapped[list[Technique]] = relationship(
         secondary=credential_techniques, order_by=Technique.slug
     )
+    confirmed_techniques: Mapped[list[Technique]] = relationship(
+        secondary=credential_techniques,
+        secondaryjoin=sa.and_(
+            credential_techniques.c.technique_id == Technique.id, credential_techniques.c.confirmed
+        ),
+        order_by=Technique.slug,
+        viewonly=True,
+    )
     practitioner = relationship("Practitioner")
     evidence: Mapped[list["Evidence"]] = relationship(
         back_populates="credential", order_by="Evidence.version", cascade="all, delete-orphan"
@@ -54,12 +88,25 @@ class Credential(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('pending', 'verified', 'rejected', 'revoked', 'expired')", name="status"
-        ),
+        sa.CheckConstraint(f"status IN ({_IN(STATUSES)})", name="status"),
         sa.CheckConstraint("kind IN ('license', 'certification')", name="kind"),
-        sa.Index("ix_credentials_issuer_number", "issuer_id", "number"),
+        sa.Index("ix_credentials_issuer_number", "issuer_id", "number_key"),
+        # One holder per issuer and number: at most one claim holds it (verified, or verified and
+        # now being re-checked or lapsed), so the public lookup can never name two.
+        sa.Index(
+            "uq_credentials_one_holder",
+            "issuer_id",
+            "number_key",
+            unique=True,
+            sqlite_where=sa.text(f"status IN ({_IN(HELD)})"),
+            postgresql_where=sa.text(f"status IN ({_IN(HELD)})"),
+        ),
     )
+
+    @property
+    def ends_on(self) -> date | None:
+        """The expiry in force: what the source showed, else what the claimant said."""
+        return self.source_expires_on or self.expires_on
 
     def outbox_practitioner_id(self) -> int:
         return self.practitioner_id
@@ -87,20 +134,25 @@ class Evidence(db.Model):
 
 
 class CredentialEvent(db.Model):
-    """The audit trail: one row per status change, hash-chained per credential (audit.py)."""
+    """The audit trail: one row per status change, hash-chained per credential (audit.py). Events of
+    the log itself (a migration of the chains) have no credential and chain among themselves."""
 
     __tablename__ = "credential_events"
 
-    credential: Mapped[Credential] = relationship()
+    credential: Mapped[Credential | None] = relationship()
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    credential_id: Mapped[int] = mapped_column(
+    credential_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("credentials.id", ondelete="CASCADE"), index=True
     )
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str] = mapped_column(sa.String(20))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(sa.String(254))  # "system", or the acting user's email at the time
+    # For people reading the log: "system", or the acting user's email at the time. Not hashed,
+    # so it can be blanked when the person is deleted; the hash covers `actor_ref` instead.
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    # "system", or "user:" and the account's random audit reference: a pseudonym that names nobody.
+    actor_ref: Mapped[str] = mapped_column(sa.String(40), default="system")
     method: Mapped[str] = mapped_column(sa.String(20))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     evidence_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
@@ -111,3 +163,34 @@ class CredentialEvent(db.Model):
     # Each credential's chain is a line: one event per predecessor, so a concurrent decision
     # that read the same predecessor fails on this constraint instead of forking the chain.
     __table_args__ = (sa.UniqueConstraint("credential_id", "prev_hash", name="uq_credential_events_link"),)
+
+
+class Attestation(db.Model):
+    """A signed record handed out: what its `jti` stood for, so anyone can ask whether it still holds."""
+
+    __tablename__ = "attestations"
+
+    jti: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    credential_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+    )
+    # The verification it speaks for: a later verification, a re-check or a rename supersedes it.
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    legal_name: Mapped[str | None] = mapped_column(sa.String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditCheckpoint(db.Model):
+    """A signed statement of the audit log's length and head, published so that others can keep it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(sa.Integer)
+    event_count: Mapped[int] = mapped_column(sa.Integer)
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+    # A running SHA-256 over every event hash in id order up to last_event_id (audit.py).
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    jws: Mapped[str] = mapped_column(sa.Text)

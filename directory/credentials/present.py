@@ -1,13 +1,15 @@
-"""What the public sees of credentials, always read from the database: rejected ones never, and a
-verified one past its expiry as expired, at once."""
+"""What the public sees of credentials, always read from the database: rejected ones never, a contested
+claim as pending, a verified one past its expiry or its re-check grace as expired or lapsed, at once.
+Only what the source confirmed reads as verified: its dates where it showed them, the techniques an
+admin confirmed on a training-program certificate."""
 
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from directory.credentials import lifecycle, service
-from directory.credentials.models import Credential
+from directory.credentials import standing
+from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.timeutil import today_utc
 
@@ -21,12 +23,18 @@ def public_credential(c: Credential, today: date | None = None) -> dict:
         "kind": c.kind,
         "title": c.title,
         "number": c.number,
+        "number_key": c.number_key,
         "techniques": [t.slug for t in c.techniques],
-        "status": lifecycle.effective_status(c, today),
+        "confirmed_techniques": [t.slug for t in c.confirmed_techniques],
+        "status": standing.public_status(c, today),
+        "label": standing.label(c, today),
+        "recheck_due": standing.recheck_due(c, today),
         "method": c.method,
         "verified_at": c.verified_at,
-        "next_check_due": service.next_check_due(c),
-        "expires_on": c.expires_on,
+        "next_check_due": standing.next_check_due(c),
+        "issued_on": c.source_issued_on,
+        "expires_on": c.ends_on,
+        "expires_on_verified": c.source_expires_on is not None,
     }
 
 
@@ -37,7 +45,11 @@ def of_practitioners(ids: list[int]) -> dict[int, list[Credential]]:
     rows = db.session.scalars(
         sa.select(Credential)
         .where(Credential.practitioner_id.in_(ids), Credential.status != "rejected")
-        .options(selectinload(Credential.issuer), selectinload(Credential.techniques))
+        .options(
+            selectinload(Credential.issuer),
+            selectinload(Credential.techniques),
+            selectinload(Credential.confirmed_techniques),
+        )
         .order_by(Credential.id)
     )
     for c in rows:
@@ -46,11 +58,16 @@ def of_practitioners(ids: list[int]) -> dict[int, list[Credential]]:
 
 
 def summary(credentials: list[Credential], today: date | None = None) -> dict:
-    """The badge facts of one practitioner: verified, backed techniques, verified experience."""
+    """The badge facts of one practitioner: verified, confirmed techniques, verified experience."""
     today = today or today_utc()
-    live = [c for c in credentials if lifecycle.is_live(c, today)]
-    backed = {t.slug for c in live if c.issuer.kind == "training-program" for t in c.techniques}
-    licensed_since = [c.issued_on for c in live if c.issuer.kind in LICENCE_KINDS or c.kind == "license"]
+    live = [c for c in credentials if standing.is_live(c, today)]
+    backed = {t.slug for c in live if c.issuer.kind == "training-program" for t in c.confirmed_techniques}
+    # Experience counts only from an issue date the source showed, never one the claimant typed.
+    licensed_since = [
+        c.source_issued_on
+        for c in live
+        if c.source_issued_on and (c.issuer.kind in LICENCE_KINDS or c.kind == "license")
+    ]
     return {
         "verified": bool(live),
         "verified_techniques": backed,
@@ -58,5 +75,47 @@ def summary(credentials: list[Credential], today: date | None = None) -> dict:
         if licensed_since
         else None,
         "credentials": [public_credential(c, today) for c in credentials],
-        "verified_until": max((c.expires_on or date.max for c in live), default=None),
+        "verified_until": max((standing.badge_until(c) for c in live), default=None),
+    }
+
+
+def lookup(c: Credential) -> dict:
+    """The public lookup's answer: the holder named by the legal name the source verified."""
+    return {
+        "id": c.id,
+        "status": standing.public_status(c),
+        "label": standing.label(c),
+        "recheck_due": standing.recheck_due(c),
+        "title": c.title,
+        "issuer": c.issuer,
+        "number": c.number,
+        "number_key": c.number_key,
+        "practitioner": {
+            "id": c.practitioner_id,
+            "display_name": c.verified_legal_name,
+            "legal_name": c.verified_legal_name,
+        },
+        "method": c.method,
+        "verified_at": c.verified_at,
+        "next_check_due": standing.next_check_due(c),
+        "issued_on": c.source_issued_on,
+        "expires_on": c.ends_on,
+        "expires_on_verified": c.source_expires_on is not None,
+    }
+
+
+def feed_event(e: CredentialEvent) -> dict:
+    c = e.credential
+    return {
+        "id": e.id,
+        "credential_id": e.credential_id,
+        "practitioner_id": c.practitioner_id,
+        "issuer": c.issuer.slug,
+        "number": c.number,
+        "number_key": c.number_key,
+        # A contest is an admin's business: the public reads a contested claim as pending.
+        "from_status": "pending" if e.from_status == "contested" else e.from_status,
+        "to_status": e.to_status,
+        "method": e.method,
+        "at": e.at,
     }

@@ -1,200 +1,64 @@
-"""Primary-source roster import: an issuer's own list of who holds which number.
+"""Primary-source roster import: an issuer's own list of who holds which number (roster_file.py).
 
-A roster is a CSV `number,name,status,expires_on` (UTF-8). Every line is checked before anything is
-applied, so a file with one bad line changes nothing. Then each pending credential of the issuer whose
-number is on an active row, held by someone whose name matches the row's, is verified (method
-`roster`) through lifecycle.transition, all in one transaction. Verified credentials whose row is
-missing or inactive are only reported as lapsed: a roster can be stale or partial, so taking a badge
-away stays a person's decision.
+The roster decides the facts. For every claim of the issuer whose canonical number is on the file:
+
+- a pending claim on an active row whose name matches the holder's legal name is verified (method
+  `roster`) with the roster's dates: its expiry, and its issue date where the file has an `issued_on`
+  column. Dates the claimant typed that differ are reported, never shown as verified;
+- a verified credential is re-checked: an active row with a matching name confirms it (its next check
+  moves a year on), an inactive row lapses it, a name that no longer matches sends it back for a re-check;
+  one missing from the file lapses too. A credential sent back or lapsed earlier is verified again by a
+  matching active row;
+- a contested claim is never verified here: an admin decides which account holds the number.
+
+Everything is applied in one transaction through the lifecycle's batch path (one chained event per
+credential), then a signed checkpoint of the audit log is published. A page or API request applies at
+most ROSTER_REQUEST_MAX_CHANGES changes; a larger one is for the command line.
 """
 
-import codecs
-import csv
 import hashlib
-import io
-import re
 import time
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from tqdm import tqdm
 
 from directory.accounts.models import User
 from directory.catalog.models import Issuer
-from directory.credentials import lifecycle
+from directory.credentials import lifecycle, standing
+from directory.credentials.lifecycle import BatchItem, Facts
 from directory.credentials.models import Credential
+from directory.credentials.names import names_match
+from directory.credentials.roster_file import RosterRow, parse_roster, read_bytes
 from directory.extensions import db
 from directory.logs import security_event
 from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
 from directory.timeutil import today_utc
 
-HEADER = ("number", "name", "status", "expires_on")
-MAX_BYTES = 20 * 1024 * 1024
-MAX_NUMBER, MAX_NAME = 80, 200
-# A file with thousands of bad lines is usually one systematic mistake; the first ones show it.
-MAX_LISTED_ERRORS = 200
 REASON = "Matched the issuer's roster"
-LOAD_CHUNK = 500
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-# Apostrophes join (O'Brien = OBrien); every other non-alphanumeric character separates tokens.
-MAX_EXTRA_WORDS = 2
-APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc`")
+CHUNK = 2000
+# Moves the plan may ask of the lifecycle, in the order they are applied.
+MOVES = ("verify", "confirm", "recheck", "lapse")
 
 
-@dataclass(frozen=True, slots=True)
-class RosterRow:
-    line: int
-    number: str
-    name: str
-    status: str
-    expires_on: date | None
+@dataclass
+class Plan:
+    matched: int = 0
+    moves: dict[str, list[BatchItem]] = field(default_factory=lambda: {m: [] for m in MOVES})
+    mismatched: list[dict] = field(default_factory=list)
+    lapsed: list[dict] = field(default_factory=list)
+    sent_back: list[dict] = field(default_factory=list)
+    contested: list[dict] = field(default_factory=list)
+    dates_differ: list[dict] = field(default_factory=list)
+    pending_not_on_roster: int = 0
 
-    def inactive_reason(self, today: date) -> str | None:
-        if self.status.casefold() != "active":
-            return f"The roster lists it as {self.status}."
-        if self.expires_on and self.expires_on < today:
-            return f"The roster says it expired on {self.expires_on.isoformat()}."
-        return None
-
-
-# -- names --------------------------------------------------------------------------------------------
-
-
-def name_tokens(name: str) -> frozenset[str]:
-    """Accents, case, punctuation, order and middle initials set aside: {"casey", "lin"}."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    plain = plain.translate(APOSTROPHES)
-    words = "".join(c if c.isalnum() else " " for c in plain).split()
-    return frozenset(w for w in words if len(w) > 1)
-
-
-def names_match(a: str, b: str) -> bool:
-    """The same person's name as two sources write it ("Lin, Casey A." and "Casey Lin").
-
-    Equal token sets match; so does one name inside the other when it keeps at least two words and the
-    other adds at most two, for a middle or second surname one source leaves out, or titles one adds
-    ("Dr. Casey Lin, LMT"). A single word must match exactly: a lone surname in common is not enough,
-    and neither is a name inside a longer business name."""
-    x, y = name_tokens(a), name_tokens(b)
-    if not x or not y:
-        return False
-    if x == y:
-        return True
-    smaller, larger = (x, y) if len(x) <= len(y) else (y, x)
-    return len(smaller) >= 2 and len(larger) - len(smaller) <= MAX_EXTRA_WORDS and smaller <= larger
-
-
-def number_key(number: str) -> str:
-    # Case only: boards print "CMT-1001", people type "cmt-1001". Dropping hyphens or spaces could
-    # make two different numbers one.
-    return number.strip().casefold()
-
-
-# -- reading ------------------------------------------------------------------------------------------
-
-
-def read_bytes(stream) -> bytes:
-    data = bytes(stream) if isinstance(stream, bytes | bytearray) else stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise RuleError(413, f"The roster is larger than {MAX_BYTES // (1024 * 1024)} MB.", field="file")
-    return data
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RuleError(
-            422,
-            f"The roster is not UTF-8 text (line {line} has the byte 0x{data[exc.start]:02x}). "
-            "Save it as “CSV UTF-8” and upload it again.",
-            field="file",
-        ) from exc
-
-
-def parse_roster(data: bytes) -> list[RosterRow]:
-    """Every row, or RuleError 422 listing every bad line as {line, message} (header = line 1)."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise RuleError(422, f"The first line is not readable as CSV: {exc}.", field="file") from exc
-    if header is None:
-        raise RuleError(422, "The roster is empty.", field="file")
-    if tuple(h.strip().lower() for h in header) != HEADER:
-        shown = ",".join(header)[:200]
-        raise RuleError(
-            422, f"The first line must be the header {','.join(HEADER)}, not “{shown}”.", field="file"
-        )
-    rows: list[RosterRow] = []
-    errors: list[dict] = []
-    first_line: dict[str, int] = {}
-    previous = reader.line_num
-    try:
-        for cells in reader:
-            line, previous = previous + 1, reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            row, problems = _row(line, cells, first_line)
-            errors.extend({"line": line, "message": p} for p in problems)
-            if row is not None and not problems:
-                rows.append(row)
-    except csv.Error as exc:
-        errors.append({"line": previous + 1, "message": f"Not readable as CSV: {exc}; reading stopped here."})
-    if errors:
-        listed = errors[:MAX_LISTED_ERRORS]
-        more = f" (the first {len(listed)} are listed)" if len(errors) > len(listed) else ""
-        raise RuleError(
-            422,
-            f"Nothing was applied: the roster has {len(errors)} problem{'s' * (len(errors) != 1)}"
-            f"{more}. Correct the file and upload it again.",
-            errors=listed,
-        )
-    if not rows:
-        raise RuleError(422, "The roster has a header but no rows.", field="file")
-    return rows
-
-
-def _row(line: int, cells: list[str], first_line: dict[str, int]) -> tuple[RosterRow | None, list[str]]:
-    if len(cells) != len(HEADER):
-        return None, [f"Expected 4 columns ({','.join(HEADER)}), found {len(cells)}."]
-    number, name, status, expires = (c.strip() for c in cells)
-    problems = []
-    if not number:
-        problems.append("The number is empty.")
-    elif len(number) > MAX_NUMBER:
-        problems.append(f"The number is longer than {MAX_NUMBER} characters.")
-    elif (seen := first_line.setdefault(number_key(number), line)) != line:
-        problems.append(f"The number {number} appears again (first on line {seen}).")
-    if not name:
-        problems.append("The name is empty.")
-    elif len(name) > MAX_NAME:
-        problems.append(f"The name is longer than {MAX_NAME} characters.")
-    if not status:
-        problems.append("The status is empty (active, inactive, suspended, expired, revoked …).")
-    expires_on = None
-    if expires:
-        try:
-            if not DATE.fullmatch(expires):
-                raise ValueError
-            expires_on = date.fromisoformat(expires)
-        except ValueError:
-            problems.append(f"expires_on “{expires[:40]}” is not a date written YYYY-MM-DD.")
-    return RosterRow(line, number, name, status, expires_on), problems
-
-
-# -- matching and applying ----------------------------------------------------------------------------
+    def changes(self) -> int:
+        return sum(len(items) for items in self.moves.values())
 
 
 def issuer_by_slug(slug: str) -> Issuer:
@@ -225,155 +89,212 @@ def default_admin(email: str | None) -> User:
 
 
 def import_roster(
-    admin: User, issuer_slug: str, stream, progress: bool = False, dry_run: bool = False
+    admin: User,
+    issuer_slug: str,
+    stream,
+    progress: bool = False,
+    dry_run: bool = False,
+    max_changes: int | None = None,
 ) -> dict:
-    """Check the whole file, then verify every matching pending credential in one transaction.
+    """Check the whole file, then apply the plan in one transaction.
 
-    `stream` is bytes or a binary file. Returns {rows, matched, verified, mismatched, lapsed, errors,
-    …, details}; raises RuleError (403, 404, 409, 413, 422) with nothing applied."""
+    `stream` is bytes or a binary file. Returns {rows, matched, verified, confirmed, sent_back,
+    mismatched, lapsed, …, details}; raises RuleError (403, 404, 409, 413, 422) with nothing applied."""
     started = time.perf_counter()
     if admin is None or admin.role != "admin":
         raise RuleError(403, "Only an admin imports rosters.")
     issuer = issuer_by_slug(issuer_slug)
     data = read_bytes(stream)
-    rows = parse_roster(data)
+    rows = parse_roster(data, issuer)
     plan = _plan(admin, issuer, rows, progress)
     if not dry_run:
-        _verify(admin, plan["to_verify"], progress)
-        security_event("roster.import", issuer=issuer.slug, verified=len(plan["to_verify"]), rows=len(rows))
+        if max_changes is not None and plan.changes() > max_changes:
+            raise RuleError(
+                413,
+                f"This roster changes {plan.changes():,} credentials; a request applies at most "
+                f"{max_changes:,}. Nothing was applied: run `flask --app wsgi directory import-roster "
+                f"{issuer.slug} FILE` on a server, or check it here with a dry run.",
+                field="file",
+            )
+        _apply(admin, plan, progress)
+        security_event("roster.import", issuer=issuer.slug, changes=plan.changes(), rows=len(rows))
+        from directory.credentials import checkpoints
+
+        checkpoints.publish()
     return {
         "issuer": issuer.slug,
         "rows": len(rows),
-        "matched": plan["matched"],
-        "verified": len(plan["to_verify"]),
-        "mismatched": len(plan["mismatched"]),
-        "lapsed": len(plan["lapsed"]),
+        "matched": plan.matched,
+        "verified": len(plan.moves["verify"]),
+        "confirmed": len(plan.moves["confirm"]),
+        "sent_back": len(plan.moves["recheck"]),
+        "mismatched": len(plan.mismatched),
+        "lapsed": len(plan.lapsed),
+        "contested": len(plan.contested),
         "errors": [],
         "dry_run": dry_run,
         "sha256": hashlib.sha256(data).hexdigest(),
         "seconds": round(time.perf_counter() - started, 3),
         "details": {
-            "mismatched": plan["mismatched"],
-            "lapsed": plan["lapsed"],
-            "expiry_differs": plan["expiry_differs"],
-            "pending_not_on_roster": plan["pending_not_on_roster"],
+            "mismatched": plan.mismatched,
+            "lapsed": plan.lapsed,
+            "sent_back": plan.sent_back,
+            "contested": plan.contested,
+            "confirmed": [item.credential_id for item in plan.moves["confirm"]],
+            "dates_differ": plan.dates_differ,
+            "pending_not_on_roster": plan.pending_not_on_roster,
         },
     }
 
 
 def _holdings(issuer: Issuer) -> dict[str, list]:
-    """The issuer's pending and verified credentials with their holders, in one query, by number."""
+    """The issuer's active claims with their holders, in one query, by canonical number."""
     records = db.session.execute(
         sa.select(
             Credential.id,
             Credential.number,
+            Credential.number_key,
             Credential.status,
+            Credential.version,
+            Credential.issued_on,
             Credential.expires_on,
+            Credential.source_expires_on,
+            Credential.checked_at,
+            Credential.method,
             Credential.practitioner_id,
-            Practitioner.display_name,
+            Practitioner.legal_name,
             Practitioner.user_id,
         )
         .join(Practitioner, Practitioner.id == Credential.practitioner_id)
-        .where(Credential.issuer_id == issuer.id, Credential.status.in_(("pending", "verified")))
+        .where(
+            Credential.issuer_id == issuer.id,
+            Credential.status.in_(standing.ACTIVE),
+            Credential.number_key.is_not(None),
+        )
         .order_by(Credential.id)
     ).all()
     by_number: dict[str, list] = defaultdict(list)
     for record in records:
-        by_number[number_key(record.number)].append(record)
+        by_number[record.number_key].append(record)
     return by_number
 
 
-def _plan(admin: User, issuer: Issuer, rows: list[RosterRow], progress: bool) -> dict:
+def _item(record, row: RosterRow | None, reason: str) -> dict:
+    return {
+        "credential_id": record.id,
+        "number": record.number,
+        "practitioner_id": record.practitioner_id,
+        "line": row.line if row else None,
+        "reason": reason,
+    }
+
+
+def _move(plan: Plan, action: str, record, reason: str, facts: Facts | None = None) -> None:
+    plan.moves[action].append(
+        BatchItem(
+            record.id, record.status, record.version, record.practitioner_id, record.user_id, facts, reason
+        )
+    )
+
+
+def _plan(admin: User, issuer: Issuer, rows: list[RosterRow], progress: bool) -> Plan:
     today = today_utc()
     holdings = _holdings(issuer)
-    matched, to_verify = 0, []
-    mismatched, lapsed, expiry_differs = [], [], []
+    plan = Plan()
     seen: set[str] = set()
-
-    def item(record, row: RosterRow | None, reason: str) -> dict:
-        return {
-            "credential_id": record.id,
-            "number": record.number,
-            "practitioner_id": record.practitioner_id,
-            "line": row.line if row else None,
-            "reason": reason,
-        }
-
     for row in tqdm(rows, desc="Matching roster", unit=" rows", disable=not progress):
-        key = number_key(row.number)
-        records = holdings.get(key)
+        records = holdings.get(row.key)
         if not records:
             continue
-        seen.add(key)
-        matched += 1
-        inactive = row.inactive_reason(today)
+        seen.add(row.key)
+        plan.matched += 1
         for record in records:
-            if row.expires_on and row.expires_on != record.expires_on:
-                expiry_differs.append(
-                    {
-                        "credential_id": record.id,
-                        "number": record.number,
-                        "line": row.line,
-                        "on_record": record.expires_on,
-                        "roster": row.expires_on,
-                    }
-                )
-            if record.status == "verified":
-                if inactive and _live(record, today):
-                    lapsed.append(item(record, row, inactive))
-            elif inactive:
-                mismatched.append(item(record, row, inactive))
-            elif not names_match(row.name, record.display_name):
-                mismatched.append(
-                    item(record, row, f"The roster's name “{row.name}” is not “{record.display_name}”.")
-                )
-            elif record.user_id == admin.id:
-                mismatched.append(item(record, row, "Your own credential: another admin must decide on it."))
-            else:
-                to_verify.append(record.id)
-    pending_not_on_roster = 0
+            _judge(plan, admin, record, row, today)
     for key, records in holdings.items():
         if key in seen:
             continue
         for record in records:
             if record.status == "pending":
-                pending_not_on_roster += 1
-            elif _live(record, today):
-                lapsed.append(item(record, None, "Not on the roster."))
-    lapsed.sort(key=lambda x: x["credential_id"])
-    return {
-        "matched": matched,
-        "to_verify": to_verify,
-        "mismatched": mismatched,
-        "lapsed": lapsed,
-        "expiry_differs": expiry_differs,
-        "pending_not_on_roster": pending_not_on_roster,
-    }
+                plan.pending_not_on_roster += 1
+            elif record.status == "verified" and _live(record, today):
+                plan.lapsed.append(_item(record, None, "Not on the roster."))
+                _move(plan, "lapse", record, "Not on the issuer's roster.", None)
+    plan.lapsed.sort(key=lambda x: x["credential_id"])
+    return plan
+
+
+def _judge(plan: Plan, admin: User, record, row: RosterRow, today: date) -> None:
+    """What the row means for one claim of its number."""
+    if record.status == "contested":
+        plan.contested.append(_item(record, row, "Contested: an admin decides which account holds it."))
+        return
+    inactive = row.inactive_reason(today)
+    where = f"Roster line {row.line}: "
+    if record.status == "verified":
+        if inactive:
+            if _live(record, today):
+                plan.lapsed.append(_item(record, row, inactive))
+            _move(plan, "lapse", record, where + inactive)
+            return
+    elif inactive:
+        plan.mismatched.append(_item(record, row, inactive))
+        return
+    if record.user_id == admin.id:
+        plan.mismatched.append(_item(record, row, "Your own credential: another admin must decide on it."))
+        return
+    if not names_match(row.name, record.legal_name):
+        reason = (
+            f"The roster's name “{row.name}” is not the legal name “{record.legal_name}”."
+            if record.legal_name
+            else "The practitioner has not given their legal name yet."
+        )
+        if record.status == "verified":
+            plan.sent_back.append(_item(record, row, reason))
+            _move(plan, "recheck", record, where + reason)
+        else:
+            plan.mismatched.append(_item(record, row, reason))
+        return
+    _report_dates(plan, record, row)
+    facts = Facts(record.legal_name, row.issued_on, row.expires_on)
+    _move(plan, "confirm" if record.status == "verified" else "verify", record, REASON, facts)
+
+
+def _report_dates(plan: Plan, record, row: RosterRow) -> None:
+    for name, claimed, shown in (
+        ("issued_on", record.issued_on, row.issued_on),
+        ("expires_on", record.expires_on, row.expires_on),
+    ):
+        if shown is not None and shown != claimed:
+            plan.dates_differ.append(
+                {
+                    "credential_id": record.id,
+                    "number": record.number,
+                    "line": row.line,
+                    "field": name,
+                    "claimed": claimed,
+                    "roster": shown,
+                }
+            )
 
 
 def _live(record, today: date) -> bool:
-    # A verified credential already past its own expiry reads as expired: no badge left to lapse.
-    return not (record.expires_on and record.expires_on < today)
+    # A verified credential already past its expiry or its grace reads so: no badge left to lapse.
+    return standing.is_live(record, today)
 
 
-def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def _verify(admin: User, ids: list[int], progress: bool) -> None:
-    """All or nothing: one commit at the end; any failure rolls every verification back."""
+def _apply(admin: User, plan: Plan, progress: bool) -> None:
+    """All or nothing: one commit at the end; any failure rolls every change back."""
     try:
-        with tqdm(total=len(ids), desc="Verifying", unit=" credentials", disable=not progress) as bar:
-            for chunk in _chunks(ids, LOAD_CHUNK):
-                credentials = db.session.scalars(
-                    sa.select(Credential)
-                    .where(Credential.id.in_(chunk))
-                    .options(selectinload(Credential.practitioner), selectinload(Credential.evidence))
-                ).all()
-                for credential in credentials:
-                    lifecycle.transition(credential, "verify", admin, reason=REASON, method="roster")
-                bar.update(len(credentials))
+        with tqdm(total=plan.changes(), desc="Applying", unit=" credentials", disable=not progress) as bar:
+            for action in MOVES:
+                for chunk in _chunks(plan.moves[action], CHUNK):
+                    lifecycle.transition_batch(chunk, action, admin, "roster")
+                    bar.update(len(chunk))
         db.session.commit()
     except (StaleDataError, sa.exc.IntegrityError, RuleError) as exc:
         db.session.rollback()

@@ -1,18 +1,18 @@
 """Primary-source roster import over the API: `POST /api/v1/admin/issuers/<slug>/roster`."""
 
 import marshmallow as ma
-from flask import request
+from flask import current_app, request
 from flask_smorest.fields import Upload
 
 from directory.accounts.auth import api_login_required, current_api_user, require_fresh_sign_in
 from directory.apibase import Blueprint
-from directory.credentials import roster
+from directory.credentials import roster, roster_file
 from directory.credentials.schemas import NoFieldsSchema
 from directory.schemas_base import StrictSchema
 
 blp = Blueprint("roster_api", __name__, url_prefix="/api/v1", description="Issuer rosters")
 # Room for the multipart envelope around a file of the largest size the service accepts.
-REQUEST_LIMIT = roster.MAX_BYTES + 1024 * 1024
+REQUEST_LIMIT = roster_file.MAX_BYTES + 1024 * 1024
 
 
 @blp.url_value_preprocessor
@@ -25,7 +25,10 @@ def _allow_large_rosters(endpoint, values):
 class RosterUploadSchema(StrictSchema):
     file = Upload(
         required=True,
-        metadata={"description": "CSV, UTF-8, header number,name,status,expires_on; at most 20 MB"},
+        metadata={
+            "description": "CSV, UTF-8, header number,name,status,expires_on (optionally ,issued_on); "
+            "at most 20 MB"
+        },
     )
 
 
@@ -51,12 +54,13 @@ class RosterItemSchema(ma.Schema):
     reason = ma.fields.String()
 
 
-class ExpiryDiffSchema(ma.Schema):
+class DateDiffSchema(ma.Schema):
     credential_id = ma.fields.Integer()
     number = ma.fields.String()
     line = ma.fields.Integer()
-    on_record = ma.fields.Date(allow_none=True)
-    roster = ma.fields.Date()
+    field = ma.fields.String(metadata={"description": "issued_on or expires_on"})
+    claimed = ma.fields.Date(allow_none=True, metadata={"description": "What the claimant typed"})
+    roster = ma.fields.Date(metadata={"description": "What the roster says (this is what is verified)"})
 
 
 class RosterDetailsSchema(ma.Schema):
@@ -66,13 +70,24 @@ class RosterDetailsSchema(ma.Schema):
     )
     lapsed = ma.fields.List(
         ma.fields.Nested(RosterItemSchema),
+        metadata={"description": "Verified credentials missing from the roster or inactive on it: lapsed"},
+    )
+    sent_back = ma.fields.List(
+        ma.fields.Nested(RosterItemSchema),
         metadata={
-            "description": "Verified credentials missing from the roster or inactive on it (not revoked)"
+            "description": "Verified credentials whose row names someone else: sent back for a re-check"
         },
     )
-    expiry_differs = ma.fields.List(
-        ma.fields.Nested(ExpiryDiffSchema),
-        metadata={"description": "Rows whose expires_on differs from the credential's (left as it was)"},
+    contested = ma.fields.List(
+        ma.fields.Nested(RosterItemSchema),
+        metadata={"description": "Contested claims on the roster: never verified here, an admin decides"},
+    )
+    confirmed = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Ids of verified credentials the roster confirmed"}
+    )
+    dates_differ = ma.fields.List(
+        ma.fields.Nested(DateDiffSchema),
+        metadata={"description": "Dates the claimant typed that the roster contradicts (the roster's stand)"},
     )
     pending_not_on_roster = ma.fields.Integer()
 
@@ -83,9 +98,16 @@ class RosterResultSchema(ma.Schema):
     matched = ma.fields.Integer(
         metadata={"description": "Rows whose number is a pending or verified credential"}
     )
-    verified = ma.fields.Integer(metadata={"description": "Pending credentials verified (method roster)"})
+    verified = ma.fields.Integer(
+        metadata={
+            "description": "Credentials verified (method roster): pending ones, or sent back and lapsed ones"
+        }
+    )
+    confirmed = ma.fields.Integer(metadata={"description": "Verified credentials the roster re-checked"})
+    sent_back = ma.fields.Integer()
     mismatched = ma.fields.Integer()
     lapsed = ma.fields.Integer()
+    contested = ma.fields.Integer()
     errors = ma.fields.List(
         ma.fields.Nested(LineErrorSchema),
         metadata={"description": "Always empty here: a file with a bad line is refused whole (422)"},
@@ -106,7 +128,11 @@ class RosterResultSchema(ma.Schema):
 @blp.alt_response(403, description="Not an admin, or applying without a fresh sign-in (15 minutes)")
 @blp.alt_response(404, description="No such issuer")
 @blp.alt_response(409, description="A credential changed meanwhile; nothing was applied")
-@blp.alt_response(413, description="The file is larger than 20 MB")
+@blp.alt_response(
+    413,
+    description="The file is larger than 20 MB, or it would change more credentials than a request applies "
+    "(ROSTER_REQUEST_MAX_CHANGES; use the command line)",
+)
 @blp.alt_response(
     422,
     description="Not UTF-8, wrong header, no rows (`errors.file`), or bad lines: "
@@ -114,9 +140,16 @@ class RosterResultSchema(ma.Schema):
 )
 @blp.doc(security=[{"bearerAuth": []}])
 def import_roster(args, files, _fields, slug):
-    """Import an issuer's roster (CSV `number,name,status,expires_on`): verifies matching pending
-    credentials (method `roster`), reports lapsed verified ones. All or nothing. Applying (not a dry run)
-    verifies, so it needs a token issued with the authenticator code in the last 15 minutes."""
+    """Import an issuer's roster (CSV `number,name,status,expires_on[,issued_on]`): verifies matching
+    pending credentials with the roster's dates (method `roster`), re-checks every verified one
+    (confirmed, lapsed, or sent back), never verifies a contested claim. All or nothing. Applying (not a
+    dry run) verifies, so it needs a token issued with the authenticator code in the last 15 minutes."""
     if not args["dry_run"]:
         require_fresh_sign_in()
-    return roster.import_roster(current_api_user(), slug, files["file"], dry_run=args["dry_run"])
+    return roster.import_roster(
+        current_api_user(),
+        slug,
+        files["file"],
+        dry_run=args["dry_run"],
+        max_changes=current_app.config["ROSTER_REQUEST_MAX_CHANGES"],
+    )

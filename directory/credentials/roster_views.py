@@ -19,7 +19,7 @@ bp = Blueprint("rosters", __name__)
 
 class RosterForm(FlaskForm):
     file = FileField(
-        "Roster (CSV, UTF-8: number,name,status,expires_on)",
+        "Roster (CSV, UTF-8: number,name,status,expires_on, optionally ,issued_on)",
         validators=[FileRequired("Choose the roster file.")],
     )
     dry_run = BooleanField("Only check: report what would change, change nothing")
@@ -75,7 +75,11 @@ def issuer_roster(slug: str):
                 return stale
         try:
             summary = roster.import_roster(
-                current_user._get_current_object(), issuer.slug, form.file.data, dry_run=form.dry_run.data
+                current_user._get_current_object(),
+                issuer.slug,
+                form.file.data,
+                dry_run=form.dry_run.data,
+                max_changes=current_app.config["ROSTER_REQUEST_MAX_CHANGES"],
             )
         except RuleError as exc:
             failure, status = exc, exc.status

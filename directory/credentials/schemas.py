@@ -1,8 +1,12 @@
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from directory.credentials import standing
 from directory.credentials.lifecycle import DECISIONS
-from directory.credentials.models import KINDS, STATUSES
+from directory.credentials.models import KINDS
+from directory.credentials.names import name_tokens
+from directory.credentials.queues import RECHECK_KINDS
+from directory.credentials.standing import STATUSES
 from directory.schemas_base import StrictSchema, TrimmedString
 from directory.timeutil import today_utc
 from directory.web.converters import MAX_ID
@@ -85,19 +89,39 @@ class CredentialSchema(ma.Schema):
     number = ma.fields.String()
     issued_on = ma.fields.Date()
     expires_on = ma.fields.Date(allow_none=True)
+    number_key = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The number in the issuer's canonical form, the credential's identity "
+            "(null for an old number that does not fit the issuer's format)"
+        },
+    )
     techniques = ma.fields.Function(lambda c: [t.slug for t in c.techniques])
-    status = ma.fields.Function(lambda c: _effective(c))
+    confirmed_techniques = ma.fields.Function(
+        lambda c: [t.slug for t in c.confirmed_techniques],
+        metadata={"description": "The techniques an admin confirmed on the certificate"},
+    )
+    status = ma.fields.Function(lambda c: standing.effective_status(c))
+    label = ma.fields.Function(lambda c: standing.label(c, public=False))
+    recheck_due = ma.fields.Function(lambda c: standing.recheck_due(c))
     method = ma.fields.String(allow_none=True)
     verified_at = ma.fields.AwareDateTime(allow_none=True)
+    checked_at = ma.fields.AwareDateTime(allow_none=True)
+    next_check_due = ma.fields.Function(lambda c: _iso(standing.next_check_due(c)), allow_none=True)
+    verified_legal_name = ma.fields.String(allow_none=True)
+    source_issued_on = ma.fields.Date(
+        allow_none=True, metadata={"description": "The issue date the source showed (null: not shown)"}
+    )
+    source_expires_on = ma.fields.Date(
+        allow_none=True, metadata={"description": "The expiry the source showed (null: not shown)"}
+    )
     reason = ma.fields.String(metadata={"description": "The latest decision's reason"})
     created_at = ma.fields.AwareDateTime()
     evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema))
 
 
-def _effective(credential):
-    from directory.credentials.lifecycle import effective_status
-
-    return effective_status(credential)
+def _iso(value):
+    return value.isoformat() if value else None
 
 
 class PractitionerRefSchema(ma.Schema):
@@ -105,20 +129,105 @@ class PractitionerRefSchema(ma.Schema):
     display_name = ma.fields.String()
 
 
+class AdminPractitionerSchema(PractitionerRefSchema):
+    legal_name = ma.fields.String(allow_none=True)
+
+
 class QueueItemSchema(CredentialSchema):
-    practitioner = ma.fields.Nested(PractitionerRefSchema)
+    practitioner = ma.fields.Nested(AdminPractitionerSchema)
 
 
-class QueueArgsSchema(ma.Schema):
+class AdminCredentialSchema(QueueItemSchema):
+    rivals = ma.fields.List(
+        ma.fields.Nested(QueueItemSchema),
+        metadata={"description": "Every active claim of the same issuer and number, this one included"},
+    )
+
+
+class PagingSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10000))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100))
+
+
+class QueueFilterSchema(PagingSchema):
+    issuer = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=64))
+    kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(KINDS))
+    due_before = ma.fields.Date(
+        load_default=None, metadata={"description": "Only credentials whose next check is due by this day"}
+    )
+    q = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "Part of a number, a display name or a legal name"},
+    )
+
+
+class QueueArgsSchema(QueueFilterSchema):
     status = ma.fields.String(load_default="pending", validate=ma.validate.OneOf(STATUSES))
+
+
+class RecheckArgsSchema(QueueFilterSchema):
+    reason = ma.fields.String(load_default=None, validate=ma.validate.OneOf(RECHECK_KINDS))
+
+
+class RecheckItemSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": " | ".join(RECHECK_KINDS)})
+    changed = ma.fields.String(metadata={"description": "What changed, in a sentence"})
+    credential = ma.fields.Nested(QueueItemSchema)
+
+
+class RecheckPageSchema(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(RecheckItemSchema))
 
 
 class DecisionSchema(StrictSchema):
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(DECISIONS))
     reason = TrimmedString(load_default="", validate=ma.validate.Length(max=2000))
+    issued_on = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "verify: the issue date the document shows (leave out if it shows none)"},
+    )
+    expires_on = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "verify: the expiry the document shows (leave out if it shows none)"},
+    )
+    techniques = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=64)),
+        load_default=None,
+        validate=ma.validate.Length(max=10),
+        metadata={
+            "description": "verify a training-program certificate: the claimed techniques the document "
+            "confirms, each checked by the admin"
+        },
+    )
+
+
+class LegalNameSchema(StrictSchema):
+    legal_name = TrimmedString(
+        required=True,
+        validate=ma.validate.Length(min=3, max=200),
+        metadata={"description": "The name on your licences, given and family names"},
+    )
+
+    @ma.validates("legal_name")
+    def _full(self, value, **kwargs):
+        if len(name_tokens(value)) < 2:
+            raise ma.ValidationError("Give your full legal name as on your licences: given and family names.")
+
+
+class LegalNameOutSchema(ma.Schema):
+    legal_name = ma.fields.String(allow_none=True)
+    sent_back = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Credentials sent back for a re-check by this change"}
+    )
 
 
 class DecisionResultSchema(ma.Schema):
@@ -142,16 +251,33 @@ class LookupArgsSchema(ma.Schema):
     number = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
 
 
+class HolderSchema(ma.Schema):
+    id = ma.fields.Integer()
+    display_name = ma.fields.String(
+        metadata={
+            "description": "The holder's name as the source verified it (their legal name): a profile's "
+            "display name never appears here, since its owner can change it"
+        }
+    )
+    legal_name = ma.fields.String(allow_none=True)
+
+
 class LookupSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "The credential's id (for its signed record)"})
     status = ma.fields.String()
+    label = ma.fields.String(metadata={"description": "The status in words: verified, re-check due, …"})
+    recheck_due = ma.fields.Boolean()
     title = ma.fields.String()
     issuer = ma.fields.Nested(IssuerRefSchema)
-    number = ma.fields.String()
-    practitioner = ma.fields.Nested(PractitionerRefSchema)
+    number = ma.fields.String(metadata={"description": "As the holder wrote it"})
+    number_key = ma.fields.String(metadata={"description": "In the issuer's canonical form"})
+    practitioner = ma.fields.Nested(HolderSchema)
     method = ma.fields.String(allow_none=True)
     verified_at = ma.fields.AwareDateTime(allow_none=True)
     next_check_due = ma.fields.Date(allow_none=True)
+    issued_on = ma.fields.Date(allow_none=True, metadata={"description": "As the source showed it, or null"})
     expires_on = ma.fields.Date(allow_none=True)
+    expires_on_verified = ma.fields.Boolean()
 
 
 class FeedArgsSchema(ma.Schema):
@@ -169,6 +295,7 @@ class FeedEventSchema(ma.Schema):
     practitioner_id = ma.fields.Integer()
     issuer = ma.fields.String()
     number = ma.fields.String()
+    number_key = ma.fields.String(allow_none=True)
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String()
     method = ma.fields.String()
@@ -180,6 +307,20 @@ class FeedSchema(ma.Schema):
     next_after = ma.fields.Integer()
 
 
+class CheckpointSchema(ma.Schema):
+    jws = ma.fields.String(
+        metadata={
+            "description": "Compact JWS signed with a key of /.well-known/jwks.json; claims {iss, typ: "
+            "audit-checkpoint, iat, count, last_event_id, last_hash, digest}"
+        }
+    )
+    count = ma.fields.Integer()
+    last_event_id = ma.fields.Integer()
+    last_hash = ma.fields.String()
+    digest = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+
+
 class AuditArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
@@ -189,10 +330,13 @@ class AuditArgsSchema(ma.Schema):
 
 class AuditEventSchema(ma.Schema):
     id = ma.fields.Integer()
-    credential_id = ma.fields.Integer()
+    credential_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "null for the log's own events"}
+    )
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String()
     actor = ma.fields.String()
+    actor_ref = ma.fields.String(metadata={"description": "The pseudonymous reference the hash covers"})
     method = ma.fields.String()
     reason = ma.fields.String()
     evidence_sha256 = ma.fields.String()

@@ -1,72 +1,106 @@
-"""Credential rules: submitting, resubmitting, deciding, looking up, expiring."""
+"""Credential rules a practitioner meets: claiming, resubmitting, their legal name, their evidence.
 
-from datetime import date, timedelta
+A credential is identified by its issuer and its canonical number (numbers.py). A claim on a number
+that another account already claims or holds is `contested`, and so is that other claim while it is
+not yet verified, so a squatter who claims first can neither block nor pre-empt the real holder; only
+an admin settles a contest (decisions.py).
+"""
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from directory.accounts.models import User
 from directory.catalog import service as catalog
 from directory.catalog.models import Issuer, Technique
-from directory.credentials import evidence, lifecycle
-from directory.credentials.models import Credential, CredentialEvent, Evidence
+from directory.credentials import evidence, lifecycle, numbers, standing
+from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
-from directory.logs import security_event
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
-from directory.timeutil import today_utc
 
-CHECK_EVERY = timedelta(days=365)
+CONTESTED = "Another account claims this number too: an admin will decide which account holds it."
+RENAMED = "The legal name on the profile changed; the credential must be checked against it again."
 
 
-def _issuer(slug: str) -> Issuer:
-    issuer = db.session.scalar(sa.select(Issuer).where(Issuer.slug == slug))
-    if issuer is None:
-        raise RuleError(422, f"Unknown issuer {slug}. See /api/v1/issuers.", field="issuer")
-    return issuer
+def issuer(slug: str, status: int = 422) -> Issuer:
+    found = db.session.scalar(sa.select(Issuer).where(Issuer.slug == slug))
+    if found is None:
+        raise RuleError(status, f"Unknown issuer {slug}. See /api/v1/issuers.", field="issuer")
+    return found
+
+
+def claims_of_number(issuer_id: int, number_key: str, statuses=standing.ACTIVE) -> list[Credential]:
+    return list(
+        db.session.scalars(
+            sa.select(Credential)
+            .where(
+                Credential.issuer_id == issuer_id,
+                Credential.number_key == number_key,
+                Credential.status.in_(statuses),
+            )
+            .order_by(Credential.id)
+        )
+    )
 
 
 def submit(user: User, data: dict, upload) -> Credential:
-    """A new claim with its evidence; pending until an admin or a roster decides."""
+    """A new claim with its evidence; pending (or contested) until an admin or a roster decides."""
     practitioner = practitioners.require_profile(user)
-    issuer = _issuer(data["issuer"])
-    if data.get("techniques") and issuer.kind != "training-program":
+    found = issuer(data["issuer"])
+    if data.get("techniques") and found.kind != "training-program":
         raise RuleError(
             422, "Only a training-program certificate names the techniques it covers.", field="techniques"
         )
-    duplicate = db.session.scalar(
-        sa.select(Credential.id).where(
-            Credential.practitioner_id == practitioner.id,
-            Credential.issuer_id == issuer.id,
-            Credential.number == data["number"],
-            Credential.status.in_(("pending", "verified")),
-        )
-    )
-    if duplicate is not None:
+    key = numbers.canonical_or_422(data["number"], found)
+    # Claims of one issuer are taken one at a time (PostgreSQL), so two claimants of one number
+    # arriving together cannot both miss each other.
+    db.session.execute(sa.select(Issuer.id).where(Issuer.id == found.id).with_for_update())
+    rivals = claims_of_number(found.id, key)
+    if any(c.practitioner_id == practitioner.id for c in rivals):
         raise RuleError(409, "You have already submitted this credential.", field="number")
+    _within_undecided_limit(practitioner.id)
     stored = _store_within_quota(practitioner.id, upload)
     try:
         credential = Credential(
             practitioner_id=practitioner.id,
-            issuer_id=issuer.id,
+            issuer_id=found.id,
             kind=data["kind"],
             title=data["title"],
-            number=data["number"],
+            number=data["number"].strip(),
+            number_key=key,
             issued_on=data["issued_on"],
             expires_on=data.get("expires_on"),
             techniques=catalog.by_slugs(Technique, data.get("techniques") or []),
         )
         credential.evidence.append(Evidence(version=1, **stored))
         lifecycle.transition(credential, "submit", user)
+        if rivals:
+            lifecycle.transition(credential, "contest", None, CONTESTED)
+            for rival in rivals:
+                if rival.status == "pending":
+                    lifecycle.transition(rival, "contest", None, CONTESTED)
         db.session.commit()
     except Exception:
         _forget(stored)
         raise
     evidence.settle(stored["stored_name"])  # after the commit, outside the try: a named file stays
     return credential
+
+
+def _within_undecided_limit(practitioner_id: int) -> None:
+    most = current_app.config["MAX_UNDECIDED_CLAIMS"]
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Credential)
+        .where(Credential.practitioner_id == practitioner_id, Credential.status.in_(standing.UNDECIDED))
+    )
+    if waiting >= most:
+        raise RuleError(
+            409,
+            f"You have {waiting} claims waiting for a decision, the most one account may have. "
+            "Add more once some of them are decided.",
+        )
 
 
 def owned(user: User, credential_id: int) -> Credential:
@@ -77,11 +111,14 @@ def owned(user: User, credential_id: int) -> Credential:
     return credential
 
 
+RESUBMITTABLE = lifecycle.MOVES["resubmit"][0]
+
+
 def resubmit(user: User, credential_id: int, upload) -> Credential:
-    """New evidence for a rejected or expired credential: a new version, and pending again."""
+    """New evidence for a rejected, expired, lapsed or sent-back credential: a new version, pending again."""
     credential = owned(user, credential_id)
-    if lifecycle.effective_status(credential) not in ("rejected", "expired"):
-        raise RuleError(409, "Only a rejected or expired credential can be resubmitted.")
+    if lifecycle.effective_status(credential) not in RESUBMITTABLE:
+        raise RuleError(409, "Only a rejected, expired, lapsed or sent-back credential can be resubmitted.")
     most = current_app.config["EVIDENCE_MAX_VERSIONS"]
     if len(credential.evidence) >= most:
         raise RuleError(
@@ -92,7 +129,7 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
     stored = _store_within_quota(credential.practitioner_id, upload)
     try:
         # A lapse is written down before the new file arrives, so its event names the old evidence.
-        lifecycle.settle_expiry(credential)
+        lifecycle.settle(credential)
         credential.evidence.append(Evidence(version=len(credential.evidence) + 1, **stored))
         lifecycle.transition(credential, "resubmit", user)
         db.session.commit()
@@ -129,50 +166,30 @@ def mine(user: User) -> list[Credential]:
     )
 
 
-def queue(status: str | None) -> list[Credential]:
-    statement = (
-        sa.select(Credential)
-        .options(
-            selectinload(Credential.practitioner),
-            selectinload(Credential.issuer),
-            selectinload(Credential.evidence),
-        )
-        .order_by(Credential.created_at, Credential.id)
-    )
-    if status:
-        statement = statement.where(Credential.status == status)
-    return list(db.session.scalars(statement))
-
-
-def get(credential_id: int) -> Credential:
-    credential = db.session.get(Credential, credential_id)
-    if credential is None:
-        raise RuleError(404, "No credential with that id.")
-    return credential
-
-
-def decide(admin: User, credential_id: int, action: str, reason: str) -> Credential:
-    """An admin's decision. Two admins deciding at once: one wins, the other gets 409."""
-    if action not in lifecycle.DECISIONS:
-        raise RuleError(422, "The action is verify, reject or revoke.", field="action")
-    credential = get(credential_id)
-    try:
-        lifecycle.transition(
-            credential, action, admin, reason, "revocation" if action == "revoke" else "document"
-        )
-        db.session.commit()
-    except (StaleDataError, sa.exc.IntegrityError) as exc:
-        db.session.rollback()
-        raise RuleError(
-            409, "Someone decided on this credential at the same moment; reload and look again."
-        ) from exc
-    except RuleError:
-        db.session.rollback()
-        raise
-    security_event(
-        "credential.decision", credential_id=credential.id, action=action, new_status=credential.status
-    )
-    return credential
+def set_legal_name(user: User, legal_name: str) -> dict:
+    """The name on the practitioner's licences. Changing it once any credential is verified sends every
+    verified credential back for a re-check at once (its badge goes, and its signed records stop
+    holding); setting it for the first time leaves earlier verifications to their next re-check.
+    Returns {legal_name, sent_back: [credential ids]}."""
+    practitioner = practitioners.require_profile(user)
+    previous = practitioner.legal_name
+    sent_back: list[int] = []
+    if previous == legal_name:
+        return {"legal_name": legal_name, "sent_back": sent_back}
+    practitioner.legal_name = legal_name
+    if previous is not None:
+        verified = db.session.scalars(
+            sa.select(Credential).where(
+                Credential.practitioner_id == practitioner.id, Credential.status == "verified"
+            )
+        ).all()
+        for credential in verified:
+            lifecycle.settle(credential)
+            if credential.status == "verified" and credential.verified_legal_name != legal_name:
+                lifecycle.transition(credential, "recheck", user, RENAMED, "legal-name")
+                sent_back.append(credential.id)
+    db.session.commit()
+    return {"legal_name": legal_name, "sent_back": sent_back}
 
 
 def evidence_for(user: User, credential_id: int, version: int | None = None) -> Evidence:
@@ -192,70 +209,8 @@ def evidence_for(user: User, credential_id: int, version: int | None = None) -> 
     raise RuleError(404, "No such evidence version.")
 
 
-def next_check_due(credential: Credential) -> date | None:
-    """When the badge should next be confirmed: the expiry, or a year after verification."""
-    if credential.verified_at is None:
-        return None
-    yearly = (credential.verified_at + CHECK_EVERY).date()
-    return min(yearly, credential.expires_on) if credential.expires_on else yearly
-
-
-def lookup(issuer_slug: str, number: str) -> Credential:
-    credential = db.session.scalar(
-        sa.select(Credential)
-        .join(Issuer)
-        .where(Issuer.slug == issuer_slug, Credential.number == number, Credential.status != "rejected")
-        # Anyone may claim a number; the holder the issuer's record backs comes first, then the
-        # latest decided claim, a pending claim only when nothing else exists.
-        .order_by(
-            sa.case((Credential.status == "verified", 0), (Credential.status == "pending", 2), else_=1),
-            Credential.id.desc(),
-        )
-        .limit(1)
-    )
+def get(credential_id: int) -> Credential:
+    credential = db.session.get(Credential, credential_id)
     if credential is None:
-        raise RuleError(404, "No credential with that issuer and number is on record.")
+        raise RuleError(404, "No credential with that id.")
     return credential
-
-
-def events_after(after: int, limit: int) -> list[CredentialEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(CredentialEvent)
-            .where(CredentialEvent.id > after)
-            .order_by(CredentialEvent.id)
-            .limit(limit)
-        )
-    )
-
-
-def audit_trail(credential_id: int | None) -> list[CredentialEvent]:
-    statement = sa.select(CredentialEvent).order_by(CredentialEvent.id)
-    if credential_id is not None:
-        statement = statement.where(CredentialEvent.credential_id == credential_id)
-    return list(db.session.scalars(statement.limit(5000)))
-
-
-def expire_due(today: date | None = None) -> dict:
-    """Write down every expiry that has happened (actor system); list those due in 30 days."""
-    today = today or today_utc()
-    lapsed = list(
-        db.session.scalars(
-            sa.select(Credential).where(Credential.status == "verified", Credential.expires_on < today)
-        )
-    )
-    for credential in lapsed:
-        lifecycle.transition(credential, "expire", None)
-    db.session.commit()
-    soon = list(
-        db.session.scalars(
-            sa.select(Credential)
-            .where(
-                Credential.status == "verified",
-                Credential.expires_on >= today,
-                Credential.expires_on <= today + timedelta(days=30),
-            )
-            .order_by(Credential.expires_on)
-        )
-    )
-    return {"expired": lapsed, "expiring_soon": soon}

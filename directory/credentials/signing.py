@@ -2,8 +2,10 @@
 
 Keys live in `DATA_DIR/signing/` (mode 0700), never under static/:
 
-    <kid>.jwk   one private key per file, as JWK JSON, mode 0600; kid = RFC 7638 thumbprint
-    current     the kid that signs now
+    <kid>.jwk      one private key per file, as JWK JSON, mode 0600; kid = RFC 7638 thumbprint
+    <kid>.retired  the key signs no more (its content: when it was retired); it stays in the JWKS,
+                   marked retired and verify-only, so kept records and checkpoints remain checkable
+    current        the kid that signs now (never a retired one)
 
 Every file is written whole under a private dot-name (opened with O_EXCL), then linked into place;
 a link never replaces an existing file, so no reader meets a half-written key. Two workers starting
@@ -12,10 +14,11 @@ uses the winner's. `rotate()` adds a key and points `current` at it (an atomic r
 so the JWKS still checks every record they signed. Keys are cached per app and reloaded when
 `current` names another kid or the folder changes (another process rotated).
 
-The JWS header is {alg: "EdDSA", kid, typ: "JWT"}: the payload is a JWT claims set (iss, sub, iat),
-so any JWT library checks it with the JWKS.
+The JWS header is {alg: "EdDSA", kid, typ: "JWT"}: the payload is a JWT claims set (iss, sub, iat, exp,
+jti), so any JWT library checks it with the JWKS.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -32,6 +35,7 @@ ALG = "EdDSA"
 TYP = "JWT"
 CURVE = "Ed25519"
 KEY_SUFFIX = ".jwk"
+RETIRED_SUFFIX = ".retired"
 CURRENT = "current"
 EXTENSION = "directory.signing"
 
@@ -52,6 +56,7 @@ class _Keys:
     stamp: tuple
     current_kid: str
     keys: dict[str, OKPKey]  # kid → private key; current first, then newest first
+    retired: dict[str, str] = field(default_factory=dict)  # kid → when it was retired (ISO 8601)
 
 
 @dataclass
@@ -72,11 +77,44 @@ def current_key() -> tuple[str, OKPKey]:
 
 
 def public_jwks() -> dict:
-    """Every key's public half, the current one first: {"keys": [{kty, crv, x, kid, alg, use}]}."""
+    """Every key's public half, the current one first: {"keys": [{kty, crv, x, kid, alg, use, key_ops}]};
+    a retired key also carries `retired_at` (a JWK member that verifiers without use for it ignore)."""
     loaded = _load()
-    return {
-        "keys": [key.as_dict(private=False, kid=kid, alg=ALG, use="sig") for kid, key in loaded.keys.items()]
-    }
+    keys = []
+    for kid, key in loaded.keys.items():
+        public = key.as_dict(private=False, kid=kid, alg=ALG, use="sig")
+        public["key_ops"] = ["verify"]
+        if kid in loaded.retired:
+            public["retired_at"] = loaded.retired[kid]
+        keys.append(public)
+    return {"keys": keys}
+
+
+def retire(kid: str, when: str) -> None:
+    """Stop `kid` signing for good; it stays published, verify-only. The current key is retired by
+    rotating first (RuntimeError otherwise), so something always signs."""
+    loaded = _load()
+    if kid not in loaded.keys:
+        raise KeyError(kid)
+    if kid == loaded.current_kid:
+        raise RuntimeError(f"{kid} signs now: rotate to a new key first, then retire this one.")
+    with contextlib.suppress(FileExistsError):  # retired already: the first date stands
+        _write_new(key_dir() / f"{kid}{RETIRED_SUFFIX}", when + "\n", 0o644)
+
+
+def verify(token: str) -> dict:
+    """The payload of a compact JWS signed by any of this site's keys, retired ones included;
+    ValueError if it is malformed, names an unknown key or its signature does not hold."""
+    from joserfc.errors import JoseError
+
+    loaded = _load()
+    try:
+        header = jws.extract_compact(token.encode()).protected
+        key = loaded.keys[header["kid"]]
+        result = jws.deserialize_compact(token, key, registry=_Registry(algorithms=[ALG]))
+    except (JoseError, KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"not a record signed by this site: {exc.__class__.__name__}") from exc
+    return json.loads(result.payload)
 
 
 def rotate() -> str:
@@ -129,8 +167,17 @@ def _read_keys(folder: Path, current_kid: str, stamp: tuple) -> _Keys:
         raise RuntimeError(
             f"{folder / CURRENT} names key {current_kid}, but {current_kid}{KEY_SUFFIX} is missing."
         )
+    if (folder / f"{current_kid}{RETIRED_SUFFIX}").exists():
+        raise RuntimeError(f"{folder / CURRENT} names {current_kid}, which is retired: rotate to a new key.")
+    retired = {}
+    for path in folder.glob(f"*{RETIRED_SUFFIX}"):
+        kid = path.name.removesuffix(RETIRED_SUFFIX)
+        if kid in found:
+            retired[kid] = path.read_text().strip()
     order = sorted(found, key=lambda k: (k != current_kid, -found[k][0], k))
-    return _Keys(stamp=stamp, current_kid=current_kid, keys={kid: found[kid][1] for kid in order})
+    return _Keys(
+        stamp=stamp, current_kid=current_kid, keys={kid: found[kid][1] for kid in order}, retired=retired
+    )
 
 
 def _read_current(folder: Path) -> str | None:

@@ -11,16 +11,14 @@ from flask_login import current_user, login_required
 
 from directory.catalog import service as catalog
 from directory.catalog.models import Technique
-from directory.credentials import evidence, lifecycle, service
-from directory.credentials.forms import CredentialForm, LookupForm, ResubmitForm
-from directory.credentials.schemas import CredentialInSchema, LookupArgsSchema
+from directory.credentials import evidence, present, public, service, standing
+from directory.credentials.forms import CredentialForm, LegalNameForm, LookupForm, ResubmitForm
+from directory.credentials.schemas import CredentialInSchema, LegalNameSchema, LookupArgsSchema
 from directory.practitioners import service as practitioners
 from directory.rules import RuleError
 from directory.web.forms import attach_errors, load_into
 
 bp = Blueprint("credentials", __name__)
-
-RESUBMITTABLE = ("rejected", "expired")
 
 
 def day(value: date | None) -> str:
@@ -35,11 +33,14 @@ def when(value: datetime | None) -> str:
 def template_helpers() -> dict:
     """For the credential templates; admin_views installs the same on its blueprint."""
     return {
-        "effective_status": lifecycle.effective_status,
-        "next_check_due": service.next_check_due,
+        "effective_status": standing.effective_status,
+        "status_label": standing.label,
+        "recheck_due": standing.recheck_due,
+        "next_check_due": standing.next_check_due,
+        "grace_ends": standing.grace_ends,
         "day": day,
         "when": when,
-        "resubmittable": RESUBMITTABLE,
+        "resubmittable": service.RESUBMITTABLE,
     }
 
 
@@ -54,8 +55,17 @@ def _credential_form() -> CredentialForm:
     return form
 
 
-def _render_mine(form: CredentialForm, resubmit: ResubmitForm | None = None, resubmit_id=None, status=200):
+def _render_mine(
+    form: CredentialForm,
+    resubmit: ResubmitForm | None = None,
+    resubmit_id=None,
+    status=200,
+    name_form: LegalNameForm | None = None,
+):
     practitioner = practitioners.profile_of(current_user)
+    if name_form is None:
+        name_form = LegalNameForm(formdata=None)
+        name_form.legal_name.data = practitioner.legal_name if practitioner else ""
     return render_template(
         "credentials/mine.html",
         practitioner=practitioner,
@@ -63,6 +73,7 @@ def _render_mine(form: CredentialForm, resubmit: ResubmitForm | None = None, res
         form=form,
         resubmit_form=resubmit or ResubmitForm(formdata=None),
         resubmit_id=resubmit_id,
+        name_form=name_form,
     ), status
 
 
@@ -84,6 +95,34 @@ def mine():
         return _render_mine(form, status=exc.status)
     flash("Your credential is submitted: it shows as pending until it is checked.", "success")
     return redirect(url_for(".mine") + f"#credential-{credential.id}")
+
+
+@bp.route("/account/legal-name", methods=["POST"])
+@login_required
+def legal_name():
+    _practitioner_only()
+    form = LegalNameForm()
+    data = form.validate_on_submit() and load_into(form, LegalNameSchema(), form.payload())
+    if not data:
+        return _render_mine(_credential_form(), status=422, name_form=form)
+    try:
+        result = service.set_legal_name(current_user, data["legal_name"])
+    except RuleError as exc:
+        if exc.status != 404:
+            raise
+        flash("Save your practitioner profile first.", "error")
+        return redirect(url_for("practitioners.dashboard"))
+    if result["sent_back"]:
+        count = len(result["sent_back"])
+        flash(
+            f"Your legal name is saved. {count} verified credential{'s' * (count != 1)} "
+            f"{'are' if count != 1 else 'is'} sent back to be checked against it: the badge shows again once "
+            "an admin or the issuer's roster confirms it.",
+            "info",
+        )
+    else:
+        flash("Your legal name is saved.", "success")
+    return redirect(url_for(".mine") + "#legal-name")
 
 
 @bp.route("/account/credentials/<id:credential_id>/resubmit", methods=["POST"])
@@ -123,9 +162,13 @@ def verify():
             status = 422
         else:
             try:
-                found = service.lookup(args["issuer"], args["number"])
+                found = present.lookup(public.lookup(args["issuer"], args["number"]))
             except RuleError as exc:
-                if exc.status != 404:
+                if exc.status == 422:
+                    attach_errors(form, exc.errors)
+                    status = 422
+                elif exc.status == 404:
+                    missing, status = exc.message, 404
+                else:
                     raise
-                missing, status = exc.message, 404
     return render_template("credentials/verify.html", form=form, found=found, missing=missing), status

@@ -185,6 +185,7 @@ def _practitioner_row(p: DemoPractitioner, user_id: int, now: datetime) -> dict:
     return {
         "user_id": user_id,
         "display_name": p.display_name,
+        "legal_name": p.legal_name,
         "headline": p.headline,
         "approach": p.approach,
         "practicing_since": p.practicing_since,

@@ -77,6 +77,7 @@ class DemoPractitioner:
     n: int
     email: str
     display_name: str
+    legal_name: str | None
     headline: str
     approach: str
     techniques: tuple[str, ...]
@@ -117,6 +118,7 @@ def make_practitioner(seed: int, n: int, places: PlacePicker) -> DemoPractitione
         n=n,
         email=demo_email(seed, n),
         display_name=display_name,
+        legal_name=_legal_name(seed, n, display_name),
         headline=texts.headline(rng, facts),
         approach=texts.approach(rng, facts),
         techniques=techniques,
@@ -132,6 +134,19 @@ def make_practitioner(seed: int, n: int, places: PlacePicker) -> DemoPractitione
         website=_website(rng, display_name),
         locations=locations,
     )
+
+
+def _legal_name(seed: int, n: int, display_name: str) -> str | None:
+    """The name on the licence: mostly the display name, sometimes with a middle name; a few have
+    none yet, as profiles made before legal names existed (their next re-check asks for it)."""
+    rng = record_rng(seed, n, "legal")
+    roll = rng.random()
+    if roll < 0.03:
+        return None
+    if roll < 0.25:
+        first, last = display_name.split(" ", 1)
+        return f"{first} {rng.choice(names.NAME_POOLS[0].first)} {last}"
+    return display_name
 
 
 def _vocabulary(rng: random.Random) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

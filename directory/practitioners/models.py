@@ -28,6 +28,9 @@ class Practitioner(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120))
+    # The name on their licences, which rosters and admins compare; public only inside signed records
+    # and the credential lookup, as state licence lookups already publish it.
+    legal_name: Mapped[str | None] = mapped_column(sa.String(200))
     headline: Mapped[str] = mapped_column(sa.String(200), default="")
     approach: Mapped[str] = mapped_column(sa.Text, default="")
     practicing_since: Mapped[int | None] = mapped_column(sa.SmallInteger)

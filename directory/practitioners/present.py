@@ -22,6 +22,7 @@ def owner_view(practitioner: Practitioner) -> dict:
     return {
         "id": practitioner.id,
         "display_name": practitioner.display_name,
+        "legal_name": practitioner.legal_name,
         "headline": practitioner.headline,
         "approach": practitioner.approach,
         "techniques": [t.slug for t in practitioner.techniques],

@@ -142,6 +142,11 @@ class OwnerProfileSchema(ma.Schema):
 
     id = ma.fields.Integer(dump_only=True)
     display_name = ma.fields.String(dump_only=True)
+    legal_name = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Set it with PUT /api/v1/me/legal-name (a profile PUT leaves it alone)"},
+    )
     headline = ma.fields.String(dump_only=True)
     approach = ma.fields.String(dump_only=True)
     techniques = ma.fields.List(ma.fields.String(), dump_only=True)
@@ -183,12 +188,31 @@ class PublicCredentialSchema(ma.Schema):
     kind = ma.fields.String(dump_only=True)
     title = ma.fields.String(dump_only=True)
     number = ma.fields.String(dump_only=True)
+    number_key = ma.fields.String(dump_only=True, allow_none=True)
     techniques = ma.fields.List(ma.fields.String(), dump_only=True)
+    confirmed_techniques = ma.fields.List(
+        ma.fields.String(),
+        dump_only=True,
+        metadata={"description": "Those an admin confirmed on the certificate (the others are a claim)"},
+    )
     status = ma.fields.String(dump_only=True)
+    label = ma.fields.String(dump_only=True, metadata={"description": "The status in words"})
+    recheck_due = ma.fields.Boolean(
+        dump_only=True, metadata={"description": "Verified, and due for its re-check (the badge still shows)"}
+    )
     method = ma.fields.String(dump_only=True, allow_none=True)
     verified_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
     next_check_due = ma.fields.Date(dump_only=True, allow_none=True)
+    issued_on = ma.fields.Date(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "As the source showed it; null if it did not"},
+    )
     expires_on = ma.fields.Date(dump_only=True, allow_none=True)
+    expires_on_verified = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether the source showed this expiry (else the claimant said it)"},
+    )
 
 
 class RatingSchema(ma.Schema):

@@ -1,21 +1,42 @@
 """What a card shows about credentials and ratings, read from the database for the page (never
 from the index, so a revocation shows at once). Two plain queries for the whole page: this runs on
-every search, where building ORM objects for twenty practitioners would cost more than the search."""
+every search, where building ORM objects for twenty practitioners would cost more than the search.
+The rows are judged by the same rules as everywhere else (credentials/standing.py)."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
+from directory.credentials import standing
 from directory.extensions import db
 from directory.reviews.service import ratings
-from directory.timeutil import today_utc
+from directory.timeutil import UTCDateTime, today_utc
 
 _IDS = sa.bindparam("ids", expanding=True)
-_CREDENTIALS = sa.text(
-    "SELECT c.practitioner_id, c.status, c.expires_on, c.title, i.name FROM credentials c "
-    "JOIN issuers i ON i.id = c.issuer_id WHERE c.practitioner_id IN :ids AND c.status != 'rejected' "
-    "ORDER BY c.id"
-).bindparams(_IDS)
+_CREDENTIALS = (
+    sa.text(
+        "SELECT c.practitioner_id, c.status, c.method, c.expires_on, c.source_expires_on, c.checked_at, "
+        "c.title, i.name FROM credentials c JOIN issuers i ON i.id = c.issuer_id "
+        "WHERE c.practitioner_id IN :ids AND c.status != 'rejected' ORDER BY c.id"
+    )
+    .bindparams(_IDS)
+    .columns(
+        sa.column("practitioner_id", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("method", sa.String),
+        sa.column("expires_on", sa.Date),
+        sa.column("source_expires_on", sa.Date),
+        sa.column("checked_at", UTCDateTime),
+        sa.column("title", sa.String),
+        sa.column("name", sa.String),
+    )
+)
+
+
+def _day(value) -> date | None:
+    # SQLite hands a plain SELECT's dates back as text unless told the column's type.
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def for_practitioners(ids: list[int]) -> dict[int, dict]:
@@ -23,13 +44,19 @@ def for_practitioners(ids: list[int]) -> dict[int, dict]:
     if not ids:
         return out
     today = today_utc()
-    for pid, status, expires_on, title, issuer in db.session.execute(_CREDENTIALS, {"ids": ids}):
-        if isinstance(expires_on, str):  # SQLite hands a plain SELECT's dates back as text
-            expires_on = date.fromisoformat(expires_on)
-        if status == "verified" and expires_on is not None and expires_on < today:
-            status = "expired"  # the same rule as lifecycle.effective_status, on plain rows
-        out[pid]["credentials"].append({"issuer": issuer, "title": title, "status": status})
-        out[pid]["verified"] = out[pid]["verified"] or status == "verified"
+    for row in db.session.execute(_CREDENTIALS, {"ids": ids}):
+        c = SimpleNamespace(
+            status=row.status,
+            method=row.method,
+            expires_on=_day(row.expires_on),
+            source_expires_on=_day(row.source_expires_on),
+            checked_at=row.checked_at,
+        )
+        status = standing.public_status(c, today)
+        out[row.practitioner_id]["credentials"].append(
+            {"issuer": row.name, "title": row.title, "status": status, "label": standing.label(c, today)}
+        )
+        out[row.practitioner_id]["verified"] = out[row.practitioner_id]["verified"] or status == "verified"
     for pid, summary in ratings(ids).items():
         out[pid]["rating"] = {"average": summary["average"], "count": summary["count"]}
     return out

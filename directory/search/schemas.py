@@ -60,6 +60,7 @@ class CredentialBadgeSchema(ma.Schema):
     issuer = ma.fields.String()
     title = ma.fields.String()
     status = ma.fields.String()
+    label = ma.fields.String(metadata={"description": "The status in words: verified, re-check due, …"})
 
 
 class ResultSchema(ma.Schema):

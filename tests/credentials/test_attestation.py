@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
-from directory.credentials import lifecycle, service, signing
+from directory.credentials import public, signing, standing
 from directory.timeutil import today_utc
 
 
@@ -78,12 +78,15 @@ def test_attestation_verifies_with_the_jwks_and_states_the_credential(client, pr
 
     assert decoded.header == {"alg": "EdDSA", "kid": jwks["keys"][0]["kid"], "typ": "JWT"}
     [key] = jwks["keys"]
-    assert set(key) == {"kty", "crv", "x", "kid", "alg", "use"}, "no private part is published"
+    assert set(key) == {"kty", "crv", "x", "kid", "alg", "use", "key_ops"}, "no private part is published"
     assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
+    assert key["key_ops"] == ["verify"]
 
     claims = decoded.claims
-    assert claims["iss"] == "http://localhost" and claims["sub"] == f"credential:{verified}"
-    assert isinstance(claims["iat"], int)
+    # From configuration (the development default here), never from the request's Host.
+    assert claims["iss"] == "http://127.0.0.1:5000" and claims["sub"] == f"credential:{verified}"
+    assert isinstance(claims["iat"], int) and claims["exp"] == claims["iat"] + 30 * 86400
+    assert len(claims["jti"]) == 22
     profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()["credentials"][0]
     credential = claims["credential"]
     assert credential == {
@@ -92,14 +95,18 @@ def test_attestation_verifies_with_the_jwks_and_states_the_credential(client, pr
         "kind": "license",
         "title": "Certified Massage Therapist",
         "number": "CMT-1001",
+        "number_key": "CMT1001",
         "status": "verified",
         "method": "document",
         "verified_at": credential["verified_at"],
+        "issued_on": None,  # the admin did not say the document shows it
         "expires_on": "2030-06-01",
+        "expires_on_verified": False,
         "next_check_due": profile["next_check_due"],
+        "techniques": [],
     }
     assert credential["verified_at"][:10] == today_utc().isoformat()
-    assert claims["holder"] == {"practitioner_id": practitioner.id, "display_name": "Casey Lin"}
+    assert claims["holder"] == {"practitioner_id": practitioner.id, "legal_name": "Casey Lin"}
 
 
 def test_the_site_url_can_be_configured(app, client, verified):
@@ -122,23 +129,23 @@ def test_a_tampered_record_fails(client, verified):
 
 
 def test_only_a_verified_credential_is_attested(client, practitioner, submit, decide, monkeypatch):
-    pending = submit(practitioner.headers, number="P-1").get_json()["id"]
-    rejected = submit(practitioner.headers, number="R-1").get_json()["id"]
+    pending = submit(practitioner.headers, number="CMT-2001").get_json()["id"]
+    rejected = submit(practitioner.headers, number="CMT-2002").get_json()["id"]
     decide(rejected, "reject", "Illegible scan")
-    revoked = submit(practitioner.headers, number="V-1").get_json()["id"]
+    revoked = submit(practitioner.headers, number="CMT-2003").get_json()["id"]
     decide(revoked, "verify")
     decide(revoked, "revoke", "Board suspended the licence")
     soon = today_utc() + timedelta(days=1)
-    lapsing = submit(practitioner.headers, number="E-1", expires_on=soon.isoformat()).get_json()["id"]
+    lapsing = submit(practitioner.headers, number="CMT-2004", expires_on=soon.isoformat()).get_json()["id"]
     decide(lapsing, "verify")
     assert client.get(f"/api/v1/credentials/{lapsing}/attestation").status_code == 200
 
     for cid in (pending, rejected, revoked, 999_999):
         assert_404(client.get(f"/api/v1/credentials/{cid}/attestation"))
     later = soon + timedelta(days=1)
-    monkeypatch.setattr(lifecycle, "today_utc", lambda: later)
+    monkeypatch.setattr(standing, "today_utc", lambda: later)
     assert_404(client.get(f"/api/v1/credentials/{lapsing}/attestation"))  # read as expired at once
-    service.expire_due(today=later)  # and once written down
+    public.expire_due(today=later)  # and once written down
     assert_404(client.get(f"/api/v1/credentials/{lapsing}/attestation"))
 
 

@@ -43,7 +43,7 @@ UPLOAD_THEN_DIE = textwrap.dedent(
         evidence.settle = die
     app = create_app(config)
     with app.app_context():
-        data = {"issuer": "camtc", "kind": "license", "title": "Massage Therapist", "number": "K-1",
+        data = {"issuer": "camtc", "kind": "license", "title": "Massage Therapist", "number": "CMT-4001",
                 "issued_on": date(2018, 1, 1), "expires_on": date(2035, 1, 1)}
         service.submit(db.session.get(User, user_id), data, FileStorage(io.BytesIO(sys.stdin.buffer.read()), "l.png"))
     """
@@ -122,7 +122,13 @@ def test_the_sweep_command_clears_dead_uploads_and_reports_missing_files(app, ru
 
     practitioner = factory.practitioner(display_name="Has Evidence")
     headers = factory.headers(practitioner.user)
-    data = {"issuer": "camtc", "kind": "license", "title": "MT", "number": "S-1", "issued_on": "2018-01-01"}
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "MT",
+        "number": "CMT-4002",
+        "issued_on": "2018-01-01",
+    }
     sent = client.post(
         "/api/v1/me/credentials",
         data={**data, "evidence": (io.BytesIO(PNG), "l.png")},

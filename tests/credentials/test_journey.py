@@ -23,7 +23,9 @@ def test_submit_verify_badge_revoke(client, practitioner, admin_headers, submit)
     assert queue[0]["practitioner"]["display_name"] == "Casey Lin"
 
     decided = client.post(
-        f"/api/v1/admin/credentials/{cid}/decision", json={"action": "verify"}, headers=admin_headers
+        f"/api/v1/admin/credentials/{cid}/decision",
+        json={"action": "verify", "issued_on": "2015-06-01"},  # the licence shows its issue date
+        headers=admin_headers,
     )
     assert decided.status_code == 200 and decided.get_json() == {"id": cid, "status": "verified"}
     profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
@@ -55,7 +57,6 @@ def test_submit_verify_badge_revoke(client, practitioner, admin_headers, submit)
 
     feed = client.get("/api/v1/verification-events").get_json()
     assert [(e["from_status"], e["to_status"]) for e in feed["events"]] == [
-        (None, "pending"),
         ("pending", "verified"),
         ("verified", "revoked"),
     ]
@@ -66,25 +67,20 @@ def test_submit_verify_badge_revoke(client, practitioner, admin_headers, submit)
 
 
 def test_a_verified_credential_past_its_expiry_reads_expired_at_once(
-    client, practitioner, admin_headers, submit
+    client, practitioner, admin_headers, submit, monkeypatch
 ):
     soon = today_utc() + timedelta(days=1)
     cid = submit(practitioner.headers, expires_on=soon.isoformat()).get_json()["id"]
     client.post(f"/api/v1/admin/credentials/{cid}/decision", json={"action": "verify"}, headers=admin_headers)
     assert client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()["verified"] is True
-    import directory.credentials.lifecycle as lifecycle
     import directory.credentials.present as present
+    import directory.credentials.standing as standing
 
     later = today_utc() + timedelta(days=2)
-    original = lifecycle.today_utc
-    lifecycle.today_utc = lambda: later
-    present.today_utc = lambda: later
-    try:
-        profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
-        assert profile["verified"] is False and profile["credentials"][0]["status"] == "expired"
-    finally:
-        lifecycle.today_utc = original
-        present.today_utc = original
+    monkeypatch.setattr(standing, "today_utc", lambda: later)
+    monkeypatch.setattr(present, "today_utc", lambda: later)
+    profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
+    assert profile["verified"] is False and profile["credentials"][0]["status"] == "expired"
 
 
 def test_evidence_is_served_to_owner_and_admins_only(client, factory, practitioner, admin_headers, submit):

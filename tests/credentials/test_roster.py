@@ -2,7 +2,7 @@
 
 import pytest
 
-from directory.credentials import roster
+from directory.credentials import names, roster_file
 from directory.credentials.models import Credential
 from directory.extensions import db
 from tests.credentials.roster_kit import (
@@ -37,7 +37,7 @@ from tests.factories import make_admin
         ("Ｃａｓｅｙ Ｌｉｎ", "Casey Lin", True),  # fullwidth letters, as some exports write them
         ("Casey Ann Lin", "Casey Lin", True),  # a middle name one source leaves out
         ("Lin, Casey", "Dr. Casey Lin, LMT", True),  # titles the profile adds
-        ("Lin", "Lin", True),
+        ("Lin", "Lin", False),  # one word alone, even the same, is a lone surname
         ("Casey Lin", "Casey Lim", False),
         ("Casey Lin", "Jordan Lin", False),
         ("Lin", "Casey Lin", False),  # a lone surname in common is not enough
@@ -48,8 +48,8 @@ from tests.factories import make_admin
     ],
 )
 def test_names_match(roster_name, display_name, expected):
-    assert roster.names_match(roster_name, display_name) is expected
-    assert roster.names_match(display_name, roster_name) is expected
+    assert names.names_match(roster_name, display_name) is expected
+    assert names.names_match(display_name, roster_name) is expected
 
 
 # -- import -------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_matching_pending_credentials_are_verified_by_roster(client, runner, adm
             "number": "CMT-3003",
             "practitioner_id": stranger.id,
             "line": 4,
-            "reason": "The roster's name “Robin Roe” is not “Pat Doe”.",
+            "reason": "The roster's name “Robin Roe” is not the legal name “Pat Doe”.",
         }
     ]
     assert status_of(casey.credential_id) == ("verified", "roster")
@@ -103,15 +103,19 @@ def test_matching_pending_credentials_are_verified_by_roster(client, runner, adm
     assert "Audit chain intact" in audit.output
 
 
-def test_one_number_claimed_by_two_people_verifies_only_the_named_holder(client, admin, holder):
+def test_a_number_claimed_by_two_accounts_is_never_verified_by_a_roster(client, admin, holder):
     right = holder("Casey Lin", "CMT-1001")
-    wrong = holder("Jordan Park", "CMT-1001")
+    squatter = holder("Jordan Park", "CMT-1001")
 
     result = upload(client, admin.headers, HEADER + "CMT-1001,Casey Lin,active,\n").get_json()
 
-    assert (result["matched"], result["verified"], result["mismatched"]) == (1, 1, 1)
-    assert status_of(right.credential_id)[0] == "verified"
-    assert status_of(wrong.credential_id)[0] == "pending"
+    assert (result["matched"], result["verified"], result["contested"]) == (1, 0, 2)
+    assert {x["credential_id"] for x in result["details"]["contested"]} == {
+        right.credential_id,
+        squatter.credential_id,
+    }
+    assert status_of(right.credential_id)[0] == "contested"
+    assert status_of(squatter.credential_id)[0] == "contested"
 
 
 def test_inactive_or_expired_rows_and_own_credentials_are_not_verified(client, factory, holder):
@@ -140,43 +144,68 @@ def test_inactive_or_expired_rows_and_own_credentials_are_not_verified(client, f
         assert status_of(p.credential_id)[0] == "pending"
 
 
-def test_verified_credentials_missing_or_inactive_are_reported_lapsed_not_revoked(client, admin, holder):
+def test_a_roster_rechecks_every_verified_credential_of_its_issuer(client, admin, holder, runner):
     missing = holder("Casey Lin", "CMT-1001")
     inactive = holder("Jordan Park", "CMT-2002")
     fine = holder("Robin Roe", "CMT-3003")
     for p in (missing, inactive, fine):
         verify_by_document(client, admin, p.credential_id)
     body = (
-        HEADER + "CMT-2002,Jordan Park,revoked,\nCMT-3003,Robin Roe,active,2030-06-01\nX-1,A Person,active,\n"
+        HEADER
+        + "CMT-2002,Jordan Park,revoked,\nCMT-3003,Robin Roe,active,2030-06-01\nCMT-9999,A Person,active,\n"
     )
 
     result = upload(client, admin.headers, body).get_json()
 
-    assert (result["matched"], result["verified"], result["lapsed"]) == (2, 0, 2)
+    assert (result["matched"], result["verified"], result["confirmed"], result["lapsed"]) == (2, 0, 1, 2)
     assert [(x["credential_id"], x["line"], x["reason"]) for x in result["details"]["lapsed"]] == [
         (missing.credential_id, None, "Not on the roster."),
         (inactive.credential_id, 2, "The roster lists it as revoked."),
     ]
-    for p in (missing, inactive, fine):
-        assert status_of(p.credential_id) == ("verified", "document")
+    assert result["details"]["confirmed"] == [fine.credential_id]
+    assert status_of(missing.credential_id) == ("lapsed", "roster")
+    assert status_of(inactive.credential_id) == ("lapsed", "roster")
+    assert status_of(fine.credential_id) == ("verified", "roster")
+    assert runner.invoke(args=["directory", "audit-verify"]).exit_code == 0
 
 
-def test_a_different_expiry_is_reported_and_left_alone(client, admin, holder):
-    casey = holder("Casey Lin", "CMT-1001", expires_on="2030-06-01")
+def test_the_roster_s_dates_stand_and_the_claimant_s_differing_ones_are_reported(client, admin, holder):
+    casey = holder("Casey Lin", "CMT-1001", issued_on="2015-06-01", expires_on="2030-06-01")
+    body = "number,name,status,expires_on,issued_on\nCMT-1001,Casey Lin,active,2028-06-01,2017-03-01\n"
 
-    result = upload(client, admin.headers, HEADER + "CMT-1001,Casey Lin,active,2032-06-01\n").get_json()
+    result = upload(client, admin.headers, body).get_json()
 
     assert result["verified"] == 1
-    assert result["details"]["expiry_differs"] == [
+    assert result["details"]["dates_differ"] == [
         {
             "credential_id": casey.credential_id,
             "number": "CMT-1001",
             "line": 2,
-            "on_record": "2030-06-01",
-            "roster": "2032-06-01",
+            "field": field,
+            "claimed": claimed,
+            "roster": shown,
         }
+        for field, claimed, shown in (
+            ("issued_on", "2015-06-01", "2017-03-01"),
+            ("expires_on", "2030-06-01", "2028-06-01"),
+        )
     ]
-    assert db.session.get(Credential, casey.credential_id).expires_on.isoformat() == "2030-06-01"
+    credential = db.session.get(Credential, casey.credential_id)
+    assert (credential.issued_on.isoformat(), credential.expires_on.isoformat()) == (
+        "2015-06-01",
+        "2030-06-01",
+    )
+    assert (credential.source_issued_on.isoformat(), credential.ends_on.isoformat()) == (
+        "2017-03-01",
+        "2028-06-01",
+    )
+    public = client.get(f"/api/v1/practitioners/{casey.id}").get_json()
+    shown = public["credentials"][0]
+    assert (shown["issued_on"], shown["expires_on"], shown["expires_on_verified"]) == (
+        "2017-03-01",
+        "2028-06-01",
+        True,
+    )
 
 
 def test_dry_run_reports_and_changes_nothing(client, admin, holder):
@@ -205,7 +234,7 @@ def test_a_bom_crlf_and_a_loose_header_are_accepted(client, admin, holder):
     [
         pytest.param(b"", 422, "file", None, id="empty file"),
         pytest.param(GOOD.encode(), 422, "file", None, id="missing header"),
-        pytest.param(b"number,name,status\nCMT-1,A B,active\n", 422, "file", None, id="three columns"),
+        pytest.param(b"number,name,status\nCMT-1111,A B,active\n", 422, "file", None, id="three columns"),
         pytest.param(b"number,name,state,expires_on\n" + GOOD.encode(), 422, "file", None, id="wrong column"),
         pytest.param(HEADER.encode(), 422, "file", None, id="no rows"),
         pytest.param(HEADER.encode() + b"\n\n", 422, "file", None, id="only blank lines"),
@@ -217,48 +246,61 @@ def test_a_bom_crlf_and_a_loose_header_are_accepted(client, admin, holder):
             id="not utf-8",
         ),
         pytest.param(
-            (HEADER + GOOD + "CMT-2,A Person,active,31/12/2030\nCMT-3,B Person,active,2030-02-30\n").encode(),
+            (
+                HEADER + GOOD + "CMT-2222,A Person,active,31/12/2030\nCMT-3333,B Person,active,2030-02-30\n"
+            ).encode(),
             422,
             None,
             [3, 4],
             id="bad dates",
         ),
         pytest.param(
-            (HEADER + GOOD + "CMT-2,A Person,active,\ncmt-1001,Casey Lin,inactive,\n").encode(),
+            (HEADER + GOOD + "CMT-2222,A Person,active,\ncmt 1001,Casey Lin,inactive,\n").encode(),
             422,
             None,
             [4],
             id="duplicate number",
         ),
         pytest.param(
-            (HEADER + GOOD + "CMT-2,A Person,active\nCMT-3,B,active,,extra\n").encode(),
+            (HEADER + GOOD + "CMT-2222,A Person,active\nCMT-3333,B,active,,extra,more\n").encode(),
             422,
             None,
             [3, 4],
             id="wrong column count",
         ),
         pytest.param(
-            (HEADER + GOOD + ",A Person,active,\nCMT-4,,active,\nCMT-5,C Person,,\n").encode(),
+            (HEADER + GOOD + ",A Person,active,\nCMT-4444,,active,\nCMT-5555,C Person,,\n").encode(),
             422,
             None,
             [3, 4, 5],
             id="empty number name status",
         ),
         pytest.param(
-            (HEADER + GOOD + 'CMT-2,"A Person\nover two lines,active,\n').encode(),
+            (HEADER + GOOD + 'CMT-2222,"A Person\nover two lines,active,\n').encode(),
             422,
             None,
             [3],
             id="unclosed quote",
         ),
         pytest.param(
-            (HEADER + GOOD + "CMT-2,A Person,active,soon\n" + GOOD.replace("1001", "1002")).encode(),
+            (HEADER + GOOD + "CMT-2222,A Person,active,soon\n" + GOOD.replace("1001", "1002")).encode(),
             422,
             None,
             [3],
             id="a bad line among good ones",
         ),
-        pytest.param(HEADER.encode() + b"x" * (roster.MAX_BYTES + 10), 413, None, None, id="too large"),
+        pytest.param(
+            (
+                HEADER
+                + GOOD
+                + "CMT-12,A Person,active,\nCMT-1OO2,B Person,active,\nСМТ-1003,C Person,active,\n"
+            ).encode(),
+            422,
+            None,
+            [3, 4, 5],
+            id="numbers that do not fit the issuer's format (too short, letter O, Cyrillic)",
+        ),
+        pytest.param(HEADER.encode() + b"x" * (roster_file.MAX_BYTES + 10), 413, None, None, id="too large"),
     ],
 )
 def test_a_bad_roster_changes_nothing(client, admin, holder, body, status, field, lines):
@@ -281,13 +323,22 @@ def test_a_bad_roster_changes_nothing(client, admin, holder, body, status, field
 
 
 def test_bad_line_messages_name_the_problem(client, admin):
-    body = HEADER + "CMT-2,A Person,active,31/12/2030\nCMT-3,B Person,active,\ncmt-3,C Person,active,\n"
+    body = (
+        HEADER
+        + "CMT-2222,A Person,active,31/12/2030\nCMT-3333,B Person,active,\ncmt 3333,C Person,active,\n"
+        + "CMT-12,D Person,active,\n"
+    )
 
     errors = upload(client, admin.headers, body).get_json()["errors"]
 
     assert errors == [
         {"line": 2, "message": "expires_on “31/12/2030” is not a date written YYYY-MM-DD."},
-        {"line": 4, "message": "The number cmt-3 appears again (first on line 3)."},
+        {"line": 4, "message": "The number cmt 3333 appears again (first on line 3)."},
+        {
+            "line": 5,
+            "message": "The number “CMT-12”: That is not how California Massage Therapy Council numbers are "
+            "written. It looks like CMT-12345.",
+        },
     ]
 
 
@@ -300,12 +351,13 @@ def test_not_utf8_names_the_line(client, admin):
 
 
 def test_many_bad_lines_are_listed_up_to_a_limit(client, admin):
-    body = HEADER + "".join(f"N-{n},A Person,active,never\n" for n in range(roster.MAX_LISTED_ERRORS + 50))
+    most = roster_file.MAX_LISTED_ERRORS
+    body = HEADER + "".join(f"CMT-{1000 + n},A Person,active,never\n" for n in range(most + 50))
 
     payload = upload(client, admin.headers, body).get_json()
 
-    assert len(payload["errors"]) == roster.MAX_LISTED_ERRORS
-    assert f"{roster.MAX_LISTED_ERRORS + 50} problems" in payload["message"]
+    assert len(payload["errors"]) == most
+    assert f"{most + 50} problems" in payload["message"]
 
 
 def test_a_missing_file_part_names_file(client, admin):

@@ -54,7 +54,7 @@ def test_the_page_imports_and_shows_the_summary(client, factory, holder):
 def test_the_page_lists_bad_lines_and_applies_nothing(client, factory, holder):
     casey = holder("Casey Lin", "CMT-1001")
     factory.login(factory.user("admin"))
-    body = HEADER + GOOD + "CMT-2,<b>A Person</b>,active,someday\n"
+    body = HEADER + GOOD + "CMT-2222,<b>A Person</b>,active,someday\n"
 
     page = client.post("/admin/issuers/camtc/roster", **multipart(body))
 
@@ -113,7 +113,7 @@ def test_the_command_imports_as_the_only_admin(runner, factory, holder, tmp_path
     result = runner.invoke(args=["directory", "import-roster", "camtc", write(tmp_path, HEADER + GOOD)])
 
     assert result.exit_code == 0, result.output
-    assert "1 rows, 1 matched, 1 verified, 0 mismatched, 0 lapsed" in result.output
+    assert "1 rows, 1 matched: 1 verified, 0 confirmed, 0 sent back, 0 lapsed, 0 mismatched" in result.output
     assert admin.email in result.output
     assert status_of(casey.credential_id) == ("verified", "roster")
     event = db.session.scalars(sa.select(CredentialEvent).order_by(CredentialEvent.id.desc())).first()
@@ -140,7 +140,7 @@ def test_the_command_needs_one_admin_or_admin_option(runner, factory, holder, tm
 def test_the_command_lists_bad_lines_and_applies_nothing(runner, factory, holder, tmp_path):
     casey = holder("Casey Lin", "CMT-1001")
     factory.user("admin")
-    path = write(tmp_path, HEADER + GOOD + "CMT-2,A Person,active,2030-13-01\n")
+    path = write(tmp_path, HEADER + GOOD + "CMT-2222,A Person,active,2030-13-01\n")
 
     result = runner.invoke(args=["directory", "import-roster", "camtc", path])
 
