@@ -1,9 +1,10 @@
 import os
+from datetime import timedelta
 
 import pytest
 from flask import g, request_started
 
-from directory import create_app
+from directory import create_app, timeutil
 from directory.extensions import db
 from tests import dbreset
 from tests.factories import Factory
@@ -84,3 +85,25 @@ def runner(app):
 @pytest.fixture
 def factory(app, client):
     return Factory(app, client)
+
+
+class Clock:
+    """The one clock every module reads (directory.timeutil.now_utc), moved by the test."""
+
+    def __init__(self, monkeypatch):
+        self.offset = timedelta(0)
+        monkeypatch.setattr(timeutil, "source", lambda: timeutil._system_now() + self.offset)
+
+    def advance(self, **delta) -> None:
+        self.offset += timedelta(**delta)
+
+    def now(self):
+        return timeutil.now_utc()
+
+    def today(self):
+        return timeutil.now_utc().date()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)

@@ -175,7 +175,7 @@ def _contest(spec, rival: Claim, now: datetime, holder_ref: str) -> tuple[dict, 
         "source_issued_on": None,
         "source_expires_on": None,
         "status": "contested",
-        "method": "contest",
+        "method": None,
         "verified_at": None,
         "checked_at": None,
         "verified_legal_name": None,
@@ -216,7 +216,7 @@ def add_credentials(batch) -> None:
             rival, rival_row, rival_steps = previous
             made.append((rival, *_contest(spec, rival, batch.now, ref)))
             if rival_row["status"] == "pending":  # a first claim not yet verified is contested too
-                rival_row.update(status="contested", method="contest", reason=CONTESTED)
+                rival_row.update(status="contested", reason=CONTESTED)
                 rival_steps.append(Step("pending", "contested", "contest", batch.now, reason=CONTESTED))
         previous = None
         for claim, row, steps, confirmed in made:

@@ -13,6 +13,7 @@ by the progress file (atomic rename); a kill between them replays that batch, wh
 import contextlib
 import logging
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -22,6 +23,8 @@ from directory.search.node import SearchNode
 
 LOG = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
+# How often the loop asks whether the audit log's hourly checkpoint is due (one indexed query).
+CHECKPOINT_POLL_SECONDS = 60.0
 
 
 class Follower:
@@ -31,6 +34,7 @@ class Follower:
         self.interval = interval
         self.stop = stop or threading.Event()
         self.failures = 0
+        self.checkpoint_polled = float("-inf")
 
     def run(self, follow: bool) -> int:
         """Catch up once, or (follow) until stopped. Returns the rows applied."""
@@ -50,6 +54,7 @@ class Follower:
             applied = 0
             if self.store.behind():
                 applied = self.store.catch_up(on_batch=self._log_batch) or 0
+            self._checkpoint_if_due()
             self._recovered()
             return applied
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
@@ -66,6 +71,20 @@ class Follower:
             # and a database restart costs one failed round, not a stuck session.
             _release_session()
         return 0
+
+    def _checkpoint_if_due(self) -> None:
+        """The audit log's hourly signed checkpoint, by whichever node's loop finds it due first."""
+        if time.monotonic() - self.checkpoint_polled < CHECKPOINT_POLL_SECONDS:
+            return
+        self.checkpoint_polled = time.monotonic()
+        from directory.credentials import checkpoints
+
+        made = checkpoints.publish_if_due()
+        if made is not None:
+            LOG.info(
+                "audit.checkpoint",
+                extra={"event": "audit.checkpoint", "events": made.event_count, "last_event_id": made.last_event_id},
+            )
 
     def _rebuild(self, why: str) -> None:
         with self.store.exclusive("rebuild", wait=True):

@@ -341,7 +341,7 @@ def _contest_duplicates(bind, keys) -> int:
                 credentials.update()
                 .where(credentials.c.id == claim.id)
                 .values(
-                    status="contested", reason=CONTESTED, method="contest", version=credentials.c.version + 1
+                    status="contested", reason=CONTESTED, version=credentials.c.version + 1
                 )
             )
             contested += 1

@@ -1,9 +1,12 @@
-"""What the roster tests share: the CSV header, a good line, uploads and status reads (the fixtures
-`admin` and `holder` are in conftest.py)."""
+"""What the credential tests share: the roster CSV header, a good line, uploads, status reads, and
+the offline check of a signed record (the fixtures `admin` and `holder` are in conftest.py)."""
 
 import io
+import warnings
 
 import sqlalchemy as sa
+from joserfc import jwt
+from joserfc.jwk import KeySet
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -48,3 +51,11 @@ def verify_by_document(client, admin, credential_id):
         headers=admin.headers,
     )
     assert decided.status_code == 200, decided.get_json()
+
+
+def offline_check(token: str, jwks: dict):
+    """What anyone does offline with the saved JWKS (README): joserfc, EdDSA only."""
+    with warnings.catch_warnings():
+        # joserfc notes that RFC 9864 prefers "Ed25519" to "EdDSA"; a verifier sees that warning.
+        warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+        return jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["EdDSA"])

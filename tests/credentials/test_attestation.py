@@ -4,25 +4,16 @@ import base64
 import json
 import stat
 import threading
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
 from directory.credentials import public, signing, standing
 from directory.timeutil import today_utc
-
-
-def verify(token: str, jwks: dict):
-    """What anyone does offline with the saved JWKS (README): joserfc, EdDSA only."""
-    with warnings.catch_warnings():
-        # joserfc notes that RFC 9864 prefers "Ed25519" to "EdDSA"; a verifier sees that warning.
-        warnings.filterwarnings("ignore", message="EdDSA is deprecated")
-        return jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["EdDSA"])
+from tests.credentials.roster_kit import offline_check
 
 
 def b64json(segment: str) -> dict:
@@ -74,7 +65,7 @@ def assert_404(response):
 def test_attestation_verifies_with_the_jwks_and_states_the_credential(client, practitioner, verified):
     token = attest(client, verified)
     jwks = published(client)
-    decoded = verify(token, jwks)
+    decoded = offline_check(token, jwks)
 
     assert decoded.header == {"alg": "EdDSA", "kid": jwks["keys"][0]["kid"], "typ": "JWT"}
     [key] = jwks["keys"]
@@ -111,7 +102,7 @@ def test_attestation_verifies_with_the_jwks_and_states_the_credential(client, pr
 
 def test_the_site_url_can_be_configured(app, client, verified):
     app.config["SITE_URL"] = "https://directory.example/"
-    assert verify(attest(client, verified), published(client)).claims["iss"] == "https://directory.example"
+    assert offline_check(attest(client, verified), published(client)).claims["iss"] == "https://directory.example"
 
 
 def test_a_tampered_record_fails(client, verified):
@@ -122,10 +113,10 @@ def test_a_tampered_record_fails(client, verified):
     claims["credential"]["expires_on"] = "2099-12-31"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     with pytest.raises(BadSignatureError):
-        verify(f"{header}.{forged}.{signature}", jwks)
+        offline_check(f"{header}.{forged}.{signature}", jwks)
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
     with pytest.raises(BadSignatureError):
-        verify(f"{header}.{payload}.{flipped}", jwks)
+        offline_check(f"{header}.{payload}.{flipped}", jwks)
 
 
 def test_only_a_verified_credential_is_attested(client, practitioner, submit, decide, monkeypatch):
@@ -165,9 +156,9 @@ def test_rotation_keeps_old_records_checkable(app, client, runner, verified):
 
     jwks = published(client)
     assert [k["kid"] for k in jwks["keys"]] == [new_kid, old_kid], "current first, old kept"
-    assert verify(old, jwks).header["kid"] == old_kid
+    assert offline_check(old, jwks).header["kid"] == old_kid
     new = attest(client, verified)
-    assert verify(new, jwks).header["kid"] == new_kid
+    assert offline_check(new, jwks).header["kid"] == new_kid
     # Each kid is its key's RFC 7638 thumbprint.
     assert {KeySet.import_key_set(jwks).get_by_kid(k).thumbprint() for k in (old_kid, new_kid)} == {
         old_kid,
@@ -176,12 +167,12 @@ def test_rotation_keeps_old_records_checkable(app, client, runner, verified):
 
 
 def test_another_worker_sees_a_rotation(make_app, app, client, verified):
-    first = verify(attest(client, verified), published(client)).header["kid"]
+    first = offline_check(attest(client, verified), published(client)).header["kid"]
     other = make_app()  # same data dir: another worker
     with other.app_context():
         assert signing.current_key()[0] == first
         rotated = signing.rotate()
-    assert verify(attest(client, verified), published(client)).header["kid"] == rotated
+    assert offline_check(attest(client, verified), published(client)).header["kid"] == rotated
 
 
 def test_the_key_file_is_private_and_not_under_static(app):
