@@ -237,7 +237,7 @@ class Load:
             self._send("place-delete", place, label, "DELETE", f"/api/v1/me/locations/{place}", person)
         elif roll < 0.9:
             filename, data, kind = evidence_file(rng)
-            number = f"CR-{self._unique()}"
+            number = f"CMT-{100000 + self._unique()}"
             fields = {"issuer": "camtc", "kind": "license", "title": "Massage Therapist", "number": number}
             fields |= {"issued_on": "2018-01-01", "expires_on": "2035-01-01"}
             body, content_type = multipart(fields, {"evidence": (filename, data, kind)})

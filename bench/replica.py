@@ -134,7 +134,7 @@ def pending_credentials(a, holders: list[dict]) -> list[int]:
 
     ids = []
     for n, holder in enumerate(holders):
-        fields = {**submission(number=f"BENCH-{n}"), "evidence": ("licence.png", PNG)}
+        fields = {**submission(number=f"CMT-{100000 + n}"), "evidence": ("licence.png", PNG)}
         status, answer = multipart(a.port, "/api/v1/me/credentials", fields, holder["token"])
         if status != 201:
             raise SystemExit(f"credential submission failed: {status} {answer}")

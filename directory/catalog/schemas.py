@@ -32,6 +32,10 @@ class IssuerSchema(ma.Schema):
     kind = ma.fields.String(dump_only=True)
     jurisdiction = ma.fields.String(dump_only=True)
     number_format = ma.fields.Function(
-        lambda i: {"pattern": i.number_pattern, "separators": i.number_separators, "example": i.number_example},
+        lambda i: {
+            "pattern": i.number_pattern,
+            "separators": i.number_separators,
+            "example": i.number_example,
+        },
         metadata={"description": "How this issuer writes its numbers: a claim's number must fit it"},
     )

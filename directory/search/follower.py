@@ -83,7 +83,11 @@ class Follower:
         if made is not None:
             LOG.info(
                 "audit.checkpoint",
-                extra={"event": "audit.checkpoint", "events": made.event_count, "last_event_id": made.last_event_id},
+                extra={
+                    "event": "audit.checkpoint",
+                    "events": made.event_count,
+                    "last_event_id": made.last_event_id,
+                },
             )
 
     def _rebuild(self, why: str) -> None:

@@ -102,7 +102,10 @@ def test_attestation_verifies_with_the_jwks_and_states_the_credential(client, pr
 
 def test_the_site_url_can_be_configured(app, client, verified):
     app.config["SITE_URL"] = "https://directory.example/"
-    assert offline_check(attest(client, verified), published(client)).claims["iss"] == "https://directory.example"
+    assert (
+        offline_check(attest(client, verified), published(client)).claims["iss"]
+        == "https://directory.example"
+    )
 
 
 def test_a_tampered_record_fails(client, verified):

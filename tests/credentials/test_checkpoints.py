@@ -96,7 +96,9 @@ def test_an_event_replaced_before_the_checkpoint_is_caught(client, runner, histo
     checkpoints.publish()
     path = keep(client, tmp_path)
     first = db.session.scalar(sa.select(sa.func.min(CredentialEvent.id)))
-    db.session.execute(sa.text("UPDATE credential_events SET hash = :h WHERE id = :id"), {"h": "f" * 64, "id": first})
+    db.session.execute(
+        sa.text("UPDATE credential_events SET hash = :h WHERE id = :id"), {"h": "f" * 64, "id": first}
+    )
     db.session.commit()
 
     code, output = audit_against(runner, path)
@@ -113,7 +115,9 @@ def test_a_forged_or_unreadable_checkpoint_is_refused(client, runner, history, t
     missing = tmp_path / "missing.json"
     for path, words in ((forged, "not a record signed by this site"), (missing, "No such file")):
         result = runner.invoke(args=["directory", "audit-verify", "--checkpoint", str(path)])
-        assert result.exit_code != 0 and "Cannot read the checkpoint" in result.output and words in result.output
+        assert (
+            result.exit_code != 0 and "Cannot read the checkpoint" in result.output and words in result.output
+        )
 
 
 def test_a_checkpoint_is_checked_from_a_url_too(client, runner, history):
@@ -164,12 +168,16 @@ def test_a_roster_import_publishes_a_checkpoint(client, admin, holder):
     assert newest.last_event_id == last and casey
 
 
-def test_deleting_a_person_later_breaks_no_chain_and_no_kept_checkpoint(client, runner, history, admin, tmp_path):
+def test_deleting_a_person_later_breaks_no_chain_and_no_kept_checkpoint(
+    client, runner, history, admin, tmp_path
+):
     checkpoints.publish()
     path = keep(client, tmp_path)
     # The admin who decided leaves; their account (and email) go, the pseudonym in the hashes stays.
     db.session.execute(sa.delete(User).where(User.id == admin.id))
-    db.session.execute(sa.text("UPDATE credential_events SET actor = 'a former admin' WHERE actor_id IS NULL"))
+    db.session.execute(
+        sa.text("UPDATE credential_events SET actor = 'a former admin' WHERE actor_id IS NULL")
+    )
     db.session.commit()
 
     code, output = audit_against(runner, path)

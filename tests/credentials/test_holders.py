@@ -104,7 +104,9 @@ def test_the_database_itself_refuses_two_holders(client, admin, holder):
     b = holder("Jordan Park", "CMT-1001")
 
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.update(Credential).where(Credential.id == b.credential_id).values(status="verified"))
+        db.session.execute(
+            sa.update(Credential).where(Credential.id == b.credential_id).values(status="verified")
+        )
         db.session.flush()
     db.session.rollback()
 

@@ -49,7 +49,9 @@ def test_a_credential_cannot_be_verified_without_a_legal_name(client, factory, a
     assert refused.status_code == 409 and "legal name" in refused.get_json()["message"]
     roster = upload(client, admin.headers, HEADER + "CMT-1001,Casey Lin,active,\n").get_json()
     assert roster["verified"] == 0
-    assert roster["details"]["mismatched"][0]["reason"] == "The practitioner has not given their legal name yet."
+    assert (
+        roster["details"]["mismatched"][0]["reason"] == "The practitioner has not given their legal name yet."
+    )
     assert status_of(cid)[0] == "pending"
 
 
@@ -60,7 +62,7 @@ def test_rosters_compare_the_legal_name_not_the_display_name(client, factory, ad
 
     shown = upload(client, admin.headers, HEADER + "CMT-1001,Famous Healer,active,\n").get_json()
     assert shown["verified"] == 0 and status_of(cid)[0] == "pending"
-    legal = upload(client, admin.headers, HEADER + "CMT-1001,\"LIN, CASEY A.\",active,\n").get_json()
+    legal = upload(client, admin.headers, HEADER + 'CMT-1001,"LIN, CASEY A.",active,\n').get_json()
     assert legal["verified"] == 1 and status_of(cid) == ("verified", "roster")
     assert db.session.get(Credential, cid).verified_legal_name == "Casey Ann Lin"
 
@@ -88,7 +90,9 @@ def record_status(client, token):
     return client.get(f"/api/v1/attestations/{claims['jti']}").get_json()
 
 
-def test_a_rename_after_verification_sends_every_verified_credential_back(client, practitioner, admin, submit, runner):
+def test_a_rename_after_verification_sends_every_verified_credential_back(
+    client, practitioner, admin, submit, runner
+):
     licence = submit(practitioner.headers).get_json()["id"]
     board = submit(
         practitioner.headers, issuer="ncbtmb", kind="certification", number="123456-00"
@@ -112,7 +116,10 @@ def test_a_rename_after_verification_sends_every_verified_credential_back(client
     assert (held["good"], held["status"]) == (False, "recheck")
     assert client.get(f"/api/v1/credentials/{licence}/attestation").status_code == 404
     feed = client.get("/api/v1/verification-events").get_json()["events"]
-    assert [(e["credential_id"], e["to_status"]) for e in feed][-2:] == [(licence, "recheck"), (board, "recheck")]
+    assert [(e["credential_id"], e["to_status"]) for e in feed][-2:] == [
+        (licence, "recheck"),
+        (board, "recheck"),
+    ]
     # The re-check happens against the new name, and the new record states it.
     verify_by_document(client, admin, licence)
     import base64
@@ -129,15 +136,21 @@ def test_a_display_name_change_changes_no_record_and_no_lookup(client, practitio
     verify_by_document(client, admin, cid)
     before = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": "CMT-1001"}).get_json()
 
-    saved = client.put("/api/v1/me/profile", json={"display_name": "Dr. Famous Healer"}, headers=practitioner.headers)
+    saved = client.put(
+        "/api/v1/me/profile", json={"display_name": "Dr. Famous Healer"}, headers=practitioner.headers
+    )
     assert saved.status_code == 200
 
     after = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": "CMT-1001"}).get_json()
-    assert after["practitioner"] == before["practitioner"] == {
-        "id": practitioner.id,
-        "display_name": "Casey Lin",
-        "legal_name": "Casey Lin",
-    }
+    assert (
+        after["practitioner"]
+        == before["practitioner"]
+        == {
+            "id": practitioner.id,
+            "display_name": "Casey Lin",
+            "legal_name": "Casey Lin",
+        }
+    )
     assert status_of(cid)[0] == "verified"
 
 
@@ -165,7 +178,9 @@ def test_setting_it_the_first_time_keeps_earlier_badges_until_their_re_check(cli
     assert queue.get_json()["total"] == 0
 
 
-def test_the_page_form_sets_the_legal_name_and_says_what_it_sent_back(app, client, practitioner, admin, submit):
+def test_the_page_form_sets_the_legal_name_and_says_what_it_sent_back(
+    app, client, practitioner, admin, submit
+):
     from tests.factories import signed_in
 
     cid = submit(practitioner.headers).get_json()["id"]

@@ -62,7 +62,16 @@ def test_look_alikes_and_malformed_numbers_are_refused(app, slug, typed, why):
 
 @pytest.mark.parametrize(
     "typed",
-    ["СМТ-1001", "CMT-１００１", "CMT-1OO1", "CMT-10\u200b01", "CMT-12", "ＣＭＴ-1001", "CMT-1001/", "x" * 81],
+    [
+        "СМТ-1001",
+        "CMT-１００１",
+        "CMT-1OO1",
+        "CMT-10\u200b01",
+        "CMT-12",
+        "ＣＭＴ-1001",
+        "CMT-1001/",
+        "x" * 81,
+    ],
 )
 def test_a_claim_with_such_a_number_is_a_422_naming_number(practitioner, submit, typed):
     response = submit(practitioner.headers, number=typed)

@@ -81,7 +81,9 @@ def verified(client, practitioner, admin, submit):
 
 
 def search_verified(client):
-    return [r["id"] for r in client.get("/api/v1/search", query_string={"verified": "true"}).get_json()["results"]]
+    return [
+        r["id"] for r in client.get("/api/v1/search", query_string={"verified": "true"}).get_json()["results"]
+    ]
 
 
 def test_a_badge_past_its_grace_goes_everywhere_and_the_job_writes_it_down(
@@ -103,10 +105,16 @@ def test_a_badge_past_its_grace_goes_everywhere_and_the_job_writes_it_down(
     assert [c.id for c in result["lapsed"]] == [verified]
     assert status_of(verified) == ("lapsed", "grace")
     feed = client.get("/api/v1/verification-events").get_json()["events"]
-    assert (feed[-1]["from_status"], feed[-1]["to_status"], feed[-1]["method"]) == ("verified", "lapsed", "grace")
+    assert (feed[-1]["from_status"], feed[-1]["to_status"], feed[-1]["method"]) == (
+        "verified",
+        "lapsed",
+        "grace",
+    )
 
 
-def test_a_confirmation_is_a_re_check_and_moves_the_next_one_a_year_on(client, factory, admin, verified, clock):
+def test_a_confirmation_is_a_re_check_and_moves_the_next_one_a_year_on(
+    client, factory, admin, verified, clock
+):
     early = client.post(
         f"/api/v1/admin/credentials/{verified}/decision", json={"action": "verify"}, headers=admin.headers
     )
@@ -121,7 +129,9 @@ def test_a_confirmation_is_a_re_check_and_moves_the_next_one_a_year_on(client, f
     credential = db.session.get(Credential, verified)
     assert standing.next_check_due(credential) == clock.today() + timedelta(days=365)
     assert status_of(verified)[0] == "verified" and later  # a confirmation is not news for the public feed
-    assert [e["to_status"] for e in client.get("/api/v1/verification-events").get_json()["events"]] == ["verified"]
+    assert [e["to_status"] for e in client.get("/api/v1/verification-events").get_json()["events"]] == [
+        "verified"
+    ]
 
 
 def test_the_re_check_queue_says_what_changed(client, factory, admin, holder, submit, clock):
@@ -162,7 +172,9 @@ def test_the_re_check_queue_says_what_changed(client, factory, admin, holder, su
     assert queue["total"] == 6
     only = client.get("/api/v1/admin/rechecks", query_string={"reason": "lapsed"}, headers=admin.headers)
     assert [r["kind"] for r in only.get_json()["results"]] == ["lapsed"]
-    paged = client.get("/api/v1/admin/rechecks", query_string={"per_page": 2, "page": 3}, headers=admin.headers)
+    paged = client.get(
+        "/api/v1/admin/rechecks", query_string={"per_page": 2, "page": 3}, headers=admin.headers
+    )
     assert [r["kind"] for r in paged.get_json()["results"]] == ["format", "due"]
     found = client.get("/api/v1/admin/rechecks", query_string={"q": "robin"}, headers=admin.headers)
     assert [r["credential"]["number"] for r in found.get_json()["results"]] == ["CMT-2002"]
@@ -214,9 +226,13 @@ def test_the_verification_queue_is_paged_filtered_and_searchable(client, factory
     first = client.get("/api/v1/admin/credentials", query_string={"per_page": 2}, headers=admin.headers)
     assert first.headers["X-Total-Count"] == "6"
     assert [c["id"] for c in first.get_json()] == [made[0].credential_id, made[1].credential_id]
-    third = client.get("/api/v1/admin/credentials", query_string={"per_page": 2, "page": 3}, headers=admin.headers)
+    third = client.get(
+        "/api/v1/admin/credentials", query_string={"per_page": 2, "page": 3}, headers=admin.headers
+    )
     assert [c["number"] for c in third.get_json()] == ["CMT-1004", "123456-00"]
-    by_issuer = client.get("/api/v1/admin/credentials", query_string={"issuer": "ncbtmb"}, headers=admin.headers)
+    by_issuer = client.get(
+        "/api/v1/admin/credentials", query_string={"issuer": "ncbtmb"}, headers=admin.headers
+    )
     assert [c["number"] for c in by_issuer.get_json()] == ["123456-00"]
     by_kind = client.get("/api/v1/admin/credentials", query_string={"kind": "license"}, headers=admin.headers)
     assert by_kind.headers["X-Total-Count"] == "5"

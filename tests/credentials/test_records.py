@@ -111,7 +111,9 @@ def test_iss_comes_from_configuration_never_from_the_request(client, verified):
         ("staging", "https://d.example", "must be development or production"),
     ],
 )
-def test_the_one_switch_refuses_a_production_without_a_site_address(tmp_path, monkeypatch, env, site, problem):
+def test_the_one_switch_refuses_a_production_without_a_site_address(
+    tmp_path, monkeypatch, env, site, problem
+):
     monkeypatch.setenv("DIRECTORY_ENV", env)
     monkeypatch.delenv("DIRECTORY_SITE_URL", raising=False)
     if site:
@@ -141,7 +143,9 @@ def test_a_retired_key_signs_no_more_and_stays_published(client, runner, verifie
     marks = {k["kid"]: k.get("retired_at") for k in jwks["keys"]}
     assert marks[new_kid] is None and marks[old_kid]
     assert offline_check(old, jwks).claims["sub"]
-    assert json.loads(base64.urlsafe_b64decode(attest(client, verified).split(".")[0] + "=="))["kid"] == new_kid
+    assert (
+        json.loads(base64.urlsafe_b64decode(attest(client, verified).split(".")[0] + "=="))["kid"] == new_kid
+    )
     assert signing.verify(old)["jti"] == claims_of(old)["jti"]
     unknown = runner.invoke(args=["directory", "retire-signing-key", "nope"])
     assert unknown.exit_code != 0 and "No signing key nope" in unknown.output

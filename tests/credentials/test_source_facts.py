@@ -15,7 +15,9 @@ def profile(client, practitioner):
     return client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
 
 
-def test_experience_counts_only_from_an_issue_date_the_document_shows(client, practitioner, admin_headers, submit):
+def test_experience_counts_only_from_an_issue_date_the_document_shows(
+    client, practitioner, admin_headers, submit
+):
     from directory.timeutil import today_utc
 
     cid = submit(practitioner.headers, issued_on="2010-01-01").get_json()["id"]
@@ -27,7 +29,9 @@ def test_experience_counts_only_from_an_issue_date_the_document_shows(client, pr
     assert shown["credentials"][0]["expires_on_verified"] is False
 
     other = submit(practitioner.headers, number="CMT-2002", issued_on="2010-01-01").get_json()["id"]
-    decided = decide(client, admin_headers, other, action="verify", issued_on="2012-05-01", expires_on="2029-01-31")
+    decided = decide(
+        client, admin_headers, other, action="verify", issued_on="2012-05-01", expires_on="2029-01-31"
+    )
     assert decided.status_code == 200
     shown = profile(client, practitioner)
     assert shown["verified_years_experience"] == today_utc().year - 2012  # the document's date, not 2010
@@ -39,7 +43,9 @@ def test_experience_counts_only_from_an_issue_date_the_document_shows(client, pr
     )
 
 
-def test_an_expiry_the_document_shows_ends_the_badge_whatever_was_claimed(client, practitioner, admin_headers, submit):
+def test_an_expiry_the_document_shows_ends_the_badge_whatever_was_claimed(
+    client, practitioner, admin_headers, submit
+):
     cid = submit(practitioner.headers, expires_on="2030-06-01").get_json()["id"]
     decide(client, admin_headers, cid, action="verify", expires_on="2020-01-31")
 
@@ -57,7 +63,10 @@ def test_only_the_techniques_an_admin_ticked_are_verified(client, practitioner, 
         headers=practitioner.headers,
     )
 
-    assert decide(client, admin_headers, cid, action="verify", techniques=["trigger-point-therapy"]).status_code == 200
+    assert (
+        decide(client, admin_headers, cid, action="verify", techniques=["trigger-point-therapy"]).status_code
+        == 200
+    )
 
     shown = profile(client, practitioner)
     assert {t["slug"]: t["verified"] for t in shown["techniques"]} == {
@@ -77,7 +86,9 @@ def test_a_certificate_verified_by_roster_confirms_no_technique(client, practiti
         headers=practitioner.headers,
     )
 
-    result = upload(client, admin.headers, "number,name,status,expires_on\nnmt-7,Casey Lin,active,\n", slug="nmt-center")
+    result = upload(
+        client, admin.headers, "number,name,status,expires_on\nnmt-7,Casey Lin,active,\n", slug="nmt-center"
+    )
 
     assert result.get_json()["verified"] == 1 and status_of(cid) == ("verified", "roster")
     assert [t["verified"] for t in profile(client, practitioner)["techniques"]] == [False]
@@ -91,11 +102,16 @@ def test_a_certificate_verified_by_roster_confirms_no_technique(client, practiti
         ({"action": "verify", "techniques": "neuromuscular-therapy"}, "techniques"),
         ({"action": "verify", "issued_on": "yesterday"}, "issued_on"),
         ({"action": "verify", "expires_on": "2030-02-30"}, "expires_on"),
-        ({"action": "reject", "reason": "x", "issued_on": "2015-01-01"}, None),  # dates belong to a verification
+        (
+            {"action": "reject", "reason": "x", "issued_on": "2015-01-01"},
+            None,
+        ),  # dates belong to a verification
         ({"action": "verify", "techniques": ["neuromuscular-therapy"] * 11}, "techniques"),
     ],
 )
-def test_bad_facts_on_a_decision_are_422_and_change_nothing(client, practitioner, admin_headers, submit, body, field):
+def test_bad_facts_on_a_decision_are_422_and_change_nothing(
+    client, practitioner, admin_headers, submit, body, field
+):
     cid = submit(practitioner.headers, **NMT, techniques=["neuromuscular-therapy"]).get_json()["id"]
 
     response = decide(client, admin_headers, cid, **body)
@@ -106,7 +122,9 @@ def test_bad_facts_on_a_decision_are_422_and_change_nothing(client, practitioner
     assert status_of(cid)[0] == "pending"
 
 
-def test_techniques_are_confirmed_on_training_program_certificates_only(client, practitioner, admin_headers, submit):
+def test_techniques_are_confirmed_on_training_program_certificates_only(
+    client, practitioner, admin_headers, submit
+):
     cid = submit(practitioner.headers).get_json()["id"]
 
     response = decide(client, admin_headers, cid, action="verify", techniques=[])
@@ -132,4 +150,6 @@ def test_the_decision_form_asks_for_each_date_and_technique(app, client, practit
 
     assert done.status_code == 302, done.get_data(as_text=True)
     mine = client.get("/api/v1/me/credentials", headers=practitioner.headers).get_json()[0]
-    assert mine["source_issued_on"] == "2016-02-03" and mine["confirmed_techniques"] == ["neuromuscular-therapy"]
+    assert mine["source_issued_on"] == "2016-02-03" and mine["confirmed_techniques"] == [
+        "neuromuscular-therapy"
+    ]

@@ -42,7 +42,7 @@ def practitioners_with_pending_credentials(factory, client, count: int) -> list[
         practitioner = factory.practitioner(display_name=f"Load {n}", approach="Before the load.")
         factory.location(practitioner, lat=30.0 + n / 10, lon=-97.0)
         token = factory.token(practitioner.user)
-        data = {**submission(number=f"LOAD-{n}"), "evidence": (io.BytesIO(PNG), "licence.png")}
+        data = {**submission(number=f"CMT-{10000 + n}"), "evidence": (io.BytesIO(PNG), "licence.png")}
         created = client.post(
             "/api/v1/me/credentials",
             data=data,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from directory.accounts.models import User
+from directory.credentials import decisions
 from directory.credentials import service as credentials
 from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
@@ -80,11 +81,11 @@ def build(app, factory) -> World:
         p = factory.practitioner(display_name=f"Practitioner {side.upper()}", approach="Deep tissue.")
         w.users[f"practitioner_{side}"] = p.user
         ids = w.ids[side] = {"practitioner": p.id, "location": factory.location(p).id}
-        for state in ("pending", "verified", "rejected"):
-            data = CredentialInSchema().load(submission(number=f"{side.upper()}-{state.upper()}"))
+        for n, state in enumerate(("pending", "verified", "rejected")):
+            data = CredentialInSchema().load(submission(number=f"CMT-{2000 + 100 * (side == 'b') + n}"))
             ids[state] = credentials.submit(p.user, data, upload()).id
-        credentials.decide(admin, ids["verified"], "verify", "")
-        credentials.decide(admin, ids["rejected"], "reject", "The scan is unreadable.")
+        decisions.decide(admin, ids["verified"], {"action": "verify"})
+        decisions.decide(admin, ids["rejected"], {"action": "reject", "reason": "The scan is unreadable."})
         review = ReviewInSchema().load({"rating": 4, "body": REVIEW_BODY})
         ids["review"] = reviews.write(client, p.id, review).id
     w.user_ids = {role: user.id for role, user in w.users.items()}

@@ -79,7 +79,7 @@ def with_evidence(**fields) -> Callable:
 
 
 def roster(w, role):
-    return roster_upload("number,name,status,expires_on\nB-PENDING,Practitioner B,active,2030-06-01\n")
+    return roster_upload("number,name,status,expires_on\nCMT-2100,Practitioner B,active,2030-06-01\n")
 
 
 def second_factor(w, role):
@@ -91,7 +91,7 @@ def reauthentication(w, role):
     return {"data": {"password": PASSWORD, **second_factor(w, role)["data"]}}
 
 
-NEW_CREDENTIAL = submission(number="NEW-1")
+NEW_CREDENTIAL = submission(number="CMT-9001")
 PLACE = {"lat": 30.2672, "lon": -97.7431, "city": "Austin"}
 PAGE_PLACE = {"lat": "30.2672", "lon": "-97.7431", "city": "Austin", "country": "US"}
 REVIEW = {"rating": 5, "body": REVIEW_BODY}
@@ -128,6 +128,8 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
         NOBODY, CREDENTIAL, owner="practitioner"
     ),
     ("POST", "/api/v1/me/review-invites"): Row(PRACTITIONERS),
+    ("GET", "/api/v1/me/legal-name"): Row(PRACTITIONERS),
+    ("PUT", "/api/v1/me/legal-name"): Row(PRACTITIONERS, body=as_json({"legal_name": "Pat Renamed Doe"})),
     # -- the API: reviews --
     ("GET", "/api/v1/practitioners/<id:practitioner_id>"): Row(EVERYONE, PRACTITIONER, public=PUBLIC_PROFILE),
     ("GET", "/api/v1/practitioners/<id:practitioner_id>/reviews"): Row(
@@ -151,9 +153,15 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
         ),
         Row(NOBODY, CREDENTIAL, absent="an unverified credential has no signed record, for anyone"),
     ),
+    ("GET", "/api/v1/attestations/<string(length=22):jti>"): Row(
+        NOBODY,
+        (("jti", "AAAAAAAAAAAAAAAAAAAAAA"),),
+        absent="a record's status is public by its jti; one never issued is refused alike",
+    ),
     # -- the API: administration --
     ("GET", "/api/v1/admin/audit"): Row(ADMIN),
     ("GET", "/api/v1/admin/credentials"): Row(ADMIN),
+    ("GET", "/api/v1/admin/rechecks"): Row(ADMIN),
     ("GET", "/api/v1/admin/credentials/<id:credential_id>"): Row(ADMIN, CREDENTIAL),
     ("GET", "/api/v1/admin/credentials/<id:credential_id>/evidence"): Row(ADMIN, CREDENTIAL),
     ("POST", "/api/v1/admin/credentials/<id:credential_id>/decision"): Row(
@@ -175,6 +183,7 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
     ("POST", "/account/locations"): Row(PRACTITIONERS, body=as_form(PAGE_PLACE)),
     ("POST", "/account/locations/<id:location_id>/delete"): Row(NOBODY, LOCATION, owner="practitioner"),
     ("GET", "/account/credentials"): Row(PRACTITIONERS),
+    ("POST", "/account/legal-name"): Row(PRACTITIONERS, body=as_form({"legal_name": "Pat Renamed Doe"})),
     ("POST", "/account/credentials"): Row(PRACTITIONERS, body=with_evidence(**NEW_CREDENTIAL)),
     ("POST", "/account/credentials/<id:credential_id>/resubmit"): Row(
         NOBODY, REJECTED, with_evidence(), owner="practitioner"
@@ -206,6 +215,7 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
     ("GET", "/admin"): Row(ADMIN),
     ("GET", "/admin/audit"): Row(ADMIN),
     ("GET", "/admin/credentials"): Row(ADMIN),
+    ("GET", "/admin/rechecks"): Row(ADMIN),
     ("GET", "/admin/credentials/<id:credential_id>"): Row(ADMIN, CREDENTIAL),
     ("POST", "/admin/credentials/<id:credential_id>/decision"): Row(ADMIN, CREDENTIAL, as_form(REJECT)),
     ("GET", "/admin/credentials/<id:credential_id>/evidence/<id:version>"): Row(ADMIN, FIRST_FILE),

@@ -190,18 +190,18 @@ def submit(client, headers, size: int, number: str):
 
 
 def test_the_quota_counts_every_file_of_the_practitioner(small_quota, client, practitioner):
-    assert submit(client, practitioner.headers, 4 * KB, "A-1").status_code == 201
-    assert submit(client, practitioner.headers, 6 * KB, "A-2").status_code == 201  # exactly 10 kB in all
+    assert submit(client, practitioner.headers, 4 * KB, "CMT-1101").status_code == 201
+    assert submit(client, practitioner.headers, 6 * KB, "CMT-1102").status_code == 201  # exactly 10 kB in all
     files = evidence_files(small_quota)
-    body = assert_json_error(submit(client, practitioner.headers, 1, "A-3"), 413, "evidence")
+    body = assert_json_error(submit(client, practitioner.headers, 1, "CMT-1103"), 413, "evidence")
     assert re.search(r"10 kB in all and 0 kB is left", body["message"]), body
     assert stored() == (2, 2) and evidence_files(small_quota) == files
 
 
 def test_over_quota_on_the_page_is_413_naming_the_file_field(small_quota, client, browser, practitioner):
-    assert submit(client, practitioner.headers, 8 * KB, "A-1").status_code == 201
+    assert submit(client, practitioner.headers, 8 * KB, "CMT-1101").status_code == 201
     files = evidence_files(small_quota)
-    body = multipart(submission(number="A-2"), {"evidence": (png(4 * KB), "licence.png")})
+    body = multipart(submission(number="CMT-1102"), {"evidence": (png(4 * KB), "licence.png")})
     text = browser.post(PAGE_SUBMIT, **body).get_data(as_text=True)
     assert "10 kB in all and 2 kB is left; this file is 4 kB" in text
     assert re.search(r'id="evidence"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="evidence"', text)
@@ -209,9 +209,9 @@ def test_over_quota_on_the_page_is_413_naming_the_file_field(small_quota, client
 
 
 def test_the_quota_is_per_practitioner(small_quota, client, factory, practitioner):
-    assert submit(client, practitioner.headers, 10 * KB, "A-1").status_code == 201
+    assert submit(client, practitioner.headers, 10 * KB, "CMT-1101").status_code == 201
     other = factory.practitioner()
-    assert submit(client, factory.headers(other.user), 10 * KB, "B-1").status_code == 201
+    assert submit(client, factory.headers(other.user), 10 * KB, "CMT-1201").status_code == 201
 
 
 def decide(client, admin_headers, cid: int, action: str = "reject"):
@@ -229,7 +229,7 @@ def test_a_resubmission_over_quota_is_413_and_keeps_the_credential_as_it_was(
     small_quota, client, factory, practitioner
 ):
     admin = factory.headers(factory.user("admin"))
-    cid = submit(client, practitioner.headers, 6 * KB, "A-1").get_json()["id"]
+    cid = submit(client, practitioner.headers, 6 * KB, "CMT-1101").get_json()["id"]
     decide(client, admin, cid)
     files = evidence_files(small_quota)
     assert_json_error(resubmit(client, practitioner.headers, cid, 5 * KB), 413, "evidence")
@@ -241,7 +241,7 @@ def test_a_credential_keeps_at_most_the_configured_evidence_versions(
     small_quota, client, factory, practitioner
 ):
     admin = factory.headers(factory.user("admin"))
-    cid = submit(client, practitioner.headers, 1 * KB, "A-1").get_json()["id"]
+    cid = submit(client, practitioner.headers, 1 * KB, "CMT-1101").get_json()["id"]
     decide(client, admin, cid)
     assert resubmit(client, practitioner.headers, cid, 1 * KB).status_code == 200
     decide(client, admin, cid)

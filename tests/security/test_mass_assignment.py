@@ -18,7 +18,7 @@ WRITES = ("post", "put", "patch")
 WHEN = "2099-01-01T00:00:00+00:00"
 CHOSEN = "chosen-by-the-caller"
 HASH = "0" * 64
-ROSTER = "number,name,status,expires_on\nCMT-1,Pat Kneads,active,2030-06-01\n"
+ROSTER = "number,name,status,expires_on\nCMT-1001,Pat Kneads,active,2030-06-01\n"
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -78,7 +78,13 @@ API = {
             "credentials",
             "created_at",
             "updated_at",
+            "legal_name",  # only through its own endpoint, which sends verified credentials back
         ),
+    ),
+    ("PUT", "/api/v1/me/legal-name"): Op(
+        "practitioner",
+        {"legal_name": "Pat Kneads Doe"},
+        ("id", "practitioner_id", "verified_legal_name", "sent_back", "status", "display_name"),
     ),
     ("POST", "/api/v1/me/locations"): Op(
         "practitioner",
@@ -87,9 +93,10 @@ API = {
     ),
     ("POST", "/api/v1/me/credentials"): Op(
         "practitioner",
-        submission(number="CMT-9"),
+        submission(number="CMT-9009"),
         ("id", "practitioner_id", "user_id", "status", "method", "verified_at", "reason", "version")
-        + ("sha256", "stored_name", "created_at", "updated_at"),
+        + ("sha256", "stored_name", "created_at", "updated_at", "number_key", "checked_at")
+        + ("verified_legal_name", "source_issued_on", "source_expires_on", "confirmed_techniques"),
         upload="evidence",
     ),
     ("POST", "/api/v1/me/credentials/{credential_id}/evidence"): Op(
@@ -111,7 +118,8 @@ API = {
     ("POST", "/api/v1/admin/credentials/{credential_id}/decision"): Op(
         "admin",
         {"action": "verify", "reason": "Checked against the board's register."},
-        ("status", "method", "verified_at", "actor", "actor_id", "version", "hash", "prev_hash", "id"),
+        ("status", "method", "verified_at", "actor", "actor_id", "version", "hash", "prev_hash", "id")
+        + ("checked_at", "verified_legal_name", "legal_name", "number_key", "actor_ref", "practitioner_id"),
         (("credential_id", "pending"),),
     ),
     ("POST", "/api/v1/admin/issuers/{slug}/roster"): Op(

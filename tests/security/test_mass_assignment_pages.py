@@ -40,6 +40,11 @@ def _submitted(number: str) -> str | None:
     return db.session.scalar(sa.select(Credential.status).where(Credential.number == number))
 
 
+def _legal_name(w) -> str | None:
+    db.session.expire_all()
+    return w.profile().legal_name
+
+
 def _reset_link(w, browser) -> None:
     assert browser.get(f"/password-reset/{w.reset_token()}").status_code == 302
 
@@ -89,9 +94,15 @@ PAGES = {
     "/account/credentials": Page(
         "practitioner",
         lambda w: "/account/credentials",
-        lambda w: submission(number="CMT-9"),
+        lambda w: submission(number="CMT-9009"),
         upload="evidence",
-        done=lambda w: _submitted("CMT-9") == "pending",
+        done=lambda w: _submitted("CMT-9009") == "pending",
+    ),
+    "/account/legal-name": Page(
+        "practitioner",
+        lambda w: "/account/legal-name",
+        lambda w: {"legal_name": "Pat Kneads Doe"},
+        done=lambda w: _legal_name(w) == "Pat Kneads Doe",
     ),
     "/account/credentials/<id:credential_id>/resubmit": Page(
         "practitioner",
@@ -160,6 +171,9 @@ def extras(w) -> dict:
         "sha256": CHOSEN,
         "stored_name": CHOSEN,
         "geocoded_from": CHOSEN,
+        "verified_legal_name": CHOSEN,
+        "number_key": CHOSEN,
+        "display_name": CHOSEN,
         "version": "1",
         "review_count": "999",
         **{
@@ -172,7 +186,7 @@ def extras(w) -> dict:
 def post(page: Page, browser, url: str, fields: dict):
     if page.upload is None:
         return browser.post(url, data=fields)
-    content, name = (b"number,name,status,expires_on\nCMT-1,Somebody Else,active,\n", "roster.csv")
+    content, name = (b"number,name,status,expires_on\nCMT-1001,Somebody Else,active,\n", "roster.csv")
     if page.upload == "evidence":
         content, name = PNG, "licence.png"
     form = {**fields, page.upload: (io.BytesIO(content), name)}

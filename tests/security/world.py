@@ -62,7 +62,7 @@ class World:
             "practitioner": lambda: self.profile().id,
             "issuer": lambda: "camtc",
             "location": lambda: self.factory.location(self.profile()).id,
-            "pending": lambda: self._credential("CMT-1"),
+            "pending": lambda: self._credential("CMT-1001"),
             "rejected": self._rejected,
             "review": self._review,
         }
@@ -75,7 +75,7 @@ class World:
         ]
 
     def _rejected(self) -> int:
-        cid = self._credential("CMT-2")
+        cid = self._credential("CMT-1002")
         decision = {"action": "reject", "reason": "The scan is unreadable."}
         url = f"/api/v1/admin/credentials/{cid}/decision"
         _ok(self.http.post(url, json=decision, headers=self.headers("admin")))

@@ -25,7 +25,7 @@ REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-orig
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 MISSING_ID = 999_999
 # Path arguments no factory object answers to still get a value, so a new route is crawled too.
-MISSING = {"id": MISSING_ID, "filename": "css/no-such-file.css", "slug": "no-such-issuer"}
+MISSING = {"id": MISSING_ID, "filename": "css/no-such-file.css", "slug": "no-such-issuer", "jti": "Z" * 22}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 UNKNOWN_PATHS = ("/no-such-page", "/api/v1/no-such-thing", "/static/no-such.js", "/practitioners/no/such")
 
@@ -101,6 +101,7 @@ class Site:
             "review_id": written.get_json()["id"],
             "slug": "camtc",
             "filename": "css/site.css",
+            "jti": "A" * 22,
         }
 
     def fillings(self, rule) -> list[dict]:
