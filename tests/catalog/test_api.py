@@ -14,6 +14,7 @@ def test_issuers_are_listed_with_kind_and_jurisdiction(client):
         "name": "California Massage Therapy Council",
         "kind": "licensing-board",
         "jurisdiction": "US-CA",
+        "number_format": {"pattern": r"CMT\d{4,8}", "separators": " -", "example": "CMT-12345"},
     }
     assert issuers["st-john-nmt"]["kind"] == "training-program"
     assert len(issuers) == 10

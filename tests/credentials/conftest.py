@@ -1,6 +1,9 @@
 import io
 
 import pytest
+import sqlalchemy as sa
+
+from directory.extensions import db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -69,3 +72,23 @@ def holder(factory, submit):
         return p
 
     return make
+
+
+@pytest.fixture
+def fast_files(app, monkeypatch):
+    """Nothing here needs to survive a power cut: fsync is most of what a commit or an upload costs."""
+    import directory.credentials.evidence as evidence
+
+    monkeypatch.setattr(evidence.os, "fsync", lambda fd: None)
+    if db.engine.dialect.name == "sqlite":
+        sa.event.listen(db.engine, "connect", _no_sync)
+        db.session.remove()
+        db.engine.dispose()  # the pooled connections reopen with the pragma
+        yield
+        sa.event.remove(db.engine, "connect", _no_sync)
+    else:
+        yield
+
+
+def _no_sync(dbapi_connection, record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous = OFF")

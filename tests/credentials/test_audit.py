@@ -146,26 +146,6 @@ class History:
         return refused
 
 
-@pytest.fixture
-def fast_files(app, monkeypatch):
-    """Nothing here needs to survive a power cut: fsync is most of what a commit or an upload costs."""
-    import directory.credentials.evidence as evidence
-
-    monkeypatch.setattr(evidence.os, "fsync", lambda fd: None)
-    if db.engine.dialect.name == "sqlite":
-        sa.event.listen(db.engine, "connect", _no_sync)
-        db.session.remove()
-        db.engine.dispose()  # the pooled connections reopen with the pragma
-        yield
-        sa.event.remove(db.engine, "connect", _no_sync)
-    else:
-        yield
-
-
-def _no_sync(dbapi_connection, record) -> None:
-    dbapi_connection.execute("PRAGMA synchronous = OFF")
-
-
 def test_a_thousand_random_actions_replay_to_every_status(factory, runner, fast_files):
     history = History(factory, seed=20240611)
     refused = history.run(1500)
