@@ -88,9 +88,9 @@ def upgrade():
     _audit_refs(bind)
     keys = _number_keys(bind)
     _legacy_verifications(bind)
-    _rehash_chains(bind)
+    rehashed = _rehash_chains(bind)
     contested = _contest_duplicates(bind, keys)
-    _migration_event(bind, contested)
+    _migration_event(bind, rehashed, contested)
     _schema_after_data()
 
 
@@ -248,12 +248,13 @@ def _events_table():
     )
 
 
-def _rehash_chains(bind):
+def _rehash_chains(bind) -> int:
     refs = dict(bind.execute(sa.text("SELECT id, audit_ref FROM users")).tuples().all())
     former: dict[str, str] = {}
     events = _events_table()
     heads: dict[int, str] = {}
     updates = []
+    rehashed = 0
     for row in bind.execute(sa.select(events).order_by(events.c.id)).mappings():
         event = dict(row)
         if event["actor"] == "system" and event["actor_id"] is None:
@@ -267,10 +268,12 @@ def _rehash_chains(bind):
         updates.append(
             {"b_id": event["id"], "ref": event["actor_ref"], "prev": event["prev_hash"], "h": event["hash"]}
         )
+        rehashed += 1
         if len(updates) >= 5000:
             _write_hashes(bind, events, updates)
             updates = []
     _write_hashes(bind, events, updates)
+    return rehashed
 
 
 def _write_hashes(bind, events, updates):
@@ -348,7 +351,7 @@ def _contest_duplicates(bind, keys) -> int:
     return contested
 
 
-def _migration_event(bind, contested: int):
+def _migration_event(bind, rehashed: int, contested: int):
     events = _events_table()
     total, digest = 0, GENESIS
     for (value,) in bind.execute(sa.select(events.c.hash).order_by(events.c.id)):
@@ -366,8 +369,8 @@ def _migration_event(bind, contested: int):
         "method": "migration",
         "reason": (
             f"Audit hashes now cover a pseudonymous actor reference, not names or emails: "
-            f"{total} events re-hashed ({contested} of them contests of shared numbers); "
-            f"digest of the re-hashed log {digest}."
+            f"{rehashed} events re-hashed, {contested} claims of shared numbers contested; "
+            f"digest of the {total} events of the log before this one {digest}."
         ),
         "evidence_sha256": "",
         "at": datetime.now(UTC),
