@@ -10,6 +10,8 @@ Everything a deployment changes comes from the environment; command-line flags s
                                    default (loopback). The app's DIRECTORY_PROXY_HOPS decides the rest.
     DIRECTORY_ACCESS_LOG           access log file, `-` for stdout, empty for none     -
     DIRECTORY_CONTROL_SOCKET       path of gunicorn's control socket (gunicornc)      unset: none
+    DIRECTORY_ENV                  set to `production` here unless already set; the app then requires
+                                   DIRECTORY_SITE_URL
 
 The access log never prints a query string (search words, and any secret a client puts in a URL)
 nor the Referer, and prints the password-reset link's path as `/password-reset/<token>`.
@@ -19,6 +21,10 @@ import os
 import re
 
 from gunicorn import glogging
+
+# A node that gunicorn serves is production: the app then refuses to start without DIRECTORY_SITE_URL,
+# the public address its signed records and checkpoints name (never a request's Host).
+os.environ.setdefault("DIRECTORY_ENV", "production")
 
 bind = os.environ.get("DIRECTORY_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("DIRECTORY_WORKERS", "2"))

@@ -118,6 +118,7 @@ class Node:
             DIRECTORY_DATA_DIR=str(self.data_dir),
             FLASK_APP="wsgi",
             DIRECTORY_ACCESS_LOG="",  # the request log would dwarf everything else in server.log
+            DIRECTORY_SITE_URL=f"http://127.0.0.1:{port}",  # gunicorn.conf.py makes the node production
             PYTHONUNBUFFERED="1",
         )
         self.env.pop("DIRECTORY_BIND", None)

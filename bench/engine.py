@@ -119,8 +119,12 @@ class Gunicorn:
             "120",
             "wsgi:app",
         ]
+        env = {
+            "DIRECTORY_SITE_URL": f"http://127.0.0.1:{self.port}",
+            **self.env,
+        }  # gunicorn.conf.py: production
         self.process = subprocess.Popen(  # noqa: S603
-            command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+            command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         deadline = time.monotonic() + self.timeout_s

@@ -168,6 +168,7 @@ class Server:
         self.env = {
             **env,
             "DIRECTORY_BIND": f"127.0.0.1:{args.port}",
+            "DIRECTORY_SITE_URL": f"http://127.0.0.1:{args.port}",
             "DIRECTORY_WORKERS": str(args.workers),
             "DIRECTORY_ACCESS_LOG": "",  # no access log: writing it would be part of what is timed
         }

@@ -93,8 +93,11 @@ def _verify(admin: User, credential: Credential, data: dict) -> None:
     for rival in rivals:
         if rival.practitioner is not None and rival.practitioner.user_id == admin.id:
             raise RuleError(403, "You cannot decide a contest over a credential of your own.")
-        action = "revoke" if rival.status in standing.HELD else "reject"
-        lifecycle.transition(rival, action, admin, AWARDED)
+        lifecycle.settle(rival)  # a holder whose badge already ended on read: expired, nothing to revoke
+        if rival.status in standing.HELD:
+            lifecycle.transition(rival, "revoke", admin, AWARDED)
+        elif rival.status in standing.UNDECIDED:
+            lifecycle.transition(rival, "reject", admin, AWARDED)
     lifecycle.transition(credential, "verify", admin, data.get("reason", ""), "document", facts)
 
 

@@ -49,8 +49,6 @@ DECISIONS = ("verify", "reject", "revoke")
 JUDGEMENTS = ("verify", "confirm", "reject", "revoke")
 NEEDS_REASON = ("reject", "revoke")
 GRACE_REASON = "Not re-checked within 30 days of its due date."
-effective_status = standing.effective_status
-is_live = standing.is_live
 
 
 @dataclass(frozen=True)

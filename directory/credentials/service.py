@@ -117,7 +117,7 @@ RESUBMITTABLE = lifecycle.MOVES["resubmit"][0]
 def resubmit(user: User, credential_id: int, upload) -> Credential:
     """New evidence for a rejected, expired, lapsed or sent-back credential: a new version, pending again."""
     credential = owned(user, credential_id)
-    if lifecycle.effective_status(credential) not in RESUBMITTABLE:
+    if standing.effective_status(credential) not in RESUBMITTABLE:
         raise RuleError(409, "Only a rejected, expired, lapsed or sent-back credential can be resubmitted.")
     most = current_app.config["EVIDENCE_MAX_VERSIONS"]
     if len(credential.evidence) >= most:

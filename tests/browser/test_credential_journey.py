@@ -5,7 +5,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
-from directory.credentials import service
+from directory.credentials import standing
 from directory.credentials.models import Credential
 from directory.extensions import db
 from tests.browser.kit import sign_in
@@ -72,14 +72,21 @@ def test_submit_verify_and_see_the_fresh_badge(live_server, page, factory, tmp_p
     )
     assert loaded == 120
     page.screenshot(path=str(artifacts / "credential-admin-review.png"), full_page=True)
+    page.get_by_label("Issue date the document shows").fill("2016-03-01")
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_text("Decision recorded: the credential is now verified.")).to_be_visible()
-    expect(page.locator("table.audit")).to_contain_text(admin.email)
-    page.get_by_role("link", name="Casey Lin").click()
+    # Nothing else waits, so the admin is back at the queue, told what was recorded.
+    expect(
+        page.get_by_text(re.compile(r"Decision recorded: credential #\d+ is now verified\."))
+    ).to_be_visible()
+    expect(page.get_by_text("Nothing else is waiting for a decision.")).to_be_visible()
 
     with factory.app.app_context():
         credential = db.session.query(Credential).filter_by(number="CMT-4242").one()
-        due = service.next_check_due(credential).isoformat()
+        due = standing.next_check_due(credential).isoformat()
+        cid = credential.id
+    page.goto(f"{live_server}/admin/credentials/{cid}")
+    expect(page.locator("table.audit")).to_contain_text(admin.email)
+    page.get_by_role("link", name="Casey Lin").first.click()
     expect(page.get_by_role("heading", name="Casey Lin")).to_contain_text("Verified credential")
     listed = page.locator("ul.credentials li").filter(has_text="CMT-4242")
     expect(listed.locator(".badge.verified")).to_have_text("verified")
@@ -90,3 +97,43 @@ def test_submit_verify_and_see_the_fresh_badge(live_server, page, factory, tmp_p
     listed.get_by_role("link", name="check it").click()
     expect(page.locator(".lookup-result")).to_contain_text("Casey Lin")
     expect(page.locator(".lookup-result")).to_contain_text(due)
+
+
+def test_an_admin_settles_a_contested_number_side_by_side(live_server, page, factory, artifacts):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from directory.credentials import service
+    from directory.credentials.schemas import CredentialInSchema
+    from tests.credentials.conftest import submission
+
+    with factory.app.app_context():
+        squatter = factory.practitioner(display_name="Jordan Park")
+        real = factory.practitioner(display_name="Casey Lin", legal_name="Casey Ann Lin")
+        claims = []
+        for who in (squatter, real):
+            data = CredentialInSchema().load(submission(number="CMT-5150"))
+            claims.append(service.submit(who.user, data, FileStorage(io.BytesIO(png()), "licence.png")).id)
+        admin = factory.user("admin")
+
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/admin/rechecks")
+    expect(page.locator("table.queue")).to_contain_text("Claimed by 2 accounts")
+    page.locator("table.queue tr").filter(has_text="Casey Lin").get_by_role(
+        "link", name=re.compile("Review")
+    ).click()
+    rivals = page.locator("table.rivals")
+    expect(rivals).to_contain_text("Jordan Park")
+    expect(rivals).to_contain_text("Casey Ann Lin")
+    page.screenshot(path=str(artifacts / "credential-contest.png"), full_page=True)
+    page.get_by_role("button", name="Verify: this account holds the number").click()
+    expect(
+        page.get_by_text(re.compile(r"Decision recorded: credential #\d+ is now verified\."))
+    ).to_be_visible()
+
+    with factory.app.app_context():
+        db.session.expire_all()
+        assert [db.session.get(Credential, c).status for c in claims] == ["rejected", "verified"]
+    page.goto(f"{live_server}/verify?issuer=camtc&number=cmt+5150")
+    expect(page.locator(".lookup-result")).to_contain_text("Casey Ann Lin")

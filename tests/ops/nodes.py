@@ -83,6 +83,7 @@ class Node:
     def start(self, timeout: float = 60, wait: bool = True, taken: set[int] = frozenset()) -> "Node":
         self.port = free_port(taken)
         self.env["DIRECTORY_BIND"] = f"127.0.0.1:{self.port}"
+        self.env.setdefault("DIRECTORY_SITE_URL", f"http://127.0.0.1:{self.port}")
         command = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "wsgi:app"]
         self._spawn("gunicorn", command)
         if self.follower:
