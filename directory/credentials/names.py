@@ -1,6 +1,7 @@
 """Whether two sources name the same person: a roster row or a document, and the legal name."""
 
 import unicodedata
+from functools import lru_cache
 
 # Apostrophes join (O'Brien = OBrien); every other non-alphanumeric character separates words.
 APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc`")
@@ -10,6 +11,7 @@ MAX_EXTRA_WORDS = 2
 MIN_SHARED_WORDS = 2
 
 
+@lru_cache(maxsize=65536)  # a roster compares the same legal names again and again
 def name_tokens(name: str) -> frozenset[str]:
     """Accents, case, punctuation, order and middle initials set aside: {"casey", "lin"}."""
     decomposed = unicodedata.normalize("NFKD", name)

@@ -45,13 +45,13 @@ def canonical(number: str, fmt: NumberFormat, issuer_name: str = "this issuer") 
     text = number.strip()
     if not text:
         raise NumberRefused("Give the number as it is printed on the licence or certificate.")
-    for char in text:
-        if not (" " <= char <= "~"):
-            raise NumberRefused(
-                f"Use only the letters A–Z, the digits 0–9 and the separators printed on the document: "
-                f"“{char}” (U+{ord(char):04X}) is not one of them."
-            )
     if not PRINTABLE_ASCII.fullmatch(text):
+        for char in text:
+            if not (" " <= char <= "~"):
+                raise NumberRefused(
+                    f"Use only the letters A–Z, the digits 0–9 and the separators printed on the document: "
+                    f"“{char}” (U+{ord(char):04X}) is not one of them."
+                )
         raise NumberRefused("The number has more than one space in a row.")
     key = text.translate(str.maketrans("", "", fmt.separators)).upper()
     if not _compiled(fmt.pattern).fullmatch(key):
