@@ -7,7 +7,6 @@ Create Date: 2026-11-25
 The rows live here, not in application code, so that every database gets the same catalog at
 the same revision, whatever the code says later.
 """
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,43 +16,22 @@ branch_labels = None
 depends_on = None
 
 TECHNIQUES = [
-    (
-        "neuromuscular-therapy",
-        "Neuromuscular therapy (NMT)",
-        "Sustained, firm pressure on myofascial trigger points to release tension and restore function; "
-        "also called neuro massage.",
-    ),
-    (
-        "trigger-point-therapy",
-        "Trigger point therapy / myotherapy",
-        "Sustained pressure on a trigger point for about 10 to 30 seconds to release it and relieve local "
-        "and referred pain.",
-    ),
-    (
-        "myofascial-release",
-        "Myofascial release",
-        "Gentle, sustained pressure into the myofascial connective tissue to ease pain and restore motion.",
-    ),
-    (
-        "positional-release",
-        "Positional release",
-        "The body is placed in a position of ease so the muscle relaxes and the tissue can heal.",
-    ),
-    (
-        "pnf-stretching",
-        "Proprioceptive neuromuscular facilitation (PNF)",
-        "Contract-relax stretching to improve flexibility and range of motion.",
-    ),
-    (
-        "flexibility-stretching",
-        "Flexibility stretching",
-        "Assisted stretching to improve range of motion and reduce stiffness.",
-    ),
-    (
-        "friction-techniques",
-        "Friction techniques",
-        "Cross-fibre friction to break down adhesions and scar tissue that limit mobility.",
-    ),
+    ("neuromuscular-therapy", "Neuromuscular therapy (NMT)",
+     "Sustained, firm pressure on myofascial trigger points to release tension and restore function; "
+     "also called neuro massage."),
+    ("trigger-point-therapy", "Trigger point therapy / myotherapy",
+     "Sustained pressure on a trigger point for about 10 to 30 seconds to release it and relieve local "
+     "and referred pain."),
+    ("myofascial-release", "Myofascial release",
+     "Gentle, sustained pressure into the myofascial connective tissue to ease pain and restore motion."),
+    ("positional-release", "Positional release",
+     "The body is placed in a position of ease so the muscle relaxes and the tissue can heal."),
+    ("pnf-stretching", "Proprioceptive neuromuscular facilitation (PNF)",
+     "Contract-relax stretching to improve flexibility and range of motion."),
+    ("flexibility-stretching", "Flexibility stretching",
+     "Assisted stretching to improve range of motion and reduce stiffness."),
+    ("friction-techniques", "Friction techniques",
+     "Cross-fibre friction to break down adhesions and scar tissue that limit mobility."),
     ("deep-tissue", "Deep tissue massage", "Slow, deep strokes into the deeper layers of muscle and fascia."),
     ("sports-massage", "Sports massage", "Pre- and post-event work and injury recovery for athletes."),
     ("swedish-massage", "Swedish massage", "Long gliding strokes for relaxation and circulation."),
@@ -85,31 +63,17 @@ CLIENT_GROUPS = [
 ]
 
 ISSUERS = [
-    (
-        "ncbtmb",
-        "National Certification Board for Therapeutic Massage & Bodywork",
-        "certification-board",
-        "US",
-    ),
+    ("ncbtmb", "National Certification Board for Therapeutic Massage & Bodywork", "certification-board", "US"),
     ("camtc", "California Massage Therapy Council", "licensing-board", "US-CA"),
     ("tx-tdlr", "Texas Department of Licensing and Regulation, Massage Therapy", "licensing-board", "US-TX"),
     ("fl-bmt", "Florida Board of Massage Therapy", "licensing-board", "US-FL"),
     ("ny-sed", "New York State Education Department, Massage Therapy", "licensing-board", "US-NY"),
     ("wa-doh", "Washington State Department of Health, Massage Therapy", "licensing-board", "US-WA"),
-    (
-        "il-idfpr",
-        "Illinois Department of Financial and Professional Regulation, Massage Therapy",
-        "licensing-board",
-        "US-IL",
-    ),
+    ("il-idfpr", "Illinois Department of Financial and Professional Regulation, Massage Therapy",
+     "licensing-board", "US-IL"),
     ("nmt-center", "NMT Center (NMT American version)", "training-program", "US"),
     ("st-john-nmt", "St. John Method of Neuromuscular Therapy", "training-program", "US"),
-    (
-        "namtpt",
-        "National Association of Myofascial Trigger Point Therapists (CMTPT)",
-        "training-program",
-        "US",
-    ),
+    ("namtpt", "National Association of Myofascial Trigger Point Therapists (CMTPT)", "training-program", "US"),
 ]
 
 
@@ -123,9 +87,7 @@ def upgrade():
         [{"slug": s, "name": n, "description": d} for s, n, d in TECHNIQUES],
     )
     op.bulk_insert(_table("conditions", "slug", "name"), [{"slug": s, "name": n} for s, n in CONDITIONS])
-    op.bulk_insert(
-        _table("client_groups", "slug", "name"), [{"slug": s, "name": n} for s, n in CLIENT_GROUPS]
-    )
+    op.bulk_insert(_table("client_groups", "slug", "name"), [{"slug": s, "name": n} for s, n in CLIENT_GROUPS])
     op.bulk_insert(
         _table("issuers", "slug", "name", "kind", "jurisdiction"),
         [{"slug": s, "name": n, "kind": k, "jurisdiction": j} for s, n, k, j in ISSUERS],
@@ -133,15 +95,8 @@ def upgrade():
 
 
 def downgrade():
-    for name, rows in (
-        ("techniques", TECHNIQUES),
-        ("conditions", CONDITIONS),
-        ("client_groups", CLIENT_GROUPS),
-        ("issuers", ISSUERS),
-    ):
+    for name, rows in (("techniques", TECHNIQUES), ("conditions", CONDITIONS),
+                       ("client_groups", CLIENT_GROUPS), ("issuers", ISSUERS)):
         slugs = [r[0] for r in rows]
-        op.execute(
-            sa.text(f"DELETE FROM {name} WHERE slug IN :slugs").bindparams(  # noqa: S608
-                sa.bindparam("slugs", slugs, expanding=True)
-            )
-        )
+        op.execute(sa.text(f"DELETE FROM {name} WHERE slug IN :slugs").bindparams(  # noqa: S608
+            sa.bindparam("slugs", slugs, expanding=True)))

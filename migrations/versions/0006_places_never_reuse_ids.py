@@ -5,11 +5,11 @@ Revises: 0005
 Create Date: 2026-11-25 18:20:00
 
 """
-
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
