@@ -22,9 +22,11 @@ import re
 
 from gunicorn import glogging
 
-# A node that gunicorn serves is production: the app then refuses to start without DIRECTORY_SITE_URL,
-# the public address its signed records and checkpoints name (never a request's Host).
-os.environ.setdefault("DIRECTORY_ENV", "production")
+# A node that gunicorn serves is production (unless told otherwise): the app then refuses to start without
+# DIRECTORY_SITE_URL, the public address its signed records and checkpoints name (never a request's Host).
+# gunicorn's raw_env puts it in the workers' environment; nothing else's environment changes.
+if "DIRECTORY_ENV" not in os.environ:
+    raw_env = ["DIRECTORY_ENV=production"]
 
 bind = os.environ.get("DIRECTORY_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("DIRECTORY_WORKERS", "2"))

@@ -16,16 +16,13 @@ from directory.timeutil import today_utc
 LICENCE_KINDS = ("licensing-board", "certification-board")
 
 
-def public_credential(c: Credential, today: date | None = None) -> dict:
+def _standing(c: Credential, today: date | None = None) -> dict:
+    """What profile, lookup and cards say alike about a credential's state and the source's facts."""
     return {
         "id": c.id,
-        "issuer": {"slug": c.issuer.slug, "name": c.issuer.name, "kind": c.issuer.kind},
-        "kind": c.kind,
         "title": c.title,
         "number": c.number,
         "number_key": c.number_key,
-        "techniques": [t.slug for t in c.techniques],
-        "confirmed_techniques": [t.slug for t in c.confirmed_techniques],
         "status": standing.public_status(c, today),
         "label": standing.label(c, today),
         "recheck_due": standing.recheck_due(c, today),
@@ -35,6 +32,15 @@ def public_credential(c: Credential, today: date | None = None) -> dict:
         "issued_on": c.source_issued_on,
         "expires_on": c.ends_on,
         "expires_on_verified": c.source_expires_on is not None,
+    }
+
+
+def public_credential(c: Credential, today: date | None = None) -> dict:
+    return _standing(c, today) | {
+        "issuer": {"slug": c.issuer.slug, "name": c.issuer.name, "kind": c.issuer.kind},
+        "kind": c.kind,
+        "techniques": [t.slug for t in c.techniques],
+        "confirmed_techniques": [t.slug for t in c.confirmed_techniques],
     }
 
 
@@ -81,26 +87,13 @@ def summary(credentials: list[Credential], today: date | None = None) -> dict:
 
 def lookup(c: Credential) -> dict:
     """The public lookup's answer: the holder named by the legal name the source verified."""
-    return {
-        "id": c.id,
-        "status": standing.public_status(c),
-        "label": standing.label(c),
-        "recheck_due": standing.recheck_due(c),
-        "title": c.title,
+    return _standing(c) | {
         "issuer": c.issuer,
-        "number": c.number,
-        "number_key": c.number_key,
         "practitioner": {
             "id": c.practitioner_id,
             "display_name": c.verified_legal_name,
             "legal_name": c.verified_legal_name,
         },
-        "method": c.method,
-        "verified_at": c.verified_at,
-        "next_check_due": standing.next_check_due(c),
-        "issued_on": c.source_issued_on,
-        "expires_on": c.ends_on,
-        "expires_on_verified": c.source_expires_on is not None,
     }
 
 

@@ -1,5 +1,6 @@
 """gunicorn.conf.py as production runs it: probes, an access log without secrets, a graceful stop."""
 
+import os
 import runpy
 import signal
 from datetime import timedelta
@@ -100,3 +101,12 @@ def test_a_node_under_gunicorn_answers_probes_logs_no_secret_and_stops_gracefull
     assert "GET /password-reset/<token> HTTP/1.1" in access and 'GET /healthz HTTP/1.1" 200' in access
     assert SECRET not in access and SECRET not in node.log("gunicorn")
     assert "rid=" in access and "rid=-" not in access.splitlines()[-1]
+
+
+def test_a_gunicorn_node_is_production_and_reading_the_settings_changes_no_environment(monkeypatch):
+    monkeypatch.delenv("DIRECTORY_ENV", raising=False)
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert conf["raw_env"] == ["DIRECTORY_ENV=production"]
+    assert "DIRECTORY_ENV" not in os.environ
+    monkeypatch.setenv("DIRECTORY_ENV", "development")
+    assert "raw_env" not in runpy.run_path(str(REPO / "gunicorn.conf.py"))
