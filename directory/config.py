@@ -1,10 +1,11 @@
 """Configuration: defaults, then the environment, then the caller's test mapping. No I/O at import."""
 
 import os
+from urllib.parse import urlsplit
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, url_for
 
 DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -32,7 +33,8 @@ DEFAULTS = {
     # a larger one is for `flask directory import-roster` (the batch path takes 25,000 in seconds there).
     "ROSTER_REQUEST_MAX_CHANGES": 5000,
     # `development` (make run, the tests) or `production` (gunicorn.conf.py sets it), which requires
-    # SITE_URL: signed records and checkpoints name the site from configuration, never from a request.
+    # SITE_URL: every absolute link (mails, signed records, checkpoints) names the site from
+    # configuration, never from a request, and requests for any other Host are refused.
     "DIRECTORY_ENV": "development",
     "SITE_URL": None,
     "DEVELOPMENT_SITE_URL": "http://127.0.0.1:5000",
@@ -51,12 +53,36 @@ DEFAULTS = {
     # No mail server configured: messages are written as .eml files under DATA_DIR/mail instead.
     "MAIL_SERVER": None,
     "MAIL_DEFAULT_SENDER": "directory@localhost",
-    "LOGIN_MAX_FAILURES": 10,
-    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    # Password guesses (accounts/throttle.py): within the window, each count allows this many failures,
+    # then each further one doubles the wait, up to THROTTLE_MAX_DELAY_SECONDS. Per account and address;
+    # per address over all accounts (spraying); per account over all addresses (guessing from many).
+    "THROTTLE_WINDOW_SECONDS": 15 * 60,
+    "THROTTLE_FREE_PAIR": 3,
+    "THROTTLE_FREE_ADDRESS": 20,
+    "THROTTLE_FREE_ACCOUNT": 20,
+    # A browser that signed in before (accounts/devices.py) is held back only by its own failures.
+    "THROTTLE_FREE_DEVICE": 5,
+    "THROTTLE_MAX_DELAY_SECONDS": 15 * 60,
+    "DEVICE_COOKIE_DAYS": 180,
+    # Wrong authenticator or recovery codes per account within the window before codes are refused.
+    "CODE_MAX_FAILURES": 5,
+    "RECOVERY_CODE_COUNT": 10,
+    # The confirmation link mailed at registration, and how many resends an account may ask an hour.
+    "EMAIL_CONFIRMATION_TTL_HOURS": 72,
+    "EMAIL_CONFIRMATIONS_PER_HOUR": 3,
+    # Review invites per practitioner: unused ones at once, and made in 30 days.
+    "INVITES_OPEN_MAX": 20,
+    "INVITES_PER_MONTH": 50,
+    # Host names besides the one of DIRECTORY_SITE_URL that a production node answers (comma-separated
+    # in DIRECTORY_EXTRA_HOSTS), for a balancer's health checks that name the node itself.
+    "EXTRA_HOSTS": "",
     "RATELIMIT_STORAGE_URI": "memory://",
-    # Per client address, on top of the per-account lockout: slows account farming and spraying.
+    # Per client address, on top of the per-account throttling: slows account farming and spraying.
     "RATELIMIT_REGISTER": "20 per hour",
     "RATELIMIT_SIGN_IN": "30 per minute",
+    # Every page and call that checks an authenticator or recovery code, per address.
+    "RATELIMIT_CODES": "20 per minute",
+    "RATELIMIT_CONFIRM_EMAIL": "30 per hour",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -102,6 +128,7 @@ ENV_KEYS = {
     "DIRECTORY_MAIL_SENDER": "MAIL_DEFAULT_SENDER",
     "DIRECTORY_PROXY_HOPS": "PROXY_FIX_HOPS",
     "DIRECTORY_READY_MAX_LAG_SECONDS": "READY_MAX_LAG_SECONDS",
+    "DIRECTORY_EXTRA_HOSTS": "EXTRA_HOSTS",
 }
 
 
@@ -138,6 +165,11 @@ def _check_environment(app: Flask) -> None:
         )
     if app.config.get("SITE_URL"):
         app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+    if env == "production":
+        # Flask's trusted hosts: a request naming any other Host is refused with a 400 before any view
+        # runs, so nothing the app writes can be made to point elsewhere.
+        extra = [h.strip() for h in str(app.config.get("EXTRA_HOSTS") or "").split(",") if h.strip()]
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname, *extra]
 
 
 def site_url(app: Flask) -> str:
@@ -161,3 +193,13 @@ def _persistent_secret(path: Path) -> str:
         finally:
             tmp.unlink()
     return path.read_text().strip()
+
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail or a signed document: the configured site plus the route's path, so
+    that no Host header a client sends can point a link elsewhere."""
+    if has_request_context():
+        return site_url(current_app) + url_for(endpoint, **values)
+    # Outside a request (a command, a test's factory): the route's path from the URL map alone.
+    return site_url(current_app) + current_app.url_map.bind("localhost").build(endpoint, values)

@@ -1,6 +1,15 @@
 """Imports every model so that metadata (and Alembic's autogenerate) sees the whole schema."""
 
-from directory.accounts.models import ApiToken, LoginFailure, User, WebSession
+from directory.accounts.models import (
+    ApiToken,
+    AuthFailure,
+    EmailConfirmation,
+    MailMessage,
+    PasswordReset,
+    RecoveryCode,
+    User,
+    WebSession,
+)
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.credentials.models import Credential, CredentialEvent, Evidence
 from directory.geo.models import GeocodeCache
@@ -17,6 +26,11 @@ from directory.search.models import SearchOutbox
 
 __all__ = [
     "ApiToken",
+    "AuthFailure",
+    "EmailConfirmation",
+    "MailMessage",
+    "PasswordReset",
+    "RecoveryCode",
     "ClientGroup",
     "Condition",
     "Credential",
@@ -24,7 +38,6 @@ __all__ = [
     "Evidence",
     "GeocodeCache",
     "Issuer",
-    "LoginFailure",
     "ModerationAction",
     "Review",
     "ReviewFlag",

@@ -41,7 +41,7 @@ BEARER = {"header.Authorization": "Bearer {$response.body#/token}"}
 # (method, path without the prefix) → {status: {link name: link}}
 LINKS = {
     ("post", "/auth/register"): {
-        "201": {
+        "202": {
             "SignIn": _link(
                 "post",
                 "/auth/tokens",
@@ -57,7 +57,6 @@ LINKS = {
             "AddPlace": _link("post", "/me/locations", "Add a place with the token", BEARER),
             "SubmitCredential": _link("post", "/me/credentials", "Submit a credential", BEARER),
             "MyCredentials": _link("get", "/me/credentials", "List your credentials", BEARER),
-            "Invite": _link("post", "/me/review-invites", "Make a review invite", BEARER),
         }
     },
     ("get", "/me"): {

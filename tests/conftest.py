@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from flask import g, request_started
+from flask.testing import FlaskClient
 
 from directory import create_app, timeutil
 from directory.extensions import db
@@ -36,6 +37,15 @@ def _config(url: str, data_dir) -> dict:
     }
 
 
+class ClosingClient(FlaskClient):
+    """Closes each response as a real server does, so what runs once a response has gone (the mail
+    queue's sending, directory/mail.py) runs in tests too."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database, tmp_path):
     """Build an app on the test database; extra config per call (several apps = several workers)."""
@@ -44,6 +54,7 @@ def make_app(database, tmp_path):
 
     def build(**overrides):
         app = create_app({**_config(url, tmp_path / "data"), **overrides})
+        app.test_client_class = ClosingClient
         made.append(app)
         return app
 

@@ -13,6 +13,7 @@ from directory.credentials import service as credentials
 from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
+from directory.timeutil import now_utc
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -23,11 +24,18 @@ class Factory:
         self.app = app
         self.client = client
 
-    def user(self, role: str = "client", email: str | None = None, password: str = PASSWORD):
+    def user(self, role: str = "client", email: str | None = None, password: str = PASSWORD, confirmed=True):
+        """A new account, its email confirmed unless `confirmed=False`."""
         email = email or f"{role}{next(_seq)}@example.org"
         if role == "admin":
             return make_admin(email, password)
-        return accounts.register(email, password, role)
+        user = accounts.register(email, password, role)
+        assert user is not None, f"{email} is taken"
+        if confirmed:
+            user.email_confirmed_at = now_utc()
+            db.session.commit()
+            db.session.refresh(user)  # loaded, so tests may read it after the app context ends
+        return user
 
     def token(self, user, password: str = PASSWORD) -> str:
         body = {"email": user.email, "password": password}

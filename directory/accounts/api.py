@@ -1,13 +1,23 @@
 from flask.views import MethodView
 
-from directory.accounts import grants, recovery, service, totp
+from flask_smorest import abort
+
+from directory.accounts import confirmation, grants, recovery, recovery_codes, service, totp
 from directory.accounts.auth import api_login_required, current_api_grant, current_api_user
-from directory.accounts.limits import password_reset_limit, register_limit, sign_in_limit
+from directory.accounts.limits import (
+    code_limit,
+    confirm_email_limit,
+    password_reset_limit,
+    register_limit,
+    sign_in_limit,
+)
 from directory.accounts.models import ApiToken
 from directory.accounts.schemas import (
+    EmailTokenSchema,
     MeSchema,
     MessageSchema,
     PasswordChangeSchema,
+    RecoveryCodesSchema,
     RegisterSchema,
     ResetConfirmSchema,
     ResetRequestSchema,
@@ -15,7 +25,6 @@ from directory.accounts.schemas import (
     TokenSchema,
     TotpConfirmSchema,
     TotpEnrolmentSchema,
-    UserSchema,
 )
 from directory.apibase import Blueprint
 from directory.logs import security_event
@@ -24,18 +33,24 @@ blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Acc
 SECURED = {"security": [{"bearerAuth": []}]}
 NO_TOKEN = "No valid token"  # noqa: S105  # nosec B105: a description, not a secret
 RESET_SENT = "If an account has this email, a link to reset its password is on its way."
+REGISTERED = (
+    "Thank you. We have mailed a link to confirm the address: open it to finish. (If the address already "
+    "has an account, we have mailed its owner instead.)"
+)
 
 
 @blp.route("/auth/register")
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema)
-    @blp.alt_response(409, description="The email is taken")
+    @blp.response(202, MessageSchema)
     @blp.alt_response(429, description="Too many registrations from this address")
     @register_limit
     def post(self, data):
-        """Create a client or practitioner account."""
-        return service.register(data["email"], data["password"], data["role"])
+        """Create a client or practitioner account; a link to confirm the email is mailed to it. The answer is
+        the same when the email is taken (its owner is mailed instead), so it never tells who has an account.
+        Until the email is confirmed the account can sign in but cannot review, redeem an invite or be listed."""
+        service.register(data["email"], data["password"], data["role"])
+        return {"message": REGISTERED}
 
 
 @blp.route("/auth/tokens")
@@ -44,12 +59,15 @@ class Tokens(MethodView):
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong email, password or authenticator code")
     @blp.alt_response(
-        429, description="Too many failed sign-ins for this account, or tries from this address"
+        429,
+        description="Too many failed tries for this account or from this address (wait Retry-After seconds), "
+        "or too many wrong authenticator codes for this account",
     )
     @sign_in_limit
+    @code_limit
     def post(self, data):
-        """Exchange email and password for a bearer token. Admins with an authenticator also send `totp`;
-        only a token issued with it reaches the admin API."""
+        """Exchange email and password for a bearer token. Admins with an authenticator also send `totp` (or a
+        recovery code); only a token issued with it reaches the admin API."""
         user = service.authenticate(data["email"], data["password"])
         mfa = False
         if user.totp_secret:
@@ -117,7 +135,50 @@ class PasswordResetConfirm(MethodView):
     @password_reset_limit
     def post(self, data):
         """Set a new password with the token from the mailed link; every session and token of the account ends."""
-        recovery.complete_reset(data["token"], data["password"])
+        recovery.complete_with_token(data["token"], data["password"])
+
+
+@blp.route("/auth/confirm-email")
+class ConfirmEmail(MethodView):
+    @blp.arguments(EmailTokenSchema)
+    @blp.response(204)
+    @blp.alt_response(429, description="Too many requests from this address")
+    @confirm_email_limit
+    def post(self, data):
+        """Confirm an account's email with the token from the mailed link."""
+        confirmation.confirm(data["token"])
+
+
+@blp.route("/auth/confirm-email/resend")
+class ResendConfirmation(MethodView):
+    @blp.response(202, MessageSchema)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.alt_response(409, description="The email is confirmed already")
+    @blp.alt_response(429, description="Too many confirmation mails this hour")
+    @blp.doc(**SECURED)
+    @api_login_required()
+    def post(self):
+        """Mail a new confirmation link to this account's address."""
+        confirmation.resend(current_api_user())
+        return {"message": "A new confirmation link is on its way."}
+
+
+@blp.route("/auth/recovery-codes")
+class RecoveryCodes(MethodView):
+    @blp.response(201, RecoveryCodesSchema)
+    @blp.alt_response(401, description=NO_TOKEN)
+    @blp.alt_response(403, description="Only admins with a token issued with their authenticator code")
+    @blp.alt_response(429, description="Too many tries from this address")
+    @blp.doc(**SECURED)
+    @code_limit
+    @api_login_required("admin")
+    def post(self):
+        """A new set of ten single-use recovery codes (the old set stops working), shown this once. Each
+        lets the admin in instead of an authenticator code."""
+        grant = current_api_grant()
+        if grant.mfa_at is None:
+            abort(403, message="New recovery codes need a token issued with your authenticator code (`totp`).")
+        return {"codes": recovery_codes.make(grant.user)}
 
 
 @blp.route("/auth/totp")
@@ -142,8 +203,9 @@ class TotpConfirm(MethodView):
     @blp.alt_response(401, description="No valid token, or a wrong code")
     @blp.alt_response(403, description="Only admins set up an authenticator")
     @blp.alt_response(409, description="No setup was started")
-    @blp.alt_response(429, description="Too many failed tries for this account")
+    @blp.alt_response(429, description="Too many wrong codes for this account, or tries from this address")
     @blp.doc(**SECURED)
+    @code_limit
     @api_login_required("admin")
     def post(self, data):
         """Finish the setup with the authenticator's current code; this token then reaches the admin API."""
@@ -165,5 +227,6 @@ class Me(MethodView):
             "id": user.id,
             "email": user.email,
             "role": user.role,
+            "email_confirmed": user.email_confirmed_at is not None,
             "practitioner_id": practitioner.id if practitioner else None,
         }

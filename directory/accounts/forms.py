@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField
 
-from directory.accounts.service import MIN_PASSWORD
+from directory.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 
 
 class RegisterForm(FlaskForm):
@@ -50,17 +50,16 @@ class ResetRequestForm(FlaskForm):
 class ResetNewForm(FlaskForm):
     password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)")
 
-    def __init__(self, *args, token: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.reset_token = token  # from the session, never from the form
-
     def payload(self) -> dict:
-        return {"token": self.reset_token, "password": self.password.data or ""}
+        return {"password": self.password.data or ""}
+
+
+CODE_LABEL = "Code from your authenticator (or a recovery code)"
 
 
 class TotpForm(FlaskForm):
     totp = StringField(
-        "Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"}
+        CODE_LABEL, render_kw={"autocomplete": "one-time-code"}
     )
 
     def payload(self) -> dict:
@@ -70,7 +69,7 @@ class TotpForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     password = PasswordField("Password")
     totp = StringField(
-        "Code from your authenticator", render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"}
+        CODE_LABEL, render_kw={"autocomplete": "one-time-code"}
     )
 
     def payload(self) -> dict:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from directory.accounts.models import ApiToken, User, WebSession
+from directory.accounts.throttle import client_address
 from directory.extensions import db
 from directory.timeutil import now_utc
 
@@ -47,6 +48,7 @@ def issue(kind: type[Grant], user: User, mfa: bool = False) -> tuple[str, Grant]
         last_seen_at=now,
         authenticated_at=now,
         mfa_at=now if mfa else None,
+        address=client_address(),
     )
     db.session.add(row)
     db.session.commit()

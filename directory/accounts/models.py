@@ -27,6 +27,11 @@ class User(db.Model):
     # What the audit chain's hashes cover instead of the email: a random pseudonym, so deleting the
     # person later (or changing their email) never breaks a chain or a kept checkpoint.
     audit_ref: Mapped[str] = mapped_column(sa.String(32), unique=True, default=lambda: secrets.token_hex(16))
+    # None until the owner opens the confirmation link mailed at registration (accounts/confirmation.py).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The client address the account was registered from: a review invite cannot be redeemed by an
+    # account made from where the practitioner signed in (reviews/invites.py).
+    registered_from: Mapped[str | None] = mapped_column(sa.String(45))
 
     practitioner = relationship("Practitioner", back_populates="user", uselist=False)
 
@@ -59,6 +64,8 @@ class GrantColumns:
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mfa_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The client address that signed in (reviews/invites.py compares it with the redeemer's).
+    address: Mapped[str | None] = mapped_column(sa.String(45))
 
 
 class WebSession(GrantColumns, db.Model):
@@ -84,13 +91,35 @@ class ApiToken(GrantColumns, db.Model):
 
 
 class PasswordReset(db.Model):
-    """A one-use link sent by mail; only the token's SHA-256 is stored."""
+    """A one-use link sent by mail; only the token's SHA-256 is stored. A request for an unknown address
+    writes a row too (`user_id` None, never usable), so that asking costs the same either way.
+    `handle_hash` binds the link to the browser that opened it: the browser's session carries a random
+    handle, never the token (accounts/recovery.py)."""
 
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the normalised address asked for: the per-address hourly limit counts unknown ones too.
+    email_digest: Mapped[str] = mapped_column(sa.String(64), index=True, default="")
+    handle_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+
+
+class EmailConfirmation(db.Model):
+    """A one-use confirmation link mailed to a new account; only the token's SHA-256 is stored."""
+
+    __tablename__ = "email_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,13 +127,53 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
-    """One row per failed sign-in; counted per account so every worker sees the same lockout."""
+class AuthFailure(db.Model):
+    """One failed password or authenticator code (`kind`), counted by accounts/throttle.py.
 
-    __tablename__ = "login_failures"
+    `account` is the SHA-256 of the normalised email, so an unknown account is counted (and throttled)
+    exactly like a known one; `device` is the nonce of the known-browser cookie the attempt carried, if
+    any. Rows are written on their own connection and committed at once: the failed attempt's rollback
+    cannot take them back."""
+
+    __tablename__ = "auth_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    account: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(45))
+    device: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
-    __table_args__ = (sa.Index("ix_login_failures_user_at", "user_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_auth_failures_account", "kind", "account", "at"),
+        sa.Index("ix_auth_failures_address", "kind", "address", "at"),
+        sa.CheckConstraint("kind IN ('password', 'code')", name="kind"),
+    )
+
+
+class RecoveryCode(db.Model):
+    """One of an admin's ten single-use recovery codes, kept only as its SHA-256 (shown once)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailMessage(db.Model):
+    """The mail queue: a message is a row written in the request's transaction and sent after the
+    response (directory/mail.py), or by `flask directory mailer` if that send failed."""
+
+    __tablename__ = "mail_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))

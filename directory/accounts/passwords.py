@@ -37,3 +37,30 @@ def _dummy_hash() -> str:
     if key not in current_app.extensions:
         current_app.extensions[key] = hash_password(_DUMMY_PASSWORD)
     return current_app.extensions[key]
+
+
+# ---- what a new password must be ----------------------------------------------------------------
+MIN_LENGTH = 12
+
+
+def _common_passwords() -> frozenset[str]:
+    key = "directory_common_passwords"
+    if key not in current_app.extensions:
+        # zxcvbn ships its 30,000 most common leaked passwords with the package: no network, no file of ours.
+        from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+        current_app.extensions[key] = frozenset(FREQUENCY_LISTS["passwords"])
+    return current_app.extensions[key]
+
+
+def weakness(password: str) -> str | None:
+    """Why `password` may not be used, or None if it may."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if not password.strip():
+        return "A password of spaces alone is too easy to guess."
+    if len(set(password)) == 1:
+        return "A password of one repeated character is too easy to guess."
+    if password.lower() in _common_passwords() or password.strip().lower() in _common_passwords():
+        return "This password is on a list of common passwords that attackers try first; choose another."
+    return None

@@ -1,7 +1,10 @@
 """Forgotten passwords: a one-use link by mail, valid for PASSWORD_RESET_TTL_MINUTES.
 
-Asking never tells whether an account exists (the same answer, the same work either way); the link's
-token is kept only as its SHA-256; using it ends every session and token of the account.
+Asking never tells whether an account exists: a known and an unknown address cost the same work in
+the request (a row, a queued mail; the mail itself goes after the response, directory/mail.py) and
+get the same answer. The link's token is kept only as its SHA-256. Opening the link swaps the token
+for a random handle bound to that row, and only the handle goes into the browser's session, so the
+token is never in a cookie. Using it ends every session and token of the account.
 """
 
 import logging
@@ -9,11 +12,12 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from directory import mail
-from directory.accounts import grants, service
+from directory.accounts import grants, service, throttle
 from directory.accounts.models import PasswordReset, User
+from directory.config import absolute_url
 from directory.extensions import db
 from directory.logs import security_event
 from directory.rules import RuleError
@@ -23,53 +27,81 @@ BAD_LINK = "This reset link is not valid any more. Ask for a new one."
 
 
 def request_reset(email: str) -> None:
-    user = db.session.scalar(sa.select(User).where(User.email == service.normalise_email(email)))
-    if user is None or user.password_hash is None:
-        security_event("password.reset_requested", known=False)
-        return
+    email = service.normalise_email(email)
+    email_digest = throttle.account_key(email)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
     now = now_utc()
     recent = db.session.scalar(
         sa.select(sa.func.count(PasswordReset.id)).where(
-            PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1)
+            PasswordReset.email_digest == email_digest, PasswordReset.created_at > now - timedelta(hours=1)
         )
     )
     if recent >= current_app.config["PASSWORD_RESETS_PER_HOUR"]:
-        # Silently: saying "too many" would tell the asker the account exists.
-        security_event("password.reset_throttled", logging.WARNING, user_id=user.id)
+        # Silently, and for unknown addresses alike: saying "too many" would tell nothing new, but
+        # answering differently would.
+        security_event("password.reset_throttled", logging.WARNING)
         return
+    usable = user is not None and user.password_hash is not None
     token = secrets.token_urlsafe(32)
     ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     db.session.add(
         PasswordReset(
             token_hash=grants.digest(token),
-            user_id=user.id,
+            user_id=user.id if usable else None,
+            email_digest=email_digest,
             created_at=now,
             expires_at=now + timedelta(minutes=ttl),
         )
     )
+    if usable:
+        link = absolute_url("accounts.reset_link", token=token)
+        body = (
+            f"Someone asked to reset the password of your account.\n\nTo choose a new password, open this "
+            f"link within {ttl} minutes:\n\n{link}\n\nIf it was not you, ignore this message: your password "
+            f"stays as it is.\n"
+        )
+    else:
+        body = (
+            "Someone asked to reset the password of an account with this email address, but no account "
+            f"here can sign in with it.\n\nIf it was you, perhaps you registered with another address; or "
+            f"make an account: {absolute_url('accounts.register')}\n\nIf it was not you, ignore this message.\n"
+        )
+    mail.queue(email, "Reset your password", body)
     db.session.commit()
-    link = url_for("accounts.reset_link", token=token, _external=True)
-    mail.send(
-        user.email,
-        "Reset your password",
-        f"Someone asked to reset the password of your account.\n\nTo choose a new password, open this link "
-        f"within {ttl} minutes:\n\n{link}\n\nIf it was not you, ignore this message: your password stays as it is.\n",
-    )
-    security_event("password.reset_requested", known=True, user_id=user.id)
+    security_event("password.reset_requested", user_id=user.id if usable else None)
 
 
-def check_token(token: str) -> PasswordReset:
-    row = db.session.scalar(
-        sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or ""))
-    )
-    if row is None or row.used_at is not None or row.expires_at <= now_utc():
+def _live(row: PasswordReset | None) -> PasswordReset:
+    if row is None or row.user_id is None or row.used_at is not None or row.expires_at <= now_utc():
         raise RuleError(422, BAD_LINK, field="token")
     return row
 
 
-def complete_reset(token: str, password: str) -> User:
-    service.check_new_password(password)
+def check_token(token: str) -> PasswordReset:
+    return _live(
+        db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or "")))
+    )
+
+
+def open_link(token: str) -> str:
+    """The mailed link opened: a new random handle for the browser's session, bound to the row."""
     row = check_token(token)
+    handle = secrets.token_urlsafe(32)
+    row.handle_hash = grants.digest(handle)
+    db.session.commit()
+    return handle
+
+
+def check_handle(handle: str | None) -> PasswordReset:
+    if not handle:
+        raise RuleError(422, BAD_LINK, field="token")
+    return _live(
+        db.session.scalar(sa.select(PasswordReset).where(PasswordReset.handle_hash == grants.digest(handle)))
+    )
+
+
+def complete_reset(row: PasswordReset, password: str) -> User:
+    service.check_new_password(password)
     # Claimed with a conditional update, so two tabs racing with one link cannot both use it.
     claimed = db.session.execute(
         sa.update(PasswordReset)
@@ -83,3 +115,8 @@ def complete_reset(token: str, password: str) -> User:
     service.set_password(user, password)
     security_event("password.reset", user_id=user.id)
     return user
+
+
+def complete_with_token(token: str, password: str) -> User:
+    """The API's form: the token from the mail, sent in the body."""
+    return complete_reset(check_token(token), password)

@@ -1,16 +1,28 @@
 import marshmallow as ma
 
-from directory.accounts.service import MIN_PASSWORD, SELF_SERVICE_ROLES
+from directory.accounts.passwords import MIN_LENGTH, weakness
+from directory.accounts.service import SELF_SERVICE_ROLES
 from directory.schemas_base import StrictSchema, TrimmedString
+
+CODE_ERROR = "Six digits from your authenticator, or one of your recovery codes."
+# ASCII digits only ([0-9], not \d, which takes full-width and other scripts' digits too).
+CODE_PATTERN = r"^\s*(?:[0-9]{3}\s?[0-9]{3}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4})\s*$"
+
+
+def _strong_enough(password: str) -> None:
+    problem = weakness(password)
+    if problem:
+        raise ma.ValidationError(problem)
 
 
 def new_password(**kwargs) -> ma.fields.String:
     return ma.fields.String(
         required=True,
         load_only=True,
-        validate=ma.validate.Length(
-            min=MIN_PASSWORD, max=1000, error=f"Use {MIN_PASSWORD} to 1000 characters."
-        ),
+        validate=[ma.validate.Length(max=1000, error="Use at most 1000 characters."), _strong_enough],
+        metadata={
+            "description": f"At least {MIN_LENGTH} characters, not one repeated character, not a common password."
+        },
         **kwargs,
     )
 
@@ -19,10 +31,13 @@ def totp_code(**kwargs) -> ma.fields.String:
     return ma.fields.String(
         load_only=True,
         validate=[
-            ma.validate.Length(max=20, error="Six digits from your authenticator."),
-            ma.validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="Six digits from your authenticator."),
+            ma.validate.Length(max=20, error=CODE_ERROR),
+            ma.validate.Regexp(CODE_PATTERN, error=CODE_ERROR),
         ],
-        metadata={"description": "The current six-digit code of the admin's authenticator app."},
+        metadata={
+            "description": "The current six-digit code of the admin's authenticator app, or one of the "
+            "admin's single-use recovery codes (XXXX-XXXX-XXXX)."
+        },
         **kwargs,
     )
 
@@ -67,9 +82,30 @@ class ResetRequestSchema(StrictSchema):
     )
 
 
-class ResetConfirmSchema(StrictSchema):
-    token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=200))
+class NewPasswordSchema(StrictSchema):
     password = new_password()
+
+
+class ResetConfirmSchema(NewPasswordSchema):
+    token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=200))
+
+
+class EmailTokenSchema(StrictSchema):
+    token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=200))
+
+
+class InviteRequestSchema(StrictSchema):
+    email = TrimmedString(
+        required=True,
+        validate=[ma.validate.Email(), ma.validate.Length(max=254)],
+        metadata={"format": "email", "description": "The client's address: the invite is mailed there."},
+    )
+
+
+class RecoveryCodesSchema(ma.Schema):
+    codes = ma.fields.List(
+        ma.fields.String(), dump_only=True, metadata={"description": "Shown once: keep them somewhere safe."}
+    )
 
 
 class TotpConfirmSchema(StrictSchema):
@@ -93,6 +129,7 @@ class TokenSchema(ma.Schema):
 
 
 class MeSchema(UserSchema):
+    email_confirmed = ma.fields.Boolean(dump_only=True)
     practitioner_id = ma.fields.Integer(dump_only=True, allow_none=True)
 
 

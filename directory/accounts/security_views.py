@@ -1,10 +1,11 @@
-"""Account security pages: password change, sign out everywhere, forgotten password, and the admin
-second factor (set up, pass at sign-in, confirm before verifying or revoking). Routes on accounts.bp."""
+"""Account security pages: password change, sign out everywhere, forgotten password, email
+confirmation, and the admin second factor (set up, pass at sign-in, confirm before verifying or
+revoking, recovery codes). Routes on accounts.bp."""
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from directory.accounts import grants, recovery, service, sessions, totp
+from directory.accounts import auth, confirmation, grants, recovery, recovery_codes, service, sessions, totp
 from directory.accounts.forms import (
     ConfirmForm,
     EmptyForm,
@@ -13,11 +14,11 @@ from directory.accounts.forms import (
     ResetRequestForm,
     TotpForm,
 )
-from directory.accounts.limits import password_reset_limit
+from directory.accounts.limits import code_limit, confirm_email_limit, password_reset_limit
 from directory.accounts.schemas import (
     ConfirmSchema,
+    NewPasswordSchema,
     PasswordChangeSchema,
-    ResetConfirmSchema,
     ResetRequestSchema,
     TotpConfirmSchema,
 )
@@ -25,7 +26,8 @@ from directory.accounts.views import bp
 from directory.web.forms import submit
 from directory.web.safety import safe_next
 
-RESET_SESSION_KEY = "password_reset_token"
+# Holds a random handle bound to the reset row, never the mailed token (accounts/recovery.py).
+RESET_SESSION_KEY = "password_reset_handle"
 
 
 def _render_security(password_form=None, status=200, headers=None):
@@ -34,6 +36,7 @@ def _render_security(password_form=None, status=200, headers=None):
             "accounts/security.html",
             password_form=password_form or PasswordChangeForm(formdata=None),
             everywhere_form=EmptyForm(),
+            codes_left=recovery_codes.remaining(current_user) if current_user.role == "admin" else None,
         ),
         status,
         headers or {},
@@ -96,20 +99,18 @@ def reset_request():
 def reset_link(token: str):
     """The mailed link. The token moves into the session and the address bar loses it at once, so it
     does not linger in history or leak through a Referer from the next page."""
-    recovery.check_token(token)
-    session[RESET_SESSION_KEY] = token
+    session[RESET_SESSION_KEY] = recovery.open_link(token)
     return redirect(url_for(".reset_new"))
 
 
 @bp.route("/password-reset/new", methods=["GET", "POST"])
 @password_reset_limit
 def reset_new():
-    token = session.get(RESET_SESSION_KEY, "")
-    recovery.check_token(token)
-    form = ResetNewForm(token=token)
+    row = recovery.check_handle(session.get(RESET_SESSION_KEY))
+    form = ResetNewForm()
     if request.method == "POST":
         outcome = submit(
-            form, ResetConfirmSchema(), lambda data: recovery.complete_reset(data["token"], data["password"])
+            form, NewPasswordSchema(), lambda data: recovery.complete_reset(row, data["password"])
         )
         if outcome.done:
             session.pop(RESET_SESSION_KEY, None)
@@ -124,8 +125,29 @@ def _admin_only():
         abort(403)
 
 
+@bp.route("/confirm-email/<token>")
+@confirm_email_limit
+def confirm_email(token: str):
+    """The link mailed at registration."""
+    confirmation.confirm(token)
+    flash("Thank you: your email address is confirmed.", "success")
+    return redirect(url_for("web.home"))
+
+
+@bp.route("/account/confirm-email", methods=["POST"])
+@login_required
+@confirm_email_limit
+def resend_confirmation():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    confirmation.resend(current_user._get_current_object())
+    flash("A new confirmation link is on its way to your address.", "info")
+    return redirect(url_for(".security"))
+
+
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
+@code_limit
 def second_factor():
     """Admins: set up the authenticator the first time, then pass it once per sign-in."""
     _admin_only()
@@ -138,7 +160,12 @@ def second_factor():
         outcome = submit(form, TotpConfirmSchema(), lambda data: step(user, data["totp"]))
         if outcome.done:
             grants.mark(sessions.current_grant(), mfa=True)
-            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+            target = safe_next(request.args.get("next")) or url_for("admin.index")
+            if enrolling:
+                # Shown this once: the admin's way in without the phone.
+                codes = recovery_codes.make(user)
+                return render_template("accounts/recovery_codes.html", codes=codes, next_url=target)
+            return redirect(target)
         status, headers = outcome.status, outcome.headers
     elif enrolling and not user.totp_pending:
         totp.start_enrolment(user)
@@ -155,8 +182,27 @@ def second_factor():
     )
 
 
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@login_required
+def new_recovery_codes():
+    """Admins: a new set of recovery codes (the old set stops working), after a fresh sign-in."""
+    _admin_only()
+    back = auth.fresh_page_or_redirect(url_for(".new_recovery_codes"))
+    if back is not None:
+        return back
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        codes = recovery_codes.make(current_user._get_current_object())
+        return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for(".security"))
+    return render_template(
+        "accounts/recovery_codes_new.html", form=EmptyForm(), left=recovery_codes.remaining(current_user)
+    )
+
+
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
+@code_limit
 def confirm():
     """Admins: prove password and authenticator again before a decision that needs a fresh sign-in."""
     _admin_only()

@@ -1,19 +1,21 @@
-"""Account rules: registration, sign-in with per-account lockout, password changes."""
+"""Account rules: registration, sign-in throttled per account and address, password changes."""
 
 import logging
 
 import sqlalchemy as sa
 
-from directory.accounts import grants, lockout
+from directory import mail
+from directory.accounts import confirmation, devices, grants, throttle
 from directory.accounts.models import User
-from directory.accounts.passwords import hash_password, verify_password
+from directory.accounts.passwords import hash_password, verify_password, weakness
+from directory.config import absolute_url
 from directory.extensions import db
 from directory.logs import security_event
 from directory.rules import RuleError
 from directory.timeutil import now_utc
 
-MIN_PASSWORD = 10
 SELF_SERVICE_ROLES = ("client", "practitioner")
+WRONG_PASSWORD = "The email or password is wrong."  # noqa: S105  # nosec B105: a message, not a password
 
 
 def normalise_email(email: str) -> str:
@@ -21,26 +23,46 @@ def normalise_email(email: str) -> str:
 
 
 def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise RuleError(422, f"Use at least {MIN_PASSWORD} characters.", field="password")
+    problem = weakness(password)
+    if problem:
+        raise RuleError(422, problem, field="password")
 
 
-def register(email: str, password: str, role: str) -> User:
+def register(email: str, password: str, role: str) -> User | None:
+    """A new unconfirmed account with its confirmation mail queued; None when the email is taken, and
+    then the owner is mailed instead. Both cost the same (a password hash, a queued mail) and the caller
+    answers both the same way, so registering never tells whether an account exists."""
     if role not in SELF_SERVICE_ROLES:
         raise RuleError(422, "Choose client or practitioner.", field="role")
     check_new_password(password)
     email = normalise_email(email)
+    password_hash = hash_password(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise RuleError(409, "An account with this email already exists.", field="email")
-    user = User(email=email, password_hash=hash_password(password), role=role)
+        return _taken(email)
+    user = User(email=email, password_hash=password_hash, role=role, registered_from=throttle.client_address())
     db.session.add(user)
     try:
-        db.session.commit()
-    except sa.exc.IntegrityError as exc:  # the same email registered at the same moment
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the same email registered at the same moment
         db.session.rollback()
-        raise RuleError(409, "An account with this email already exists.", field="email") from exc
+        return _taken(email)
+    confirmation.issue(user)
+    db.session.commit()
     security_event("account.created", user_id=user.id, role=role)
     return user
+
+
+def _taken(email: str) -> None:
+    mail.queue(
+        email,
+        "Someone tried to register with your address",
+        "Someone tried to make a new account with this email address, which already has one. "
+        "Nothing was changed.\n\nIf it was you, sign in instead, or ask for a password reset if you "
+        f"have forgotten it: {absolute_url('accounts.reset_request')}\n",
+    )
+    db.session.commit()
+    security_event("account.register_taken", logging.WARNING)
+    return None
 
 
 def create_admin(email: str, password: str) -> User:
@@ -52,34 +74,39 @@ def create_admin(email: str, password: str) -> User:
         db.session.add(user)
     user.role = "admin"
     user.password_hash = hash_password(password)
+    # Made by an operator at the command line, who vouches for the address.
+    user.email_confirmed_at = user.email_confirmed_at or now_utc()
     db.session.commit()
     return user
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user whose password this is; RuleError 401 (wrong) or 429 (locked) otherwise."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        verify_password(None, password)
-        security_event("sign_in.failure", logging.WARNING, reason="unknown account")
-        raise RuleError(401, "The email or password is wrong.")
-    lockout.refuse_if_locked(user)
-    if not verify_password(user.password_hash, password):
-        lockout.record_failure(user, now_utc())
-        security_event("sign_in.failure", logging.WARNING, user_id=user.id, reason="wrong password")
-        raise RuleError(401, "The email or password is wrong.")
-    lockout.clear(user)
+    """The user whose password this is; RuleError 401 (wrong) or 429 (throttled) otherwise. An unknown
+    email costs the same time, is counted the same way and gets the same answers as a known one."""
+    email = normalise_email(email)
+    account = throttle.account_key(email)
+    attempt = throttle.Attempt("password", account, throttle.client_address(), devices.nonce_for(account))
+    throttle.refuse_password_if_throttled(attempt)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password):
+        throttle.record_failure(attempt)
+        security_event(
+            "sign_in.failure", logging.WARNING, user_id=user.id if user else None, reason="wrong password"
+        )
+        raise RuleError(401, WRONG_PASSWORD)
     security_event("sign_in.password_ok", user_id=user.id, role=user.role)
     return user
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """Needs the current password; ends every other session and token of the account."""
-    lockout.refuse_if_locked(user)
-    if not verify_password(user.password_hash, current):
-        lockout.record_failure(user, now_utc())
+    try:
+        authenticate(user.email, current)
+    except RuleError as exc:
+        if exc.status == 429:
+            raise
         security_event("password.change_failure", logging.WARNING, user_id=user.id)
-        raise RuleError(422, "Your current password is not right.", field="current_password")
+        raise RuleError(422, "Your current password is not right.", field="current_password") from exc
     set_password(user, new)
     security_event("password.changed", user_id=user.id)
 
@@ -89,7 +116,6 @@ def set_password(user: User, new: str) -> None:
     check_new_password(new)
     user.password_hash = hash_password(new)
     db.session.commit()
-    lockout.clear(user)
     grants.end_all(user)
 
 

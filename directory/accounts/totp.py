@@ -3,7 +3,11 @@
 Enrolment keeps the new secret aside (`totp_pending`) until a first valid code proves the
 authenticator holds it. A code is accepted one step either side of now (clock drift) and only once:
 the step it matched is stored, so a code seen over someone's shoulder cannot be replayed.
-Wrong codes count towards the same per-account lockout as wrong passwords.
+
+Every code check, whatever route it came by (sign-in page, token, step-up confirmation, enrolment),
+goes through `_guarded`: refused while the account's code check is closed, and each wrong code counted
+on its own (accounts/throttle.py). A recovery code (accounts/recovery_codes.py) is accepted wherever an
+authenticator code is.
 """
 
 import hmac
@@ -14,12 +18,11 @@ import pyotp
 import segno
 from flask import current_app
 
-from directory.accounts import lockout
+from directory.accounts import recovery_codes, throttle
 from directory.accounts.models import User
 from directory.extensions import db
 from directory.logs import security_event
 from directory.rules import RuleError
-from directory.timeutil import now_utc
 
 
 def start_enrolment(user: User) -> str:
@@ -45,23 +48,27 @@ def qr_svg_data_uri(user: User) -> str:
 def finish_enrolment(user: User, code: str) -> None:
     if not user.totp_pending:
         raise RuleError(409, "Start setting up the authenticator first.")
-    if _matching_step(user.totp_pending, code) is None:
-        _failed(user)
+    step = _guarded(user, lambda: _matching_step(user.totp_pending, code))
     user.totp_secret, user.totp_pending = user.totp_pending, None
-    user.totp_last_step = _matching_step(user.totp_secret, code)
+    user.totp_last_step = step
     db.session.commit()
     security_event("mfa.enrolled", user_id=user.id)
 
 
 def check(user: User, code: str | None) -> None:
-    """Pass, or RuleError: 401 for a missing or wrong code, 429 while the account is locked."""
-    lockout.refuse_if_locked(user)
+    """Pass, or RuleError: 401 for a missing or wrong code, 429 while the account's code check is closed."""
     if not user.totp_secret:
         raise RuleError(403, "Set up an authenticator first.", field="totp")
-    step = _matching_step(user.totp_secret, code or "")
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        _failed(user)
-    user.totp_last_step = step
+    code = code or ""
+    if recovery_codes.looks_like(code):
+        _guarded(user, lambda: recovery_codes.use(user, code) or None)
+        return
+
+    def fresh_step():
+        step = _matching_step(user.totp_secret, code)
+        return None if step is None or (user.totp_last_step is not None and step <= user.totp_last_step) else step
+
+    user.totp_last_step = _guarded(user, fresh_step)
     db.session.commit()
     security_event("mfa.passed", user_id=user.id)
 
@@ -73,17 +80,27 @@ def reset(user: User) -> None:
     security_event("mfa.reset", user_id=user.id)
 
 
-def _failed(user: User):
-    lockout.record_failure(user, now_utc())
-    security_event("mfa.failure", logging.WARNING, user_id=user.id)
-    raise RuleError(
-        401, "That code is not right. Use the current code from your authenticator.", field="totp"
-    )
+def _guarded(user: User, matches):
+    """`matches()` (None for a wrong code), unless the account's code check is closed; a wrong code is
+    counted, and the one that closes the check mails the account's owner."""
+    account = throttle.account_key(user.email)
+    throttle.refuse_code_if_throttled(account, user.id)
+    result = matches()
+    if result is None:
+        attempt = throttle.Attempt("code", account, throttle.client_address())
+        throttle.record_failure(attempt, alert_to=user.email)
+        security_event("mfa.failure", logging.WARNING, user_id=user.id)
+        raise RuleError(401, WRONG_CODE, field="totp")
+    throttle.clear_codes(account)
+    return result
+
+
+WRONG_CODE = "That code is not right. Use the current code from your authenticator."
 
 
 def _matching_step(secret: str, code: str) -> int | None:
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # no full-width or other digits
         return None
     totp = pyotp.TOTP(secret)
     now = int(time.time())

@@ -1,7 +1,8 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from directory.accounts import service, sessions
+from directory.accounts import devices, service, sessions, throttle
+from directory.accounts.api import REGISTERED
 from directory.accounts.forms import LoginForm, RegisterForm
 from directory.accounts.limits import register_limit, sign_in_limit
 from directory.accounts.schemas import RegisterSchema, TokenRequestSchema
@@ -23,13 +24,13 @@ def register():
     data = form.validate_on_submit() and load_into(form, RegisterSchema(), form.payload())
     if data:
         try:
-            user = service.register(data["email"], data["password"], data["role"])
+            # The same answer whether or not the email was taken: nothing here tells who has an account.
+            service.register(data["email"], data["password"], data["role"])
         except RuleError as exc:
             attach_errors(form, exc.errors or {"email": [exc.message]})
         else:
-            sessions.sign_in(user)
-            flash("Welcome! Your account is ready.", "success")
-            return redirect(home_for(user))
+            flash(REGISTERED + " You can sign in now.", "success")
+            return redirect(url_for(".login"))
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -45,11 +46,21 @@ def login():
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
             return render_template("accounts/login.html", form=form, error=exc.message), exc.status, headers
         sessions.sign_in(user)
+        if user.email_confirmed_at is None:
+            flash(
+                "Confirm your email address with the link we mailed you: until then you cannot review, "
+                "and a practitioner's profile is not listed in search.",
+                "info",
+            )
         target = safe_next(request.args.get("next"))
         if user.role == "admin":
             # The password alone opens no admin page: the authenticator code comes next.
-            return redirect(url_for("accounts.second_factor", next=target or url_for("admin.index")))
-        return redirect(target or home_for(user))
+            response = redirect(url_for("accounts.second_factor", next=target or url_for("admin.index")))
+        else:
+            response = redirect(target or home_for(user))
+        # This browser is now known to the account: failures elsewhere will not hold it back.
+        devices.remember(response, throttle.account_key(user.email))
+        return response
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, error=None), status
 

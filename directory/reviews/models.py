@@ -8,7 +8,8 @@ from directory.timeutil import UTCDateTime, now_utc
 
 
 class ReviewInvite(db.Model):
-    """A single-use code a practitioner gives a client; only its SHA-256 is kept."""
+    """A single-use code a practitioner mails to a client's address; only its SHA-256 is kept, and only an
+    account with that confirmed `email` (made before or after the invite) may redeem it (reviews/invites.py)."""
 
     __tablename__ = "review_invites"
 
@@ -17,6 +18,7 @@ class ReviewInvite(db.Model):
         sa.ForeignKey("practitioners.id", ondelete="CASCADE"), index=True
     )
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -83,6 +85,9 @@ class ReviewFlag(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     resolved: Mapped[bool] = mapped_column(default=False)
+
+    # One flag per account per review: a second is a 409, and a crowd of flags means a crowd of accounts.
+    __table_args__ = (sa.UniqueConstraint("review_id", "user_id", name="uq_review_flags_one_per_account"),)
 
 
 class ModerationAction(db.Model):

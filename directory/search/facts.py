@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
 from directory.practitioners import service as practitioners
+from directory.accounts.models import User
 from directory.practitioners.models import Practitioner
 from directory.search.documents import SearchFacts
 
@@ -34,10 +35,12 @@ def _base_facts(p: Practitioner) -> SearchFacts:
 
 
 def facts_for(ids: Iterable[int]) -> dict[int, SearchFacts]:
-    """Facts for the ids that exist; a missing id means the practitioner is gone."""
+    """Facts for the ids that are listed; a missing id means the practitioner is gone, or not listed
+    until its owner confirms their email address (accounts/confirmation.py)."""
     rows = db.session.scalars(
         sa.select(Practitioner)
-        .where(Practitioner.id.in_(list(ids)))
+        .join(User, User.id == Practitioner.user_id)
+        .where(Practitioner.id.in_(list(ids)), User.email_confirmed_at.is_not(None))
         .options(
             selectinload(Practitioner.techniques),
             selectinload(Practitioner.conditions),

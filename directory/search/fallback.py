@@ -10,6 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
+from directory.accounts.models import User
 from directory.catalog.models import Condition, Technique
 from directory.extensions import db
 from directory.practitioners.models import (
@@ -46,7 +47,11 @@ def _concept_clause(concept: Concept):
 
 def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
     p = Practitioner
-    statement = sa.select(p.id, p.practicing_since, p.accepting_clients, p.accepting_confirmed_at)
+    statement = (
+        sa.select(p.id, p.practicing_since, p.accepting_clients, p.accepting_confirmed_at)
+        .join(User, User.id == p.user_id)
+        .where(User.email_confirmed_at.is_not(None))  # listed once the owner's email is confirmed
+    )
     for concept in concepts:
         statement = statement.where(_concept_clause(concept))
     if query.min_years is not None:

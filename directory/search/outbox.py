@@ -71,6 +71,13 @@ def write_rows(connection, practitioner_ids) -> None:
         connection.execute(sa.insert(SearchOutbox), rows)
 
 
+def touch(session, practitioner_ids) -> None:
+    """Rows for a change search depends on that lives outside the practitioner's own models (an
+    owner's email being confirmed): written in the session's transaction, applied after its commit."""
+    write_rows(session.connection(), practitioner_ids)
+    session.info[WRITTEN] = True
+
+
 def catch_up_after_requests(app) -> None:
     """A request that committed outbox rows asks this node's index to apply them before it answers,
     so the writer's next search already sees the change."""
