@@ -1,9 +1,9 @@
 """Configuration: defaults, then the environment, then the caller's test mapping. No I/O at import."""
 
 import os
-from urllib.parse import urlsplit
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, url_for
 
@@ -193,7 +193,6 @@ def _persistent_secret(path: Path) -> str:
         finally:
             tmp.unlink()
     return path.read_text().strip()
-
 
 
 def absolute_url(endpoint: str, **values) -> str:

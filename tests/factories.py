@@ -128,3 +128,29 @@ def totp_code(user) -> str:
     user.totp_last_step = None
     db.session.commit()
     return pyotp.TOTP(user.totp_secret).now()
+
+
+def mails_to(recipient: str) -> list[str]:
+    """Bodies of the queued mails to `recipient`, oldest first."""
+    from directory.accounts.models import MailMessage
+
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(MailMessage.body).where(MailMessage.recipient == recipient).order_by(MailMessage.id)
+        )
+    )
+
+
+def mailed_invite_code(recipient: str) -> str:
+    """The code in the newest invite mailed to `recipient` (the practitioner never sees it)."""
+    bodies = [b for b in mails_to(recipient) if "invite=" in b]
+    return re.search(r"invite=([A-Za-z0-9_-]+)", bodies[-1]).group(1)
+
+
+def invite(practitioner, email: str) -> str:
+    """An invite from `practitioner` to `email`, through the service; returns the mailed code."""
+    from directory.reviews import invites
+
+    invites.create(practitioner.user, email)
+    return mailed_invite_code(email)

@@ -1,5 +1,4 @@
 from flask.views import MethodView
-
 from flask_smorest import abort
 
 from directory.accounts import confirmation, grants, recovery, recovery_codes, service, totp
@@ -177,7 +176,9 @@ class RecoveryCodes(MethodView):
         lets the admin in instead of an authenticator code."""
         grant = current_api_grant()
         if grant.mfa_at is None:
-            abort(403, message="New recovery codes need a token issued with your authenticator code (`totp`).")
+            abort(
+                403, message="New recovery codes need a token issued with your authenticator code (`totp`)."
+            )
         return {"codes": recovery_codes.make(grant.user)}
 
 

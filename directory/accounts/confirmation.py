@@ -60,7 +60,9 @@ def resend(user: User) -> None:
         )
     )
     if recent >= limit:
-        raise RuleError(429, f"At most {limit} confirmation mails an hour; try again later.", retry_after=3600)
+        raise RuleError(
+            429, f"At most {limit} confirmation mails an hour; try again later.", retry_after=3600
+        )
     issue(user)
     db.session.commit()
 

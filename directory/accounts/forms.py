@@ -58,9 +58,7 @@ CODE_LABEL = "Code from your authenticator (or a recovery code)"
 
 
 class TotpForm(FlaskForm):
-    totp = StringField(
-        CODE_LABEL, render_kw={"autocomplete": "one-time-code"}
-    )
+    totp = StringField(CODE_LABEL, render_kw={"autocomplete": "one-time-code"})
 
     def payload(self) -> dict:
         return {"totp": self.totp.data or ""}
@@ -68,9 +66,7 @@ class TotpForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     password = PasswordField("Password")
-    totp = StringField(
-        CODE_LABEL, render_kw={"autocomplete": "one-time-code"}
-    )
+    totp = StringField(CODE_LABEL, render_kw={"autocomplete": "one-time-code"})
 
     def payload(self) -> dict:
         return {"password": self.password.data or "", "totp": self.totp.data or ""}

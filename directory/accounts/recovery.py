@@ -79,7 +79,9 @@ def _live(row: PasswordReset | None) -> PasswordReset:
 
 def check_token(token: str) -> PasswordReset:
     return _live(
-        db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or "")))
+        db.session.scalar(
+            sa.select(PasswordReset).where(PasswordReset.token_hash == grants.digest(token or ""))
+        )
     )
 
 

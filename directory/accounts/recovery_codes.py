@@ -39,9 +39,7 @@ def _normal(code: str) -> str:
 def make(user: User) -> list[str]:
     """A new set of codes for `user`, replacing any earlier set; returned once, never stored readable."""
     codes = [
-        "-".join(
-            "".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS)
-        )
+        "-".join("".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS))
         for _ in range(current_app.config["RECOVERY_CODE_COUNT"])
     ]
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -39,7 +39,9 @@ def register(email: str, password: str, role: str) -> User | None:
     password_hash = hash_password(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         return _taken(email)
-    user = User(email=email, password_hash=password_hash, role=role, registered_from=throttle.client_address())
+    user = User(
+        email=email, password_hash=password_hash, role=role, registered_from=throttle.client_address()
+    )
     db.session.add(user)
     try:
         db.session.flush()

@@ -118,7 +118,9 @@ def code_wait(account: str, now: datetime | None = None) -> int:
     limit = current_app.config["CODE_MAX_FAILURES"]
     times = db.session.scalars(
         sa.select(AuthFailure.at)
-        .where(AuthFailure.kind == "code", AuthFailure.account == account, AuthFailure.at > _window_start(now))
+        .where(
+            AuthFailure.kind == "code", AuthFailure.account == account, AuthFailure.at > _window_start(now)
+        )
         .order_by(AuthFailure.at.desc())
         .limit(limit)
     ).all()
@@ -156,7 +158,9 @@ def _alert_if_closed(connection, attempt: Attempt, to: str, now: datetime) -> No
     limit = current_app.config["CODE_MAX_FAILURES"]
     count = connection.execute(
         sa.select(sa.func.count(AuthFailure.id)).where(
-            AuthFailure.kind == "code", AuthFailure.account == attempt.account, AuthFailure.at > _window_start(now)
+            AuthFailure.kind == "code",
+            AuthFailure.account == attempt.account,
+            AuthFailure.at > _window_start(now),
         )
     ).scalar_one()
     if count != limit:  # mail once, when the check closes, not at every try after

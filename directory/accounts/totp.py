@@ -66,7 +66,11 @@ def check(user: User, code: str | None) -> None:
 
     def fresh_step():
         step = _matching_step(user.totp_secret, code)
-        return None if step is None or (user.totp_last_step is not None and step <= user.totp_last_step) else step
+        return (
+            None
+            if step is None or (user.totp_last_step is not None and step <= user.totp_last_step)
+            else step
+        )
 
     user.totp_last_step = _guarded(user, fresh_step)
     db.session.commit()

@@ -178,7 +178,13 @@ def _insert(table: sa.Table, rows: list[dict]) -> None:
 
 def _user_row(p: DemoPractitioner, now: datetime) -> dict:
     # No password: demo accounts cannot sign in.
-    return {"email": p.email, "password_hash": None, "role": "practitioner", "created_at": now, "email_confirmed_at": now}  # nosec B105: no password at all
+    return {
+        "email": p.email,
+        "password_hash": None,
+        "role": "practitioner",
+        "created_at": now,
+        "email_confirmed_at": now,
+    }  # nosec B105: no password at all
 
 
 def _practitioner_row(p: DemoPractitioner, user_id: int, now: datetime) -> dict:

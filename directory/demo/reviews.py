@@ -34,7 +34,16 @@ def add_reviews(batch) -> None:
     client_ids = list(
         batch.connection.execute(
             sa.insert(users).returning(users.c.id, sort_by_parameter_order=True),
-            [{"email": e, "password_hash": None, "role": "client", "created_at": batch.now, "email_confirmed_at": batch.now} for e in emails],  # nosec B105: no password at all
+            [
+                {
+                    "email": e,
+                    "password_hash": None,
+                    "role": "client",
+                    "created_at": batch.now,
+                    "email_confirmed_at": batch.now,
+                }
+                for e in emails
+            ],  # nosec B105: no password at all
         ).scalars()
     )
     rows, answers = [], []

@@ -8,14 +8,14 @@ from directory.practitioners.models import Practitioner
 
 
 def empty_rating() -> dict:
-    return {"average": None, "count": 0, "histogram": {str(n): 0 for n in range(1, 6)}}
+    return {"average": None, "count": 0, "verified_clients": 0, "histogram": {str(n): 0 for n in range(1, 6)}}
 
 
 def _rating(practitioner_id: int) -> dict:
     from directory.reviews.service import ratings
 
     summary = ratings([practitioner_id])[practitioner_id]
-    return {k: summary[k] for k in ("average", "count", "histogram")}
+    return {k: summary[k] for k in ("average", "count", "verified_clients", "histogram")}
 
 
 def owner_view(practitioner: Practitioner) -> dict:

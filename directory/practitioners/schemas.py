@@ -218,6 +218,9 @@ class PublicCredentialSchema(ma.Schema):
 class RatingSchema(ma.Schema):
     average = ma.fields.Float(dump_only=True, allow_none=True)
     count = ma.fields.Integer(dump_only=True)
+    verified_clients = ma.fields.Integer(
+        dump_only=True, metadata={"description": "How many of the visible reviews are from verified clients"}
+    )
     histogram = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), dump_only=True)
 
 

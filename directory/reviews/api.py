@@ -1,8 +1,9 @@
 from flask.views import MethodView
 
 from directory.accounts.auth import api_login_required, current_api_user
+from directory.accounts.schemas import InviteRequestSchema
 from directory.apibase import Blueprint
-from directory.reviews import service
+from directory.reviews import invites, service
 from directory.reviews.schemas import (
     FlagInSchema,
     FlagSchema,
@@ -34,11 +35,13 @@ class PractitionerReviews(MethodView):
     @api_login_required()
     @blp.arguments(ReviewInSchema)
     @blp.response(201, ReviewSchema)
+    @blp.alt_response(403, description="Only clients with a confirmed email write reviews")
     @blp.alt_response(409, description="One review per client per practitioner")
     @blp.alt_response(429, description="At most 5 reviews an hour")
     @blp.doc(**SECURED)
     def post(self, data, practitioner_id):
-        """Write a review (clients). A valid unused invite code of this practitioner marks it verified."""
+        """Write a review (clients with a confirmed email). An unused invite of this practitioner, mailed to
+        this account's address, marks it verified."""
         return service.write(current_api_user(), practitioner_id, data)
 
 
@@ -54,13 +57,15 @@ def edit_review(data, review_id):
 
 @blp.route("/me/review-invites", methods=["POST"])
 @api_login_required("practitioner")
+@blp.arguments(InviteRequestSchema)
 @blp.response(201, InviteSchema)
 @blp.alt_response(404, description="No profile saved yet (PUT /api/v1/me/profile first)")
+@blp.alt_response(429, description="20 unused invites open already, or 50 made in 30 days")
 @blp.doc(**SECURED)
-def create_invite():
-    """A single-use invite code for a client, valid 30 days (shown once)."""
-    code, invite = service.create_invite(current_api_user())
-    return {"code": code, "expires_at": invite.expires_at}
+def create_invite(data):
+    """Mail a single-use invite, valid 30 days, to a client's address. Only a confirmed account with that
+    address can redeem it; the code goes only to the client (the answer never holds it)."""
+    return invites.create(current_api_user(), data["email"])
 
 
 @blp.route("/reviews/<id:review_id>/response", methods=["POST"])
@@ -78,6 +83,7 @@ def respond(data, review_id):
 @api_login_required()
 @blp.arguments(FlagInSchema)
 @blp.response(201, FlagSchema)
+@blp.alt_response(409, description="This account has flagged this review already")
 @blp.alt_response(429, description="At most 20 flags an hour")
 @blp.doc(**SECURED)
 def flag(data, review_id):

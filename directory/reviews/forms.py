@@ -2,7 +2,7 @@
 (ReviewInSchema, ResponseInSchema, FlagInSchema, ModerationInSchema) and the service judge the values."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
 
 RATING_LABELS = {5: "5 – excellent", 4: "4 – good", 3: "3 – fair", 2: "2 – poor", 1: "1 – bad"}
 
@@ -56,7 +56,10 @@ class ResponseForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    """Nothing to fill in: the button and its CSRF token."""
+    email = EmailField("Your client's email address")
+
+    def payload(self) -> dict:
+        return {"email": self.email.data or ""}
 
 
 class ModerationForm(FlaskForm):

@@ -70,7 +70,9 @@ class ReviewPageSchema(ma.Schema):
 
 
 class InviteSchema(ma.Schema):
-    code = ma.fields.String()
+    id = ma.fields.Integer()
+    email = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
     expires_at = ma.fields.AwareDateTime()
 
 

@@ -1,37 +1,30 @@
 """Review rules: who may write, verified clients through invites, one per client, responses,
 flags, moderation, and the ratings everyone sees (always from visible reviews only)."""
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from directory.accounts import confirmation
 from directory.accounts.models import User
 from directory.extensions import db
 from directory.logs import security_event
-from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
+from directory.reviews import invites
 from directory.reviews.models import (
     ModerationAction,
     Review,
     ReviewFlag,
-    ReviewInvite,
     ReviewResponse,
     ReviewRevision,
 )
 from directory.rules import RuleError
 from directory.timeutil import now_utc
 
-INVITE_DAYS = 30
 # Bayesian average: every practitioner starts with PRIOR_WEIGHT imaginary reviews at PRIOR_MEAN, so one
 # 5-star review (3.75) does not outrank fifty 4.8s (4.68).
 PRIOR_MEAN, PRIOR_WEIGHT = 3.5, 5
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def _hourly(model, column, user: User, limit_key: str, noun: str) -> None:
@@ -49,30 +42,6 @@ def _hourly(model, column, user: User, limit_key: str, noun: str) -> None:
         raise RuleError(429, f"At most {limit} {noun} an hour; try again later.", retry_after=max(retry, 1))
 
 
-def create_invite(user: User) -> tuple[str, ReviewInvite]:
-    practitioner = practitioners.require_profile(user)
-    code = secrets.token_urlsafe(12)
-    invite = ReviewInvite(
-        practitioner_id=practitioner.id,
-        code_hash=_digest(code),
-        expires_at=now_utc() + timedelta(days=INVITE_DAYS),
-    )
-    db.session.add(invite)
-    db.session.commit()
-    return code, invite
-
-
-def invites_of(user: User) -> list[ReviewInvite]:
-    practitioner = practitioners.require_profile(user)
-    return list(
-        db.session.scalars(
-            sa.select(ReviewInvite)
-            .where(ReviewInvite.practitioner_id == practitioner.id)
-            .order_by(ReviewInvite.id.desc())
-        )
-    )
-
-
 def _reviewable(practitioner_id: int) -> Practitioner:
     practitioner = db.session.get(Practitioner, practitioner_id)
     if practitioner is None:
@@ -80,26 +49,10 @@ def _reviewable(practitioner_id: int) -> Practitioner:
     return practitioner
 
 
-def _redeem(code: str | None, practitioner: Practitioner) -> ReviewInvite | None:
-    if not code:
-        return None
-    invite = db.session.scalar(sa.select(ReviewInvite).where(ReviewInvite.code_hash == _digest(code.strip())))
-    problem = None
-    if invite is None or invite.practitioner_id != practitioner.id:
-        problem = "This invite code is not one of this practitioner's."
-    elif invite.used_at is not None:
-        problem = "This invite code has been used already."
-    elif invite.expires_at <= now_utc():
-        problem = "This invite code has expired."
-    if problem:
-        raise RuleError(422, problem, field="invite_code")
-    invite.used_at = now_utc()
-    return invite
-
-
 def write(user: User, practitioner_id: int, data: dict) -> Review:
     if user.role != "client":
         raise RuleError(403, "Only clients write reviews.")
+    confirmation.require_confirmed(user)
     practitioner = _reviewable(practitioner_id)
     if practitioner.user_id == user.id:
         raise RuleError(403, "You cannot review your own practice.")
@@ -111,7 +64,7 @@ def write(user: User, practitioner_id: int, data: dict) -> Review:
     ):
         raise RuleError(409, "You have reviewed this practitioner already; edit your review instead.")
     _hourly(Review, Review.author_id, user, "REVIEWS_PER_HOUR", "reviews")
-    invite = _redeem(data.get("invite_code"), practitioner)
+    invite = invites.redeem(data.get("invite_code"), practitioner, user)
     review = Review(
         practitioner_id=practitioner.id,
         author_id=user.id,
@@ -183,9 +136,18 @@ def flag(user: User, review_id: int, reason: str) -> ReviewFlag:
     if review is None or review.hidden:
         raise RuleError(404, "No such review.")
     _hourly(ReviewFlag, ReviewFlag.user_id, user, "FLAGS_PER_HOUR", "flags")
+    already = db.session.scalar(
+        sa.select(ReviewFlag.id).where(ReviewFlag.review_id == review.id, ReviewFlag.user_id == user.id)
+    )
+    if already is not None:
+        raise RuleError(409, "You have flagged this review already; the moderators will look at it.")
     item = ReviewFlag(review_id=review.id, user_id=user.id, reason=reason)
     db.session.add(item)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # the same account flagging twice at the same moment
+        db.session.rollback()
+        raise RuleError(409, "You have flagged this review already; the moderators will look at it.") from exc
     return item
 
 
@@ -225,11 +187,27 @@ def moderate(admin: User, review_id: int, action: str, reason: str) -> Review:
 def ratings(practitioner_ids: list[int]) -> dict[int, dict]:
     """Average, count, histogram and Bayesian average of the visible reviews, per practitioner."""
     out = {
-        pid: {"average": None, "count": 0, "histogram": {str(n): 0 for n in range(1, 6)}, "bayes": PRIOR_MEAN}
+        pid: {
+            "average": None,
+            "count": 0,
+            "verified_clients": 0,
+            "histogram": {str(n): 0 for n in range(1, 6)},
+            "bayes": PRIOR_MEAN,
+        }
         for pid in practitioner_ids
     }
     if not practitioner_ids:
         return out
+    for pid, n in db.session.execute(
+        sa.select(Review.practitioner_id, sa.func.count())
+        .where(
+            Review.practitioner_id.in_(practitioner_ids),
+            Review.hidden.is_(False),
+            Review.verified_client.is_(True),
+        )
+        .group_by(Review.practitioner_id)
+    ):
+        out[pid]["verified_clients"] = n
     for pid, rating, n in db.session.execute(
         sa.select(Review.practitioner_id, Review.rating, sa.func.count())
         .where(Review.practitioner_id.in_(practitioner_ids), Review.hidden.is_(False))

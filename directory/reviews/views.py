@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from directory.accounts.schemas import InviteRequestSchema
 from directory.extensions import db, login
 from directory.practitioners import present
 from directory.practitioners import service as practitioners
-from directory.reviews import service
+from directory.reviews import invites, service
 from directory.reviews.forms import FlagForm, InviteForm, ModerationForm, ResponseForm, ReviewForm
 from directory.reviews.models import ModerationAction, Review, ReviewFlag
 from directory.reviews.schemas import (
@@ -142,13 +143,12 @@ def _practitioner_only() -> None:
         abort(403)
 
 
-def _render_account(new_code=None, new_invite=None, response_form=None, response_for=None, status=200):
+def _render_account(new_invite=None, invite_form=None, response_form=None, response_for=None, status=200):
     practitioner = practitioners.profile_of(current_user)
     context = {
         "practitioner": practitioner,
-        "new_code": new_code,
         "new_invite": new_invite,
-        "invite_form": InviteForm(formdata=None),
+        "invite_form": invite_form or InviteForm(formdata=None),
         "response_form": response_form,
         "response_for": response_for,
         "blank_response": ResponseForm(formdata=None),
@@ -162,7 +162,7 @@ def _render_account(new_code=None, new_invite=None, response_form=None, response
         where = Review.practitioner_id == practitioner.id
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(where))
         context.update(
-            invites=service.invites_of(current_user),
+            invites=invites.of(current_user),
             reviews=db.session.scalars(
                 sa.select(Review)
                 .where(where)
@@ -190,9 +190,11 @@ def mine():
 @login_required
 def create_invite():
     _practitioner_only()
-    code, invite = service.create_invite(current_user)
-    # Shown this once (only its hash is kept), so the page is rendered here rather than redirected to.
-    return _render_account(new_code=code, new_invite=invite, status=201)
+    form = InviteForm()
+    outcome = submit(form, InviteRequestSchema(), lambda data: invites.create(current_user, data["email"]))
+    if outcome.done:
+        return _render_account(new_invite=outcome.result, status=201)
+    return _render_account(invite_form=form, status=outcome.status)
 
 
 @bp.route("/account/reviews/<id:review_id>/response", methods=["POST"])

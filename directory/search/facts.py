@@ -8,9 +8,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from directory.accounts.models import User
 from directory.extensions import db
 from directory.practitioners import service as practitioners
-from directory.accounts.models import User
 from directory.practitioners.models import Practitioner
 from directory.search.documents import SearchFacts
 

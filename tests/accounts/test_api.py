@@ -21,7 +21,9 @@ def test_register_makes_an_unconfirmed_account_and_hashes_the_password(client):
 
 def test_a_taken_email_gets_the_same_answer_and_its_owner_is_mailed(client):
     first = client.post("/api/v1/auth/register", json=GOOD)
-    again = client.post("/api/v1/auth/register", json={**GOOD, "email": " ADA@example.org ", "role": "practitioner"})
+    again = client.post(
+        "/api/v1/auth/register", json={**GOOD, "email": " ADA@example.org ", "role": "practitioner"}
+    )
     assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
     subjects = db.session.scalars(sa.select(MailMessage.subject).order_by(MailMessage.id)).all()

@@ -46,8 +46,12 @@ def test_register_page_answers_a_taken_email_like_a_new_one(app, factory):
 
     def register(email):
         browser = app.test_client()
-        response = browser.post("/register", data={"email": email, "password": "long enough pw", "role": "client"})
-        flashed = re.findall(r'class="flash[^"]*"[^>]*>([^<]+)<', browser.get("/login").get_data(as_text=True))
+        response = browser.post(
+            "/register", data={"email": email, "password": "long enough pw", "role": "client"}
+        )
+        flashed = re.findall(
+            r'class="flash[^"]*"[^>]*>([^<]+)<', browser.get("/login").get_data(as_text=True)
+        )
         return response.status_code, response.headers["Location"], flashed
 
     new, taken = register("new@example.org"), register(user.email)
@@ -123,7 +127,9 @@ def test_forms_carry_and_require_csrf_tokens(make_app, factory):
         data={"email": "a@example.org", "password": "long enough pw", "role": "client", "csrf_token": token},
     )
     assert with_token.status_code == 302
-    login_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    login_token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
     signed_in = client.post(
         "/login", data={"email": "a@example.org", "password": "long enough pw", "csrf_token": login_token}
     )

@@ -1,9 +1,9 @@
 """Password change (page and API) and reset by mailed link."""
 
 import re
-from urllib.parse import urlsplit
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa

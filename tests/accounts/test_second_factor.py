@@ -57,7 +57,10 @@ def test_a_new_admin_sets_up_the_authenticator_at_first_sign_in(app):
     done = client.post("/account/two-factor", data={"totp": _code(admin)})
     # The recovery codes, shown this once, before going on.
     assert done.status_code == 200 and "shown only now" in done.get_data(as_text=True)
-    assert len(re.findall(r"<code>[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}</code>", done.get_data(as_text=True))) == 10
+    assert (
+        len(re.findall(r"<code>[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}</code>", done.get_data(as_text=True)))
+        == 10
+    )
 
     assert client.get("/admin").status_code == 200
     assert db.session.get(User, admin.id).totp_secret is not None

@@ -17,6 +17,7 @@ from directory.reviews.models import (
     ReviewRevision,
 )
 from directory.timeutil import now_utc
+from tests.factories import mailed_invite_code
 
 BODY = "Sorted out my shoulder knots in two sessions."
 
@@ -117,35 +118,42 @@ def test_unknown_practitioner_is_404(client, pract, author):
 # -- invite codes ---------------------------------------------------------------------------------
 
 
-def _invite(client, factory, practitioner) -> str:
-    made = client.post("/api/v1/me/review-invites", headers=factory.headers(practitioner.user))
-    assert made.status_code == 201
-    return made.get_json()["code"]
+def _invite(client, factory, practitioner, email) -> str:
+    made = client.post(
+        "/api/v1/me/review-invites", json={"email": email}, headers=factory.headers(practitioner.user)
+    )
+    assert made.status_code == 201, made.get_json()
+    assert "code" not in made.get_json()  # mailed to the client only
+    return mailed_invite_code(email.strip().lower())
 
 
-def _used(client, factory, pract):
-    code = _invite(client, factory, pract)
-    first = factory.headers(factory.user("client"))
-    ok = client.post(reviews_url(pract), json={"rating": 5, "body": BODY, "invite_code": code}, headers=first)
-    assert ok.status_code == 201 and ok.get_json()["verified_client"] is True
+def _used(client, factory, pract, author):
+    code = _invite(client, factory, pract, author.email)
+    db.session.execute(sa.update(ReviewInvite).values(used_at=now_utc()))
+    db.session.commit()
     return code
 
 
-def _expired(client, factory, pract):
-    code = _invite(client, factory, pract)
+def _expired(client, factory, pract, author):
+    code = _invite(client, factory, pract, author.email)
     db.session.execute(sa.update(ReviewInvite).values(expires_at=now_utc() - timedelta(seconds=1)))
     db.session.commit()
     return code
 
 
-def _of_another(client, factory, pract):
-    return _invite(client, factory, factory.practitioner())
+def _of_another(client, factory, pract, author):
+    return _invite(client, factory, factory.practitioner(), author.email)
+
+
+def _to_another_address(client, factory, pract, author):
+    return _invite(client, factory, pract, "someone.else@example.org")
 
 
 INVITES = {
     "used": _used,
     "expired": _expired,
     "of-another-practitioner": _of_another,
+    "addressed-to-another-email": _to_another_address,
     "unknown": lambda *_: "AbCdEfGh12345678",
     "malformed-short": lambda *_: "abc",
     "malformed-chars": lambda *_: "not a code!<>",
@@ -155,7 +163,7 @@ INVITES = {
 
 @pytest.mark.parametrize("case", list(INVITES))
 def test_bad_invite_codes_are_422_naming_invite_code(client, factory, pract, author, case):
-    code = INVITES[case](client, factory, pract)
+    code = INVITES[case](client, factory, pract, author[0])
     before = count(Review)
     used_before = db.session.scalars(
         sa.select(ReviewInvite.id).where(ReviewInvite.used_at.is_not(None))
@@ -171,7 +179,7 @@ def test_bad_invite_codes_are_422_naming_invite_code(client, factory, pract, aut
 
 
 def test_a_valid_invite_marks_the_review_verified_and_is_spent(client, factory, pract, author):
-    code = _invite(client, factory, pract)
+    code = _invite(client, factory, pract, author[0].email.upper())
     response = client.post(
         reviews_url(pract), json={"rating": 5, "body": BODY, "invite_code": f"  {code} "}, headers=author[1]
     )

@@ -1,15 +1,17 @@
 """Invite → verified review → answer → flag → hide: the rating follows, everywhere."""
 
+from tests.factories import mailed_invite_code
+
 
 def test_review_journey(client, factory):
     practitioner = factory.practitioner(display_name="Robin Hale", approach="Trigger point work for runners.")
     factory.location(practitioner, lat=30.27, lon=-97.74)
     p_headers = factory.headers(practitioner.user)
-    invite = client.post("/api/v1/me/review-invites", headers=p_headers)
-    assert invite.status_code == 201
-    code = invite.get_json()["code"]
-
     author = factory.user("client")
+    invite = client.post("/api/v1/me/review-invites", json={"email": author.email}, headers=p_headers)
+    assert invite.status_code == 201
+    code = mailed_invite_code(author.email)
+
     c_headers = factory.headers(author)
     body = {
         "rating": 5,

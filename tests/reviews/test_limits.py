@@ -100,35 +100,50 @@ def test_reviews_older_than_an_hour_do_not_count(client, factory, practitioners,
 
 
 @pytest.fixture
-def target(client, factory):
+def targets(factory):
+    """22 reviews to flag (one flag per account per review, so the hourly limit needs many)."""
     practitioner = factory.practitioner()
-    headers = factory.headers(factory.user("client"))
-    return write(client, headers, practitioner).get_json()["id"]
+    rows = [
+        Review(practitioner_id=practitioner.id, author_id=factory.user("client").id, rating=4, body="A" * 30)
+        for _ in range(22)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [r.id for r in rows]
 
 
 def flag(client, headers, review_id):
     return client.post(f"/api/v1/reviews/{review_id}/flags", json={"reason": "Looks fake"}, headers=headers)
 
 
-def test_the_twenty_first_flag_in_an_hour_is_429_on_every_worker(client, factory, target, second_worker):
+def test_the_twenty_first_flag_in_an_hour_is_429_on_every_worker(client, factory, targets, second_worker):
     flagger = factory.user("client")
     headers = factory.headers(flagger)
     for i in range(20):
         worker = client if i % 2 else second_worker
-        assert flag(worker, headers, target).status_code == 201
+        assert flag(worker, headers, targets[i]).status_code == 201
     for worker in (client, second_worker):
-        assert_limited(flag(worker, headers, target), 20, "flags", at_least=3500)
+        assert_limited(flag(worker, headers, targets[20]), 20, "flags", at_least=3500)
     assert count(ReviewFlag) == 20
-    assert flag(client, factory.headers(factory.user("practitioner")), target).status_code == 201
+    assert flag(client, factory.headers(factory.user("practitioner")), targets[0]).status_code == 201
 
 
-def test_flags_older_than_an_hour_do_not_count(client, factory, target, second_worker):
+def test_one_flag_per_account_per_review(client, factory, targets):
+    headers = factory.headers(factory.user("client"))
+    assert flag(client, headers, targets[0]).status_code == 201
+    again = flag(client, headers, targets[0])
+    assert again.status_code == 409 and again.get_json()["code"] == 409
+    assert count(ReviewFlag) == 1
+    assert flag(client, factory.headers(factory.user("client")), targets[0]).status_code == 201
+
+
+def test_flags_older_than_an_hour_do_not_count(client, factory, targets, second_worker):
     flagger = factory.user("client")
     headers = factory.headers(flagger)
-    for _ in range(20):
-        assert flag(client, headers, target).status_code == 201
+    for i in range(20):
+        assert flag(client, headers, targets[i]).status_code == 201
     age(ReviewFlag, ReviewFlag.user_id, flagger.id, minutes=59.5)
-    assert_limited(flag(second_worker, headers, target), 20, "flags", at_most=32)
+    assert_limited(flag(second_worker, headers, targets[20]), 20, "flags", at_most=32)
     age(ReviewFlag, ReviewFlag.user_id, flagger.id, minutes=61)
-    assert flag(second_worker, headers, target).status_code == 201
+    assert flag(second_worker, headers, targets[21]).status_code == 201
     assert count(ReviewFlag) == 21

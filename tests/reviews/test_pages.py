@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import g, request_started
 
 from directory.extensions import db
@@ -12,7 +13,7 @@ from directory.reviews import service
 from directory.reviews.models import Review, ReviewFlag, ReviewInvite, ReviewResponse
 from directory.reviews.schemas import ReviewInSchema
 from directory.timeutil import now_utc
-from tests.factories import csrf_signed_in, signed_in
+from tests.factories import csrf_signed_in, invite, mailed_invite_code, mails_to, signed_in
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -96,7 +97,7 @@ def test_each_page_is_for_its_own_people(app, factory, owner, reviewer, admin):
 
     for web in (reviewer.web, admin.web):
         assert web.get("/account/reviews").status_code == 403
-        assert web.post("/account/reviews/invites").status_code == 403
+        assert web.post("/account/reviews/invites", data={"email": "c@example.org"}).status_code == 403
         assert web.post(f"/account/reviews/{r.id}/response", data={"body": "Hi"}).status_code == 403
     assert owner.web.get("/account/reviews").status_code == 200
     mine = other.web.get("/account/reviews").get_data(as_text=True)
@@ -119,16 +120,19 @@ def test_each_page_is_for_its_own_people(app, factory, owner, reviewer, admin):
     bare = signed_in(app, factory.user("practitioner"))
     page = bare.get("/account/reviews").get_data(as_text=True)
     assert "practitioner profile</a> first" in page
-    assert bare.post("/account/reviews/invites").status_code == 404
+    assert bare.post("/account/reviews/invites", data={"email": "c@example.org"}).status_code == 404
 
 
 def test_a_client_writes_a_verified_review_with_an_invite_link(owner, reviewer):
-    created = owner.web.post("/account/reviews/invites")
+    created = owner.web.post("/account/reviews/invites", data={"email": reviewer.email})
     html = created.get_data(as_text=True)
-    assert created.status_code == 201
-    code = re.search(r'<code class="invite-code">([A-Za-z0-9_-]+)</code>', html).group(1)
-    assert f"/practitioners/{owner.id}?invite={code}" in html
-    assert code not in owner.web.get("/account/reviews").get_data(as_text=True)  # shown once
+    assert created.status_code == 201 and f"Invite mailed to <strong>{reviewer.email}</strong>" in html
+    code = mailed_invite_code(reviewer.email)
+    assert code not in html and code not in owner.web.get("/account/reviews").get_data(as_text=True)
+    assert (
+        f"http://127.0.0.1:5000/practitioners/{owner.id}?invite={code}#reviews"
+        in mails_to(reviewer.email)[-1]
+    )
 
     form = reviewer.web.get(f"/practitioners/{owner.id}?invite={code}").get_data(as_text=True)
     assert 'id="review-form"' in form and f'value="{code}"' in form
@@ -177,14 +181,19 @@ def test_the_review_form_explains_bad_input_and_keeps_what_was_typed(owner, revi
 
 
 def test_used_and_expired_invites_are_refused(owner, reviewer, factory):
-    code, invite = service.create_invite(owner.user)
-    review(owner, factory.user("client"), invite_code=code)
+    code = invite(owner, reviewer.email)
+    db.session.execute(sa.update(ReviewInvite).values(used_at=now_utc()))
+    db.session.commit()
     used = reviewer.web.post(
         f"/practitioners/{owner.id}/reviews", data={"rating": "5", "body": TEXT, "invite_code": code}
     )
     assert used.status_code == 422 and "used already" in used.get_data(as_text=True)
-    code, invite = service.create_invite(owner.user)
-    invite.expires_at = now_utc() - timedelta(minutes=1)
+    code = invite(owner, reviewer.email)
+    db.session.execute(
+        sa.update(ReviewInvite)
+        .where(ReviewInvite.used_at.is_(None))
+        .values(expires_at=now_utc() - timedelta(minutes=1))
+    )
     db.session.commit()
     expired = reviewer.web.post(
         f"/practitioners/{owner.id}/reviews", data={"rating": "5", "body": TEXT, "invite_code": code}
@@ -372,7 +381,7 @@ def test_every_form_carries_and_needs_a_csrf_token(make_app, factory):
     mine = owner_web.get("/account/reviews").get_data(as_text=True)
     assert token_of.search(form_of(mine, 'action="/account/reviews/invites'))
     assert token_of.search(form_of(mine, f'action="/account/reviews/{existing.id}/response"'))
-    assert owner_web.post("/account/reviews/invites").status_code == 400
+    assert owner_web.post("/account/reviews/invites", data={"email": "c@example.org"}).status_code == 400
     assert (
         owner_web.post(f"/account/reviews/{existing.id}/response", data={"body": "Thanks"}).status_code == 400
     )
