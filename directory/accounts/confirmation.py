@@ -71,27 +71,27 @@ def confirm(token: str) -> User:
     row = db.session.scalar(
         sa.select(EmailConfirmation).where(EmailConfirmation.token_hash == grants.digest(token or ""))
     )
-    if row is None or row.expires_at <= now_utc() or row.email != row.user.email:
+    if row is None or row.used_at is not None or row.expires_at <= now_utc() or row.email != row.user.email:
+        raise RuleError(422, BAD_LINK, field="token")
+    # Claimed with a conditional update: two clicks at once confirm once.
+    claimed = db.session.execute(
+        sa.update(EmailConfirmation)
+        .where(EmailConfirmation.id == row.id, EmailConfirmation.used_at.is_(None))
+        .values(used_at=now_utc())
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
         raise RuleError(422, BAD_LINK, field="token")
     user = row.user
     if user.email_confirmed_at is None:
-        # Claimed with a conditional update: two clicks at once confirm once.
-        claimed = db.session.execute(
-            sa.update(EmailConfirmation)
-            .where(EmailConfirmation.id == row.id, EmailConfirmation.used_at.is_(None))
-            .values(used_at=now_utc())
-        ).rowcount
-        if not claimed:
-            db.session.rollback()
-            raise RuleError(422, BAD_LINK, field="token")
         user.email_confirmed_at = now_utc()
         if user.practitioner is not None:
             # Now listed: search hears of it through the outbox like any profile change.
             from directory.search import outbox
 
             outbox.touch(db.session, [user.practitioner.id])
-        db.session.commit()
-        security_event("account.email_confirmed", logging.INFO, user_id=user.id)
+    db.session.commit()
+    security_event("account.email_confirmed", logging.INFO, user_id=user.id)
     return user
 
 

@@ -8,7 +8,7 @@ the owner out. A forged, altered or expired cookie, or one for another account, 
 
 import secrets
 
-from flask import Response, current_app, request
+from flask import Response, current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "directory_device"
@@ -21,7 +21,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def nonce_for(account: str) -> str | None:
     """The nonce of this request's device cookie if it is valid for `account`, else None."""
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(COOKIE) if has_request_context() else None
     if not raw:
         return None
     max_age = current_app.config["DEVICE_COOKIE_DAYS"] * 86400
