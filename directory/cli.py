@@ -120,6 +120,19 @@ def indexer(follow: bool, interval: float) -> None:
         click.echo(f"Applied {applied} outbox rows; the index is up to date.")
 
 
+@directory_cli.command("mailer")
+def mailer() -> None:
+    """Send what the mail queue still holds (a message whose send after its request failed, say).
+    Exits 1 while unsent messages remain, so a scheduler notices a mail server that stays down."""
+    from directory import mail
+
+    sent = mail.send_pending()
+    left = mail.unsent_count()
+    click.echo(f"Sent {sent} queued messages; {left} still unsent.")
+    if left:
+        raise SystemExit(1)
+
+
 @directory_cli.command("expire")
 def expire() -> None:
     """Record every lapsed credential as expired, and every re-check overdue past its grace as lapsed

@@ -1,6 +1,7 @@
 """One error shape (API.md) for every API error; HTML pages for the site."""
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -54,7 +55,8 @@ def render_error(
     status = HTTP_STATUS_CODES.get(code, "Error")
     # The id lets a user quote the failure and an operator find its log lines; never a stack trace.
     rid = request_id()
-    if wants_json():
+    # A refused Host (trusted hosts) leaves no URL adapter, so no page can be rendered: answer the shape.
+    if wants_json() or request_ctx.url_adapter is None:
         payload = {"code": code, "status": status, "message": message, "request_id": rid}
         if errors:
             payload["errors"] = _text_keys(errors)

@@ -219,3 +219,56 @@ def test_without_a_mail_server_the_message_lands_in_the_data_folder(app, client,
     files = list((Path(app.config["DATA_DIR"]) / "mail").glob("*.eml"))
     assert len(files) == 1 and "/password-reset/" in files[0].read_text()
     assert files[0].stat().st_mode & 0o077 == 0  # the link is a key to the account: private to the owner
+
+
+# -- what a new password must be ------------------------------------------------------------------
+
+WEAK = [
+    ("elevenchars", "at least 12 characters"),
+    (" " * 14, "spaces alone"),
+    ("a" * 14, "one repeated character"),
+    ("1qaz2wsx3edc", "common passwords"),
+    ("QWERTY123456", "common passwords"),  # the list is checked whatever the case
+    ("leavemealone", "common passwords"),
+]
+
+
+@pytest.mark.parametrize(("password", "why"), WEAK)
+def test_weak_passwords_are_refused_everywhere_with_the_reason(app, client, factory, password, why):
+    body = {"email": "weak@example.org", "password": password, "role": "client"}
+    api = client.post("/api/v1/auth/register", json=body)
+    assert api.status_code == 422 and why in api.get_json()["errors"]["password"][0]
+    page = client.post("/register", data=body)
+    assert page.status_code == 422 and why in page.get_data(as_text=True)
+    user = factory.user()
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": password},
+        headers=factory.headers(user),
+    )
+    assert changed.status_code == 422 and why in changed.get_json()["errors"]["new_password"][0]
+    reset = client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": "made-up", "password": password}
+    )
+    assert reset.status_code == 422 and "password" in reset.get_json()["errors"]
+    assert _signs_in(client, user, PASSWORD)
+
+
+@pytest.mark.parametrize("password", ["twelve chars", "correct horse battery", "Ünïcödé pässwörd"])
+def test_long_uncommon_passwords_are_taken(client, password):
+    body = {"email": "strong@example.org", "password": password, "role": "client"}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 202
+
+
+def test_the_reset_token_never_enters_the_session_cookie(app, client, factory):
+    user = factory.user()
+    with mail.record_messages() as outbox:
+        client.post("/password-reset", data={"email": user.email})
+    link = _link(outbox[0])
+    token = link.rsplit("/", 1)[1]
+    landing = client.get(urlsplit(link).path)
+    cookies = " ".join(landing.headers.getlist("Set-Cookie"))
+    session_cookie = client.get_cookie("session")
+    serializer = app.session_interface.get_signing_serializer(app)
+    assert token not in cookies and token not in str(serializer.loads(session_cookie.value))
+    assert client.post("/password-reset/new", data={"password": NEW}).status_code == 302
