@@ -69,16 +69,15 @@ class Ledger:
 
 def seed(app, practitioners: int, clients: int) -> dict:
     """People, through the services (inside `app`'s context); the admin with an authenticator set up."""
-    from directory.accounts import service as accounts
     from directory.accounts.models import User
     from directory.extensions import db
     from directory.practitioners import service as profiles
     from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
-    from tests.factories import make_admin
+    from tests.factories import make_admin, registered
 
     made = {"practitioners": [], "clients": [], "admin": None}
     for i in range(practitioners):
-        user = accounts.register(f"crash-p{i}@example.org", PASSWORD, "practitioner")
+        user = registered(f"crash-p{i}@example.org", PASSWORD, "practitioner")
         lat, lon, city, region = CITIES[i % len(CITIES)]
         profile = profiles.save_profile(
             user, ProfileInSchema().load({"display_name": f"Crash P{i}", "approach": "seeded start"})
@@ -88,7 +87,7 @@ def seed(app, practitioners: int, clients: int) -> dict:
         )
         made["practitioners"].append(Person(user.email, user.id, profile.id))
     for i in range(clients):
-        user = accounts.register(f"crash-c{i}@example.org", PASSWORD, "client")
+        user = registered(f"crash-c{i}@example.org", PASSWORD, "client")
         made["clients"].append(Person(user.email, user.id))
     admin = make_admin("crash-admin@example.org", PASSWORD)
     # Enrolment used this 30-second step's code; forget it, as the test kit does, so that the first

@@ -9,6 +9,7 @@ writes bench/results/freshness-N.json.
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import tempfile
@@ -45,6 +46,15 @@ def main() -> None:
         "/api/v1/auth/register",
         json={"email": "fresh@example.org", "password": "freshness bench", "role": "practitioner"},
     )
+    # Listed once its email is confirmed: with the mailed link's token, as its owner would.
+    with app.app_context():
+        from directory.accounts.models import MailMessage
+
+        mailed = db.session.scalar(
+            db.select(MailMessage.body).where(MailMessage.recipient == "fresh@example.org")
+        )
+    confirm = re.search(r"/confirm-email/([\w-]+)", mailed).group(1)
+    assert client.post("/api/v1/auth/confirm-email", json={"token": confirm}).status_code == 204
     token = client.post(
         "/api/v1/auth/tokens", json={"email": "fresh@example.org", "password": "freshness bench"}
     ).get_json()["token"]

@@ -62,12 +62,11 @@ def prepare(app, count: int, writers: int, holders: int) -> dict:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from directory.accounts import service as accounts
     from directory.demo.generator import generate
     from directory.extensions import db
     from directory.practitioners import service as practitioners
     from directory.practitioners.schemas import ProfileInSchema
-    from tests.factories import make_admin
+    from tests.factories import make_admin, registered
 
     meta = sa.MetaData()
     meta.reflect(bind=db.engine)
@@ -79,7 +78,7 @@ def prepare(app, count: int, writers: int, holders: int) -> dict:
     people = {"writers": [], "holders": [], "admins": []}
     for kind, number in (("writers", writers), ("holders", holders)):
         for n in range(number):
-            user = accounts.register(f"{kind}{n}@bench.example.org", PASSWORD, "practitioner")
+            user = registered(f"{kind}{n}@bench.example.org", PASSWORD, "practitioner")
             data = ProfileInSchema().load({"display_name": f"Bench {kind} {n}", "approach": "Before."})
             people[kind].append({"email": user.email, "pid": practitioners.save_profile(user, data).id})
     for n in range(2):

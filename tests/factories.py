@@ -29,13 +29,7 @@ class Factory:
         email = email or f"{role}{next(_seq)}@example.org"
         if role == "admin":
             return make_admin(email, password)
-        user = accounts.register(email, password, role)
-        assert user is not None, f"{email} is taken"
-        if confirmed:
-            user.email_confirmed_at = now_utc()
-            db.session.commit()
-            db.session.refresh(user)  # loaded, so tests may read it after the app context ends
-        return user
+        return registered(email, password, role, confirmed)
 
     def token(self, user, password: str = PASSWORD) -> str:
         body = {"email": user.email, "password": password}
@@ -67,6 +61,17 @@ class Factory:
     def refresh(self, obj):
         db.session.refresh(obj)
         return obj
+
+
+def registered(email: str, password: str = PASSWORD, role: str = "client", confirmed: bool = True):
+    """An account through the registration service, its email confirmed as its owner would (unless not)."""
+    user = accounts.register(email, password, role)
+    assert user is not None, f"{email} is taken"
+    if confirmed:
+        user.email_confirmed_at = now_utc()
+        db.session.commit()
+        db.session.refresh(user)  # loaded, so tests may read it after the app context ends
+    return user
 
 
 def signed_in(app, user, password: str = PASSWORD):

@@ -101,7 +101,7 @@ def test_create_admin_refuses_a_short_password(runner, client):
     )
 
     assert result.exit_code != 0
-    assert "Use at least 10 characters." in result.output
+    assert "Use at least 12 characters." in result.output
     assert count(User) == 0
     response = client.post("/api/v1/auth/tokens", json={"email": "boss@example.org", "password": "short"})
     assert response.status_code == 401
@@ -126,3 +126,10 @@ def test_demo_data_carries_credentials_whose_audit_chains_verify(runner):
     audit = runner.invoke(args=["directory", "audit-verify"])
     assert audit.exit_code == 0, audit.output
     assert "Audit chain intact" in audit.output
+
+
+def test_create_admin_refuses_a_common_password(runner, client):
+    result = runner.invoke(
+        args=["directory", "create-admin", "--email", "boss@example.org", "--password", "qwerty123456"]
+    )
+    assert result.exit_code != 0 and "common passwords" in result.output

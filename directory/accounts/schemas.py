@@ -19,7 +19,12 @@ def new_password(**kwargs) -> ma.fields.String:
     return ma.fields.String(
         required=True,
         load_only=True,
-        validate=[ma.validate.Length(max=1000, error="Use at most 1000 characters."), _strong_enough],
+        # The lengths are here too so that the OpenAPI document states them; passwords.weakness is the rule.
+        validate=[
+            ma.validate.Length(min=MIN_LENGTH, error=f"Use at least {MIN_LENGTH} characters."),
+            ma.validate.Length(max=1000, error="Use at most 1000 characters."),
+            _strong_enough,
+        ],
         metadata={
             "description": f"At least {MIN_LENGTH} characters, not one repeated character, not a common password."
         },

@@ -23,6 +23,7 @@ from directory.accounts.schemas import (
     TotpConfirmSchema,
 )
 from directory.accounts.views import bp
+from directory.rules import RuleError
 from directory.web.forms import submit
 from directory.web.safety import safe_next
 
@@ -140,8 +141,16 @@ def confirm_email(token: str):
 def resend_confirmation():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    confirmation.resend(current_user._get_current_object())
-    flash("A new confirmation link is on its way to your address.", "info")
+    user = current_user._get_current_object()
+    if user.email_confirmed_at is not None:  # an old tab's button: nothing to do, and no error to show
+        flash("Your email address is confirmed already.", "info")
+        return redirect(url_for(".security"))
+    try:
+        confirmation.resend(user)
+    except RuleError as exc:  # too many this hour: said on the page the button is on
+        flash(exc.message, "error")
+    else:
+        flash("A new confirmation link is on its way to your address.", "info")
     return redirect(url_for(".security"))
 
 

@@ -12,6 +12,11 @@ def test_register_fill_profile_add_place_and_see_public_profile(live_server, pag
     page.get_by_label(re.compile("Password")).fill("a long enough password")
     page.get_by_label("a practitioner", exact=True).check()
     page.get_by_role("button", name="Create account").click()
+    # The same answer for any address: a confirmation link is mailed, and the new account signs in.
+    expect(page.get_by_text(re.compile("mailed a link to confirm"))).to_be_visible()
+    page.get_by_label("Email").fill("casey@example.org")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My practitioner profile")).to_be_visible()
 
     page.get_by_label("Name shown to clients").fill("Casey Lin")

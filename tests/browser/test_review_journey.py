@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from directory.reviews import service
 from tests.browser.kit import sign_in
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, mails_to
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,17 @@ def test_invite_review_answer_and_moderation(live_server, page, factory, artifac
     page.goto(f"{live_server}/account")
     page.get_by_role("link", name="your reviews and invites").click()
     expect(page.get_by_role("heading", name="My reviews")).to_be_visible()
-    page.get_by_role("button", name="Create an invite code").click()
-    link = page.locator("a.invite-link").get_attribute("href")
+    page.get_by_label("Your client's email address").fill(client.email)
+    page.get_by_role("button", name="Mail the invite").click()
+    expect(page.get_by_text(f"Invite mailed to {client.email}")).to_be_visible()
+    mailed = re.search(
+        r"https?://\S+/practitioners/\d+\?invite=[A-Za-z0-9_-]+", mails_to(client.email)[-1]
+    ).group(0)
+    link = live_server + "/" + mailed.split("/", 3)[3]  # the same path on this test server
     assert re.search(rf"/practitioners/{practitioner.id}\?invite=[A-Za-z0-9_-]+$", link)
     sign_out(page)
 
-    # The client follows it, signs in from the profile and writes a review (the code is filled in).
+    # The client follows the mailed link, signs in from the profile and writes a review (the code is filled in).
     page.goto(link)
     page.get_by_role("link", name="Sign in as a client").click()
     page.get_by_label("Email").fill(client.email)

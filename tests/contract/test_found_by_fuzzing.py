@@ -80,7 +80,11 @@ NEEDS_A_PROFILE = [
 def test_a_practitioner_without_a_profile_gets_the_documented_404(client, factory, spec, method, path):
     assert "404" in spec["paths"][path][method]["responses"], "the document must name the 404"
     headers = factory.headers(factory.user("practitioner"))
-    body = {"lat": 30.0, "lon": -97.0} if path.endswith("locations") and method == "post" else None
+    bodies = {
+        "/api/v1/me/locations": {"lat": 30.0, "lon": -97.0},
+        "/api/v1/me/review-invites": {"email": "c@example.org"},
+    }
+    body = bodies.get(path) if method == "post" else None
     response = client.open(path, method=method.upper(), headers=headers, json=body)
     assert response.status_code == 404, response.get_data(as_text=True)
 

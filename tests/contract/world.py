@@ -118,7 +118,14 @@ def build_world(app, people_only: bool = False) -> World:
     }
     credentials = _credentials(client, tokens["owner"], tokens["admin"])
     reviews = _reviews(client, owner.id, tokens, factory.token(factory.user("client")))
-    _api(client, "POST", "/api/v1/me/review-invites", tokens["owner"], 201)
+    _api(
+        client,
+        "POST",
+        "/api/v1/me/review-invites",
+        tokens["owner"],
+        201,
+        json={"email": "a.client@example.org"},
+    )
     issuers = [issuer["slug"] for issuer in _api(client, "GET", "/api/v1/issuers")]
     ids = {
         "practitioner_id": [owner.id],

@@ -196,6 +196,7 @@ def test_public_profile_has_every_contract_field(client, factory):
     assert body["rating"] == {
         "average": None,
         "count": 0,
+        "verified_clients": 0,
         "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
     }
     assert body["locations"][0]["city"] == "Austin"

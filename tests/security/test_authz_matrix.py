@@ -127,7 +127,9 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
     ("GET", "/api/v1/me/credentials/<id:credential_id>/evidence/file"): Row(
         NOBODY, CREDENTIAL, owner="practitioner"
     ),
-    ("POST", "/api/v1/me/review-invites"): Row(PRACTITIONERS),
+    ("POST", "/api/v1/me/review-invites"): Row(
+        PRACTITIONERS, body=as_json({"email": "a.client@example.org"})
+    ),
     ("GET", "/api/v1/me/legal-name"): Row(PRACTITIONERS),
     ("PUT", "/api/v1/me/legal-name"): Row(PRACTITIONERS, body=as_json({"legal_name": "Pat Renamed Doe"})),
     # -- the API: reviews --
@@ -179,6 +181,9 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
     ("POST", "/account/two-factor"): Row(ADMIN, body=second_factor),
     ("GET", "/account/confirm"): Row(ADMIN),
     ("POST", "/account/confirm"): Row(ADMIN, body=reauthentication),
+    ("GET", "/account/recovery-codes"): Row(ADMIN),
+    ("POST", "/account/recovery-codes"): Row(ADMIN),
+    ("POST", "/account/confirm-email"): Row(SIGNED_IN),
     ("POST", "/account/confirm-accepting"): Row(PRACTITIONERS),
     ("POST", "/account/locations"): Row(PRACTITIONERS, body=as_form(PAGE_PLACE)),
     ("POST", "/account/locations/<id:location_id>/delete"): Row(NOBODY, LOCATION, owner="practitioner"),
@@ -192,7 +197,7 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
         NOBODY, FIRST_FILE, owner="practitioner"
     ),
     ("GET", "/account/reviews"): Row(PRACTITIONERS),
-    ("POST", "/account/reviews/invites"): Row(PRACTITIONERS),
+    ("POST", "/account/reviews/invites"): Row(PRACTITIONERS, body=as_form({"email": "a.client@example.org"})),
     ("POST", "/account/reviews/<id:review_id>/response"): Row(
         NOBODY, REVIEW_ID, as_form(ANSWER), owner="practitioner"
     ),
@@ -202,6 +207,12 @@ TABLE: dict[tuple[str, str], Row | tuple[Row, ...]] = {
         CLIENTS, PRACTITIONER, as_form({"rating": "5", "body": REVIEW_BODY})
     ),
     ("POST", "/reviews/<id:review_id>/flags"): Row(SIGNED_IN, REVIEW_ID, as_form(FLAG)),
+    ("GET", "/confirm-email/<token>"): Row(
+        NOBODY,
+        (("token", "not-a-real-token"),),
+        absent="the mailed link works for whoever holds a live token; a made-up one is refused alike",
+        absent_status=422,
+    ),
     ("GET", "/password-reset/<token>"): Row(
         NOBODY,
         (("token", "not-a-real-token"),),

@@ -35,12 +35,31 @@ API = {
     ("POST", "/api/v1/auth/register"): Op(
         None,
         {"email": "new@example.org", "password": PASSWORD, "role": "client"},
-        ("role", "id", "is_admin", "created_at", "password_hash", "totp_secret"),
+        (
+            "role",
+            "id",
+            "is_admin",
+            "created_at",
+            "password_hash",
+            "totp_secret",
+            "email_confirmed_at",
+            "registered_from",
+        ),
     ),
     ("POST", "/api/v1/auth/tokens"): Op(
         None,
         lambda w: {"email": w.user("practitioner").email, "password": PASSWORD},
-        ("id", "user_id", "role", "token_hash", "expires_at", "revoked_at", "authenticated_at", "mfa_at"),
+        (
+            "id",
+            "user_id",
+            "role",
+            "token_hash",
+            "expires_at",
+            "revoked_at",
+            "authenticated_at",
+            "mfa_at",
+            "address",
+        ),
     ),
     ("POST", "/api/v1/auth/password"): Op(
         "practitioner",
@@ -56,6 +75,16 @@ API = {
         None,
         lambda w: {"token": w.reset_token(), "password": NEW_PASSWORD},
         ("user_id", "email", "role", "id", "used_at", "expires_at"),
+    ),
+    ("POST", "/api/v1/auth/confirm-email"): Op(
+        None,
+        lambda w: {"token": w.confirmation_token()},
+        ("user_id", "email", "email_confirmed_at", "id", "used_at", "expires_at"),
+    ),
+    ("POST", "/api/v1/me/review-invites"): Op(
+        "practitioner",
+        {"email": "a.client@example.org"},
+        ("id", "practitioner_id", "code", "code_hash", "used_at", "expires_at", "created_at"),
     ),
     ("POST", "/api/v1/auth/totp/confirm"): Op(
         "enrolling",
@@ -168,7 +197,8 @@ BODILESS = {
     ("POST", "/api/v1/auth/sign-out-everywhere"): "practitioner",
     ("POST", "/api/v1/auth/totp"): "enrolling",
     ("POST", "/api/v1/me/profile/confirm-accepting"): "practitioner",
-    ("POST", "/api/v1/me/review-invites"): "practitioner",
+    ("POST", "/api/v1/auth/confirm-email/resend"): "unconfirmed",
+    ("POST", "/api/v1/auth/recovery-codes"): "admin",
 }
 OK = (200, 201, 202, 204)
 

@@ -71,9 +71,12 @@ PAGES = {
     "/password-reset/new": Page(
         None, lambda w: "/password-reset/new", lambda w: {"password": NEW_PASSWORD}, before=_reset_link
     ),
+    # Enrolment ends on the page of recovery codes, shown once: a 200, not a redirect.
     "/account/two-factor": Page(
-        "enrolling", lambda w: "/account/two-factor", lambda w: {"totp": w.enrolment_code()}
+        "enrolling", lambda w: "/account/two-factor", lambda w: {"totp": w.enrolment_code()}, ok=(200,)
     ),
+    "/account/confirm-email": Page("unconfirmed", lambda w: "/account/confirm-email"),
+    "/account/recovery-codes": Page("admin", lambda w: "/account/recovery-codes", ok=(200,)),
     "/account/confirm": Page(
         "admin",
         lambda w: "/account/confirm",
@@ -134,7 +137,12 @@ PAGES = {
         lambda w: f"/reviews/{w.id('review')}/flags",
         lambda w: {"reason": "Reads like an advert."},
     ),
-    "/account/reviews/invites": Page("practitioner", lambda w: "/account/reviews/invites", ok=(201,)),
+    "/account/reviews/invites": Page(
+        "practitioner",
+        lambda w: "/account/reviews/invites",
+        lambda w: {"email": "a.client@example.org"},
+        ok=(201,),
+    ),
     "/account/reviews/<id:review_id>/response": Page(
         "practitioner",
         lambda w: f"/account/reviews/{w.id('review')}/response",

@@ -46,6 +46,8 @@ class World:
             return self.profile(who).user
         if who == "enrolling":
             return self._once(who, self._enrolling)
+        if who == "unconfirmed":
+            return self._once(who, lambda: self.factory.user("client", confirmed=False))
         return (
             None
             if who is None
@@ -95,6 +97,13 @@ class World:
 
     def enrolment_code(self) -> str:
         return pyotp.TOTP(db.session.get(User, self.user("enrolling").id).totp_pending).now()
+
+    def confirmation_token(self) -> str:
+        """The token of the confirmation link mailed to a new account."""
+        from tests.factories import mails_to
+
+        body = mails_to(self.user("unconfirmed").email)[-1]
+        return re.search(r"/confirm-email/([\w-]+)", body).group(1)
 
     def reset_token(self) -> str:
         """The token of a password-reset link for P, as the mail carries it."""
