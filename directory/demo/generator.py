@@ -180,11 +180,11 @@ def _user_row(p: DemoPractitioner, now: datetime) -> dict:
     # No password: demo accounts cannot sign in.
     return {
         "email": p.email,
-        "password_hash": None,
+        "password_hash": None,  # nosec B105: no password at all
         "role": "practitioner",
         "created_at": now,
-        "email_confirmed_at": now,
-    }  # nosec B105: no password at all
+        "email_confirmed_at": now,  # demo accounts count as confirmed
+    }
 
 
 def _practitioner_row(p: DemoPractitioner, user_id: int, now: datetime) -> dict:

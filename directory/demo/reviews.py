@@ -37,13 +37,13 @@ def add_reviews(batch) -> None:
             [
                 {
                     "email": e,
-                    "password_hash": None,
+                    "password_hash": None,  # nosec B105: no password at all
                     "role": "client",
                     "created_at": batch.now,
-                    "email_confirmed_at": batch.now,
+                    "email_confirmed_at": batch.now,  # demo accounts count as confirmed
                 }
                 for e in emails
-            ],  # nosec B105: no password at all
+            ],
         ).scalars()
     )
     rows, answers = [], []
