@@ -106,8 +106,9 @@ class Password(MethodView):
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     @blp.alt_response(401, description=NO_TOKEN)
-    @blp.alt_response(429, description="Too many failed tries for this account")
+    @blp.alt_response(429, description="Too many failed tries for this account or from this address")
     @blp.doc(**SECURED)
+    @sign_in_limit
     @api_login_required()
     def post(self, data):
         """Change the password. Every session and token of the account ends, this token included."""

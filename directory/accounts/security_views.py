@@ -14,7 +14,7 @@ from directory.accounts.forms import (
     ResetRequestForm,
     TotpForm,
 )
-from directory.accounts.limits import code_limit, confirm_email_limit, password_reset_limit
+from directory.accounts.limits import code_limit, confirm_email_limit, password_reset_limit, sign_in_limit
 from directory.accounts.schemas import (
     ConfirmSchema,
     NewPasswordSchema,
@@ -52,6 +52,7 @@ def security():
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@sign_in_limit
 def change_password():
     form = PasswordChangeForm()
     user = current_user._get_current_object()
@@ -211,6 +212,7 @@ def new_recovery_codes():
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
+@sign_in_limit
 @code_limit
 def confirm():
     """Admins: prove password and authenticator again before a decision that needs a fresh sign-in."""
