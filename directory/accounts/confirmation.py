@@ -73,14 +73,8 @@ def confirm(token: str) -> User:
     )
     if row is None or row.used_at is not None or row.expires_at <= now_utc() or row.email != row.user.email:
         raise RuleError(422, BAD_LINK, field="token")
-    # Claimed with a conditional update: two clicks at once confirm once.
-    claimed = db.session.execute(
-        sa.update(EmailConfirmation)
-        .where(EmailConfirmation.id == row.id, EmailConfirmation.used_at.is_(None))
-        .values(used_at=now_utc())
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
+    # Two clicks at once confirm once.
+    if not grants.claim(EmailConfirmation, EmailConfirmation.id == row.id):
         raise RuleError(422, BAD_LINK, field="token")
     user = row.user
     if user.email_confirmed_at is None:

@@ -116,3 +116,15 @@ def is_fresh(row: Grant | None, now: datetime | None = None) -> bool:
     window = timedelta(minutes=current_app.config["ADMIN_FRESH_MINUTES"])
     now = now or now_utc()
     return now - row.authenticated_at <= window and now - row.mfa_at <= window
+
+
+def claim(model, *where) -> bool:
+    """Use up a one-use row (a reset link, a confirmation link, a recovery code) with a conditional
+    update, so that of two requests racing with the same secret exactly one wins. False (and the
+    transaction rolled back) for the loser."""
+    claimed = db.session.execute(
+        sa.update(model).where(*where, model.used_at.is_(None)).values(used_at=now_utc())
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+    return bool(claimed)

@@ -104,14 +104,8 @@ def check_handle(handle: str | None) -> PasswordReset:
 
 def complete_reset(row: PasswordReset, password: str) -> User:
     service.check_new_password(password)
-    # Claimed with a conditional update, so two tabs racing with one link cannot both use it.
-    claimed = db.session.execute(
-        sa.update(PasswordReset)
-        .where(PasswordReset.user_id == row.user_id, PasswordReset.used_at.is_(None))
-        .values(used_at=now_utc())
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
+    # Two tabs racing with one link cannot both use it; using one ends all of the account's links.
+    if not grants.claim(PasswordReset, PasswordReset.user_id == row.user_id):
         raise RuleError(422, BAD_LINK, field="token")
     user = row.user
     service.set_password(user, password)

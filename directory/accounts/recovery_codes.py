@@ -19,7 +19,6 @@ from directory.accounts import grants
 from directory.accounts.models import RecoveryCode, User
 from directory.extensions import db
 from directory.logs import security_event
-from directory.timeutil import now_utc
 
 # Crockford's base32: no I, L, O or U to misread.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -66,13 +65,7 @@ def use(user: User, code: str) -> bool:
     match = next((r for r in rows if hmac.compare_digest(r.code_hash, wanted)), None)
     if match is None:
         return False
-    claimed = db.session.execute(
-        sa.update(RecoveryCode)
-        .where(RecoveryCode.id == match.id, RecoveryCode.used_at.is_(None))
-        .values(used_at=now_utc())
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
+    if not grants.claim(RecoveryCode, RecoveryCode.id == match.id):
         return False
     left = remaining(user)
     mail.queue(
