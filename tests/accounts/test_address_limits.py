@@ -5,7 +5,6 @@ import pytest
 
 from tests.factories import PASSWORD, totp_code
 
-
 ROUTES = [
     # (method, path, who: the caller's set-up, body)
     ("/login", None, lambda f: {"data": {"email": "a@example.org", "password": "wrong guess!!"}}),
