@@ -23,6 +23,14 @@ def test_demo_creates_practitioners(runner):
     assert count(Practitioner) == 5
     emails = db.session.scalars(sa.select(User.email).join(Practitioner))
     assert sorted(emails) == sorted(f"demo-1-{n}@example.org" for n in range(1, 6))
+    # Every demo account, practitioners and the clients who wrote their reviews, counts as confirmed.
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.email_confirmed_at.is_(None))
+        )
+        == 0
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) > 5
 
 
 def test_demo_seed_option(runner):

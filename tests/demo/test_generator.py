@@ -121,6 +121,7 @@ def test_creates_the_requested_practitioners():
     assert sorted(p.user.email for p in found) == sorted(f"demo-7-{n}@example.org" for n in range(1, 41))
     for p in found:
         assert p.user.role == "practitioner" and p.user.password_hash is None
+        assert p.user.email_confirmed_at is not None  # demo accounts count as confirmed, so they are listed
         assert 1 <= len(p.techniques) <= 4 and 1 <= len(p.conditions) <= 5 and len(p.client_groups) <= 3
         assert 1 <= len(p.locations) <= 2
         assert 50 <= p.price_min <= p.price_max <= 200
