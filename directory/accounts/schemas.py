@@ -1,3 +1,5 @@
+import re
+
 import marshmallow as ma
 
 from directory.accounts.service import MIN_PASSWORD, SELF_SERVICE_ROLES
@@ -20,7 +22,10 @@ def totp_code(**kwargs) -> ma.fields.String:
         load_only=True,
         validate=[
             ma.validate.Length(max=20, error="Six digits from your authenticator."),
-            ma.validate.Regexp(r"^\s*\d{3}\s?\d{3}\s*$", error="Six digits from your authenticator."),
+            # ASCII digits and spaces: Python's \d and \s would take any script's ("１２３ ４５６").
+            ma.validate.Regexp(
+                r"^\s*\d{3}\s?\d{3}\s*$", flags=re.ASCII, error="Six digits from your authenticator."
+            ),
         ],
         metadata={"description": "The current six-digit code of the admin's authenticator app."},
         **kwargs,

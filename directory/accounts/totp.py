@@ -83,7 +83,8 @@ def _failed(user: User):
 
 def _matching_step(secret: str, code: str) -> int | None:
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    # ASCII only: str.isdigit() also takes "１２３４５６" and "١٢٣٤٥٦", which compare_digest cannot compare.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     now = int(time.time())
