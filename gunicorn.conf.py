@@ -4,7 +4,8 @@ Everything a deployment changes comes from the environment; command-line flags s
 
     DIRECTORY_BIND                 address to listen on            127.0.0.1:8000 (loopback: put a proxy in front)
     DIRECTORY_WORKERS              worker processes                2
-    DIRECTORY_TIMEOUT              seconds a request may take      30
+    DIRECTORY_THREADS              request threads per worker      4 (gthread workers: see below)
+    DIRECTORY_TIMEOUT              seconds a worker may hang       30
     DIRECTORY_GRACEFUL_TIMEOUT     seconds to finish on SIGTERM    30
     DIRECTORY_FORWARDED_ALLOW_IPS  proxies gunicorn trusts for X-Forwarded-Proto; unset: gunicorn's own
                                    default (loopback). The app's DIRECTORY_PROXY_HOPS decides the rest.
@@ -13,8 +14,16 @@ Everything a deployment changes comes from the environment; command-line flags s
     DIRECTORY_ENV                  set to `production` here unless already set; the app then requires
                                    DIRECTORY_SITE_URL
 
+Workers are gthread: each answers up to DIRECTORY_THREADS requests at once. A kept-alive connection waits
+between requests in the worker's poller, without a thread; a new one that sends nothing is handed back to
+the poller after 5 s. A client that trickles its request in holds a thread until the request is complete,
+so a worker keeps answering while fewer than DIRECTORY_THREADS such clients reach it at once: the proxy
+in front must read whole requests before passing them on (README, Running in production). Each thread
+takes a database connection from its worker's pool (SQLAlchemy's default: 5, and 10 more on demand).
+
 The access log never prints a query string (search words, and any secret a client puts in a URL)
-nor the Referer, and prints the password-reset link's path as `/password-reset/<token>`.
+nor the Referer, and prints the password-reset and confirmation links' paths as `/password-reset/<token>`
+and `/confirm-email/<token>`.
 """
 
 import os
@@ -30,8 +39,14 @@ if "DIRECTORY_ENV" not in os.environ:
 
 bind = os.environ.get("DIRECTORY_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("DIRECTORY_WORKERS", "2"))
+# A sync worker answers one request at a time: one client sending its headers slowly stalls it until the
+# timeout kills it. A gthread worker keeps answering on its other threads.
+worker_class = "gthread"
+threads = int(os.environ.get("DIRECTORY_THREADS", "4"))
 # Each worker opens its own database pool and index: loading the app before the fork would share them.
 preload_app = False
+# The worker's main loop reports to the arbiter while threads run requests: this bounds a hung worker,
+# not a slow request (the proxy's timeouts bound those).
 timeout = int(os.environ.get("DIRECTORY_TIMEOUT", "30"))
 # SIGTERM: stop accepting, let requests in flight finish for this long, then stop the workers.
 graceful_timeout = int(os.environ.get("DIRECTORY_GRACEFUL_TIMEOUT", "30"))
@@ -53,7 +68,7 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({
 
 # The app records the loggable path of each request it routed (directory/ops.py); this is the
 # fallback for a request that never reached a route.
-SECRET_PATHS = re.compile(r"^(/password-reset/)(?!new/?$)[^/]+")
+SECRET_PATHS = re.compile(r"^(/password-reset/(?!new/?$)|/confirm-email/)[^/]+")
 LOG_PATH_KEY = "directory.log_path"
 HIDDEN_HEADERS = ("authorization", "cookie", "x-api-key", "referer")
 

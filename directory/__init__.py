@@ -41,11 +41,12 @@ def register_extensions(app: Flask) -> None:
     from directory.accounts import auth, sessions
     from directory.extensions import api, csrf, db, limiter, login, migrate
     from directory.search import outbox
-    from directory.web import headers
+    from directory.web import headers, inputs
     from directory.web.converters import IdConverter, id_schema
 
     logs.install(app)
     headers.install(app)
+    inputs.install(app)
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)

@@ -1,3 +1,5 @@
+import re
+
 import marshmallow as ma
 
 from directory.accounts.passwords import MIN_LENGTH, weakness
@@ -37,7 +39,8 @@ def totp_code(**kwargs) -> ma.fields.String:
         load_only=True,
         validate=[
             ma.validate.Length(max=20, error=CODE_ERROR),
-            ma.validate.Regexp(CODE_PATTERN, error=CODE_ERROR),
+            # ASCII spaces too: Python's \s would take any script's.
+            ma.validate.Regexp(CODE_PATTERN, flags=re.ASCII, error=CODE_ERROR),
         ],
         metadata={
             "description": "The current six-digit code of the admin's authenticator app, or one of the "

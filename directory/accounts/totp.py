@@ -104,7 +104,8 @@ WRONG_CODE = "That code is not right. Use the current code from your authenticat
 
 def _matching_step(secret: str, code: str) -> int | None:
     code = code.strip().replace(" ", "")
-    if not (code.isascii() and code.isdigit() and len(code) == 6):  # no full-width or other digits
+    # ASCII only: str.isdigit() also takes "１２３４５６" and "١٢٣٤٥٦", which compare_digest cannot compare.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     now = int(time.time())

@@ -18,6 +18,8 @@ from directory.credentials.standing import STATUSES
 from directory.credentials.views import template_helpers
 from directory.extensions import login
 from directory.rules import RuleError
+from directory.schemas_base import Integer
+from directory.web.converters import MAX_ID
 from directory.web.forms import attach_errors, load_into
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -175,17 +177,19 @@ def evidence_preview(credential_id: int, version: int):
     return evidence.send(service.evidence_for(current_user, credential_id, version), inline=True)
 
 
+class AuditPageArgsSchema(AuditArgsSchema):
+    # The page's "Older" link: the events before this one (an id, bounded like every id).
+    before = Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
+
+
 @bp.route("/audit")
 def audit():
     """Audit log: every credential status change, newest first."""
-    raw = request.args.to_dict()
-    before = raw.pop("before", None)
     try:
-        args = AuditArgsSchema().load(raw)
-        before = int(before) if before else None
-    except (ma.ValidationError, ValueError):
+        args = AuditPageArgsSchema().load(request.args.to_dict())
+    except ma.ValidationError:
         abort(400)
-    events = history.recent(args["credential_id"], before)
+    events = history.recent(args["credential_id"], args["before"])
     older = events[-1].id if len(events) == history.AUDIT_PAGE else None
     return render_template(
         "admin/audit.html", events=events, credential_id=args["credential_id"], older=older

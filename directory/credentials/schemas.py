@@ -7,7 +7,7 @@ from directory.credentials.models import KINDS
 from directory.credentials.names import name_tokens
 from directory.credentials.queues import RECHECK_KINDS
 from directory.credentials.standing import STATUSES
-from directory.schemas_base import StrictSchema, TrimmedString
+from directory.schemas_base import Integer, PersonName, StrictSchema, TrimmedString
 from directory.timeutil import today_utc
 from directory.web.converters import MAX_ID
 
@@ -148,8 +148,8 @@ class PagingSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10000))
-    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100))
+    page = Integer(load_default=1, validate=ma.validate.Range(min=1, max=10000))
+    per_page = Integer(load_default=50, validate=ma.validate.Range(min=1, max=100))
 
 
 class QueueFilterSchema(PagingSchema):
@@ -211,7 +211,7 @@ class DecisionSchema(StrictSchema):
 
 
 class LegalNameSchema(StrictSchema):
-    legal_name = TrimmedString(
+    legal_name = PersonName(
         required=True,
         validate=ma.validate.Length(min=3, max=200),
         metadata={"description": "The name on your licences, given and family names"},
@@ -239,7 +239,7 @@ class EvidenceArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    version = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=1000))
+    version = Integer(load_default=None, validate=ma.validate.Range(min=1, max=1000))
     inline = ma.fields.Boolean(load_default=False)
 
 
@@ -285,8 +285,8 @@ class FeedArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     # Bounded like every id, so a huge number is a 422 rather than an overflow inside the database.
-    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_ID))
-    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
+    after = Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_ID))
+    limit = Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 class FeedEventSchema(ma.Schema):
@@ -325,7 +325,7 @@ class AuditArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    credential_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
+    credential_id = Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
 class AuditEventSchema(ma.Schema):

@@ -1,17 +1,10 @@
 """Page forms. WTForms renders fields and checks CSRF; the rules stay in the API's schemas."""
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    FloatField,
-    IntegerField,
-    SelectChoice,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Optional
+
+from directory.web.forms import FloatField, IntegerField
 
 
 class CheckboxList(SelectMultipleField):

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from directory.catalog import service as catalog
 from directory.practitioners.languages import ISO_639_1
-from directory.schemas_base import StrictSchema, TrimmedString
+from directory.schemas_base import Float, Integer, PersonName, StrictSchema, TrimmedString
 from directory.timeutil import today_utc
 
 PHONE = re.compile(r"^[0-9+().\- ]{7,40}$")
@@ -35,13 +35,13 @@ def _slug_list(model, label: str) -> ma.fields.List:
 
 
 class ProfileInSchema(StrictSchema):
-    display_name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=120))
+    display_name = PersonName(required=True, validate=ma.validate.Length(min=1, max=120))
     headline = TrimmedString(load_default="", validate=ma.validate.Length(max=200))
     approach = TrimmedString(load_default="", validate=ma.validate.Length(max=5000))
     techniques = _slug_list(catalog.Technique, "technique")
     conditions = _slug_list(catalog.Condition, "condition")
     client_groups = _slug_list(catalog.ClientGroup, "client group")
-    practicing_since = ma.fields.Integer(strict=True, load_default=None, allow_none=True)
+    practicing_since = Integer(strict=True, load_default=None, allow_none=True)
     languages = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(sorted(ISO_639_1), error="Not an ISO 639-1 code.")),
         load_default=lambda: ["en"],
@@ -49,10 +49,10 @@ class ProfileInSchema(StrictSchema):
     )
     accepting_clients = StrictBoolean(load_default=False)
     mobile = StrictBoolean(load_default=False)
-    price_min = ma.fields.Integer(
+    price_min = Integer(
         strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=10000)
     )
-    price_max = ma.fields.Integer(
+    price_max = Integer(
         strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=10000)
     )
     phone = TrimmedString(load_default="", validate=ma.validate.Length(max=40))
@@ -98,10 +98,10 @@ class LocationInSchema(StrictSchema):
         load_default="US",
         validate=ma.validate.Regexp(r"^[A-Za-z]{2}$", error="Use a two-letter country code."),
     )
-    lat = ma.fields.Float(
+    lat = Float(
         load_default=None, allow_none=True, allow_nan=False, validate=ma.validate.Range(min=-90, max=90)
     )
-    lon = ma.fields.Float(
+    lon = Float(
         load_default=None, allow_none=True, allow_nan=False, validate=ma.validate.Range(min=-180, max=180)
     )
 

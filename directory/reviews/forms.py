@@ -29,7 +29,8 @@ class ReviewForm(FlaskForm):
         data: dict = {}
         rating = _given(self.rating.data)
         if rating is not None:
-            data["rating"] = int(rating) if rating.isdigit() else rating
+            # ASCII digits only: str.isdigit() takes "５" too, which int() would read as 5.
+            data["rating"] = int(rating) if rating.isascii() and rating.isdigit() else rating
         if self.body.data is not None:
             data["body"] = self.body.data
         code = _given(self.invite_code.data)

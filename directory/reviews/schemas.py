@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from directory.schemas_base import StrictSchema, TrimmedString
+from directory.schemas_base import Integer, PersonName, StrictSchema, TrimmedString
 
 BODY = ma.validate.Length(min=20, max=5000, error="Write 20 to 5000 characters.")
 
@@ -13,7 +13,7 @@ class ReviewInSchema(StrictSchema):
         allow_none=True,
         validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="Not an invite code."),
     )
-    author_name = TrimmedString(
+    author_name = PersonName(
         load_default="",
         validate=ma.validate.Length(max=60),
         metadata={"description": "First name and initial, or a pseudonym; never shown: the email"},
@@ -23,7 +23,7 @@ class ReviewInSchema(StrictSchema):
 class ReviewEditSchema(StrictSchema):
     rating = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
     body = TrimmedString(required=True, validate=BODY)
-    author_name = TrimmedString(load_default=None, allow_none=True, validate=ma.validate.Length(max=60))
+    author_name = PersonName(load_default=None, allow_none=True, validate=ma.validate.Length(max=60))
 
 
 class ResponseInSchema(StrictSchema):
@@ -43,7 +43,7 @@ class PageArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+    page = Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
 
 
 class ResponseSchema(ma.Schema):

@@ -4,8 +4,32 @@ rule is written once. This puts a schema's messages back on the form's fields.""
 from dataclasses import dataclass
 
 import marshmallow as ma
+import wtforms
 
 from directory.rules import RuleError
+from directory.schemas_base import FLOAT_TEXT, INTEGER_TEXT
+
+
+class _NumberText:
+    """WTForms reads a number box with int() or float(), which take any script's digits ("١٩٩٠" is
+    1990): text not written as a number in ASCII is handed to the schema as it is, for the schema to
+    refuse with its own message (schemas_base.Integer, Float)."""
+
+    text_pattern = INTEGER_TEXT
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] and not self.text_pattern.fullmatch(valuelist[0]):
+            self.data = valuelist[0]
+            return
+        super().process_formdata(valuelist)
+
+
+class IntegerField(_NumberText, wtforms.IntegerField):
+    pass
+
+
+class FloatField(_NumberText, wtforms.FloatField):
+    text_pattern = FLOAT_TEXT
 
 
 def attach_errors(form, messages: dict) -> None:
