@@ -42,12 +42,15 @@ def request_reset(email: str) -> None:
         security_event("password.reset_throttled", logging.WARNING)
         return
     usable = user is not None and user.password_hash is not None
+    user_id = (
+        user.id if usable else None
+    )  # read now: after the commit it would cost a query, for known ones only
     token = secrets.token_urlsafe(32)
     ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     db.session.add(
         PasswordReset(
             token_hash=grants.digest(token),
-            user_id=user.id if usable else None,
+            user_id=user_id,
             email_digest=email_digest,
             created_at=now,
             expires_at=now + timedelta(minutes=ttl),
@@ -68,7 +71,7 @@ def request_reset(email: str) -> None:
         )
     mail.queue(email, "Reset your password", body)
     db.session.commit()
-    security_event("password.reset_requested", user_id=user.id if usable else None)
+    security_event("password.reset_requested", user_id=user_id)
 
 
 def _live(row: PasswordReset | None) -> PasswordReset:
