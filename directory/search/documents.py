@@ -17,6 +17,7 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.columns import VarBytesColumn
 
+from directory.search import spelling
 from directory.search.synonyms import normalize
 
 # Words that carry no meaning in a search for a therapist ("someone near me for my back").
@@ -119,7 +120,8 @@ def text_length(text: str) -> int:
 
 
 def spelling_words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if len(w) >= 3 and w not in STOPLIST and w.isalpha()}
+    """The words of one profile's text that enter the spelling vocabulary (bounded: spelling.py)."""
+    return set(spelling.learnable(w for w in WORD.findall(text.lower()) if w not in STOPLIST))
 
 
 def document_text(facts: SearchFacts) -> str:

@@ -2,6 +2,7 @@
 each with a highlighted snippet and the plain sentences that explain its place."""
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -13,7 +14,7 @@ from whoosh.lang.porter import stem
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from directory.extensions import db
-from directory.search import badges
+from directory.search import badges, spelling
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query, haversine_km
 from directory.search.synonyms import normalize
@@ -169,31 +170,49 @@ def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[st
     return reasons
 
 
-def suggestion(search_node, view, q: str | None, outcome: Outcome) -> str | None:
+def suggestion(
+    search_node, view, q: str | None, outcome: Outcome, wait_seconds: float | None = None
+) -> str | None:
     """A corrected query when some words are unknown to the index (and have no synonym): each such
-    word becomes the nearest known word (fewest edits, then the most common)."""
+    word becomes the nearest known word (fewest edits, then the most common). At most
+    spelling.MAX_WORDS words are looked up, only spellable ones, and the spelling tables are waited
+    for `wait_seconds` in all (None: until built); past that there is no suggestion this time."""
     if not q or not outcome.unmatched:
         return None
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    words = [
+        word
+        for concept in outcome.unmatched
+        if not concept.slugs
+        for word in re.findall(r"[^\W_]+", concept.label)
+        if spelling.spellable(word.lower())
+    ]
     corrected, changed = q, False
-    for concept in outcome.unmatched:
-        if concept.slugs:
-            continue
-        for word in re.findall(r"[^\W_]+", concept.label):
-            best = _nearest_word(search_node, view, word.lower())
-            if best and best != word.lower():
-                corrected, n = re.subn(
-                    rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE
-                )
-                changed = changed or n > 0
+    for word in list(dict.fromkeys(words))[: spelling.MAX_WORDS]:
+        candidates = view.spelling_candidates(word.lower(), deadline)
+        if candidates is None:
+            return None  # a spelling table is still being built
+        best = _nearest_word(search_node, view, word.lower(), candidates)
+        if best and best != word.lower():
+            corrected, n = re.subn(rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE)
+            changed = changed or n > 0
     return corrected if changed else None
 
 
-def _nearest_word(search_node, view, word: str) -> str | None:
+def _nearest_word(search_node, view, word: str, candidates: set[str]) -> str | None:
+    """The candidate fewest edits away (at most two), then the one in the most documents."""
     scored = []
-    for candidate in view.spelling_candidates(word):
+    for candidate in candidates:
         distance = damerau_levenshtein(word, candidate)
         if distance <= 2:
+            scored.append((distance, candidate))
+    if not scored:
+        return None
+    nearest = min(d for d, _ in scored)
+    ranked = []
+    for distance, candidate in scored:
+        if distance == nearest:
             stems = [t.text for t in search_node.analyzer(candidate)]
             popularity = len(view.postings("text", stems[0])[0]) if stems else 0
-            scored.append((distance, -popularity, candidate))
-    return min(scored)[2] if scored else None
+            ranked.append((-popularity, candidate))
+    return min(ranked)[1]
