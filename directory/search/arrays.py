@@ -8,9 +8,8 @@ query then filters, scores and sorts with vectorised arithmetic instead of Whoos
 
 import threading
 import time
-from array import array
 from dataclasses import dataclass, field
-from itertools import islice, repeat, takewhile
+from itertools import islice, takewhile
 
 import numpy as np
 
@@ -114,40 +113,35 @@ class SegmentArrays:
 class SpellingTable:
     """Symmetric-delete spelling: each word filed under every deletion variant of up to two letters
     (spelling.deletes), so the known words near a typed one are found by looking up its own variants,
-    not by a scan of the vocabulary. A variant is kept as its 64-bit hash beside the number of its
-    word, both sorted by hash: 12 bytes a variant, looked up by binary search. Two variants that share
-    a hash only add a candidate, which the caller's edit distance check drops."""
+    not by a scan of the vocabulary. A variant is kept as its 64-bit hash (spelling.variant_hashes)
+    beside the number of its word, both sorted by hash: 12 bytes a variant, found by binary search,
+    and built by array arithmetic rather than by making strings."""
 
     def __init__(self, words: list[str]):
         # Words an index built before the bounds may hold are left out here too.
         self.words = [w for w in words if spelling.spellable(w)]
-        keys, owners = array("q"), array("i")
-        for number, word in enumerate(self.words):
-            variants = spelling.deletes(word)
-            keys.extend(map(hash, variants))
-            owners.extend(repeat(number, len(variants)))
-        order = np.argsort(np.frombuffer(keys, dtype=np.int64), kind="stable")
-        self.keys = np.frombuffer(keys, dtype=np.int64)[order]
-        self.owners = np.frombuffer(owners, dtype=np.int32)[order]
+        keys, owners = spelling.variant_hashes(self.words)
+        order = np.argsort(keys)
+        self.keys, self.owners = keys[order], owners[order]
 
     def __len__(self) -> int:
         """How many variants the table holds."""
         return len(self.keys)
 
     def lookup(self, probes: np.ndarray) -> set[str]:
-        """The words filed under any of the probes (hashes of variants)."""
+        """The words filed under any of the probes (hashes of variants: probe_hashes)."""
         starts = np.searchsorted(self.keys, probes, side="left")
         stops = np.searchsorted(self.keys, probes, side="right")
-        found: set[str] = set()
-        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-            for number in self.owners[start:stop].tolist():
-                found.add(self.words[number])
-        return found
+        hit = stops > starts
+        if not hit.any():
+            return set()
+        numbers = np.concatenate([self.owners[a:b] for a, b in zip(starts[hit], stops[hit], strict=True)])
+        return {self.words[n] for n in np.unique(numbers).tolist()}
 
 
 def probe_hashes(word: str) -> np.ndarray:
     """What SpellingTable.lookup looks for, to find the known words within two edits of `word`."""
-    return np.fromiter(map(hash, spelling.deletes(word)), dtype=np.int64)
+    return spelling.variant_hashes([word])[0]
 
 
 def _lexicon(reader, fieldname: str, lock: threading.Lock, chunk: int = 2000) -> list[str]:

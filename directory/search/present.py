@@ -109,9 +109,57 @@ def _nearest_place(p: Card, query: Query):
     return p.places[int(np.argmin(haversine_km(query.lat, query.lon, lats, lons)))]
 
 
-@lru_cache(maxsize=50_000)
 def _stem(word: str) -> str | None:
+    # Long words (made up: no word a client means is that long) are stemmed, not remembered.
+    return _cached_stem(word) if len(word) <= spelling.MAX_LETTERS else _stem_of(word)
+
+
+def _stem_of(word: str) -> str | None:
     return None if word in STOPLIST else stem(word)
+
+
+_cached_stem = lru_cache(maxsize=50_000)(_stem_of)
+
+
+def _matching_words(text: str, stems: set[str]):
+    """Where the words of `text` that stem to one of `stems` are, cut as the index cut them (WORD).
+
+    Only words that begin as one of the stems does are stemmed: Porter rewrites at most the last two
+    letters of the stem it keeps, and never the first, so a word stemming to s begins with all of s
+    but its last three letters (its first letter at least). One regular expression skips the rest, so
+    a long text of words that cannot match (a profile of made-up words) costs a scan, not a stemming
+    of each of its words."""
+    lowered = text.lower()
+    # (A stem's apostrophes are normalised, the text's not: a head stops before one.)
+    heads = tuple(sorted({s[: max(1, len(s) - 3)].split("'")[0] for s in stems}))
+    if len(lowered) != len(text) or "" in heads:  # lower-casing moved positions (rare): every word
+        spans = (m.span() for m in WORD.finditer(text))
+    else:
+        starts = (m.start() for m in _beginning_with(heads).finditer(lowered))
+        spans = (WORD.match(text, at).span() for at in starts if _starts_word(text, at))
+    for start, end in spans:
+        word = text[start:end]
+        if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
+            yield start, end
+
+
+@lru_cache(maxsize=1024)
+def _beginning_with(heads: tuple[str, ...]) -> re.Pattern:
+    """Runs of letters and digits that begin with one of `heads`."""
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, heads))})[^\W_]*")
+
+
+def _starts_word(text: str, at: int) -> bool:
+    """Does WORD begin a word at `at`, the start of a run? Not when the run continues the word before
+    it: WORD takes one apostrophe and run after a word ("o'brien"), so in a chain of runs joined by
+    apostrophes ("rock'n'roll") every other run begins a word."""
+    joined = 0
+    while at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum() and text[at - 2] != "_":
+        at -= 1
+        while at >= 1 and text[at - 1].isalnum():
+            at -= 1
+        joined += 1
+    return joined % 2 == 0
 
 
 def snippet(p: Card, hit: Hit) -> str:
@@ -119,12 +167,7 @@ def snippet(p: Card, hit: Hit) -> str:
     Words are cut and stemmed as the index cut them, so what is marked is what matched."""
     text = p.approach or p.headline or ""
     stems = {s for c in hit.matched for s in c.stems}
-    spans = []
-    if stems and text:
-        for m in WORD.finditer(text):
-            word = m.group()
-            if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
-                spans.append(m.span())
+    spans = list(_matching_words(text, stems)) if stems and text else []
     start = 0
     if spans and spans[0][0] > SNIPPET_CHARS // 3:
         start = text.rfind(" ", 0, spans[0][0] - SNIPPET_CHARS // 4) + 1
@@ -192,27 +235,43 @@ def suggestion(
         candidates = view.spelling_candidates(word.lower(), deadline)
         if candidates is None:
             return None  # a spelling table is still being built
-        best = _nearest_word(search_node, view, word.lower(), candidates)
+        best = _nearest_word(view, word.lower(), candidates)
         if best and best != word.lower():
             corrected, n = re.subn(rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE)
             changed = changed or n > 0
     return corrected if changed else None
 
 
-def _nearest_word(search_node, view, word: str, candidates: set[str]) -> str | None:
-    """The candidate fewest edits away (at most two), then the one in the most documents."""
-    scored = []
-    for candidate in candidates:
-        distance = damerau_levenshtein(word, candidate)
-        if distance <= 2:
-            scored.append((distance, candidate))
-    if not scored:
+def _nearest_word(view, word: str, candidates: set[str]) -> str | None:
+    """The candidate fewest edits away (at most two), then the one in the most documents. One edit is
+    checked in a pass over the two words; the full edit distance only when no candidate is one away."""
+    if word in candidates:
+        return word
+    nearest = [c for c in candidates if one_edit(word, c)]
+    if not nearest:
+        nearest = [c for c in candidates if damerau_levenshtein(word, c) <= 2]
+    if not nearest:
         return None
-    nearest = min(d for d, _ in scored)
-    ranked = []
-    for distance, candidate in scored:
-        if distance == nearest:
-            stems = [t.text for t in search_node.analyzer(candidate)]
-            popularity = len(view.postings("text", stems[0])[0]) if stems else 0
-            ranked.append((-popularity, candidate))
-    return min(ranked)[1]
+
+    def popularity(candidate: str) -> int:
+        stemmed = _stem(candidate)
+        return len(view.postings("text", stemmed)[0]) if stemmed else 0
+
+    return min(nearest, key=lambda c: (-popularity(c), c))
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Exactly one edit apart: a letter changed, added or taken out, or two side by side swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    shorter = min(len(a), len(b))
+    head = 0
+    while head < shorter and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    rest_a, rest_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(rest_a) <= 1 and len(rest_b) <= 1:
+        return True
+    return len(rest_a) == len(rest_b) == 2 and rest_a == rest_b[::-1]

@@ -15,8 +15,11 @@ the vocabulary, and each lookup, grows with the square of the longest word unles
 - at most MAX_WORDS words of a query are looked up for a correction.
 """
 
+import secrets
 from collections.abc import Iterable
 from math import comb
+
+import numpy as np
 
 MIN_LETTERS = 3  # shorter words are never corrected, nor suggested
 MAX_LETTERS = 24  # longer words neither (a word of 24 letters has at most 301 variants)
@@ -62,3 +65,50 @@ def deletes(word: str, depth: int = DEPTH) -> set[str]:
         frontier = {w[:i] + w[i + 1 :] for w in frontier if len(w) > 1 for i in range(len(w))}
         found |= frontier
     return found
+
+
+# Variants are kept as 64-bit polynomial hashes, sum(c_k * P^k) mod 2^64 over the code points c_k, so
+# that a deletion's hash follows from prefix sums of the word's (no string is made): taking out
+# position i leaves prefix(i) + P^-1 * (whole - prefix(i + 1)). P is odd (so invertible mod 2^64) and
+# drawn per process, so no one can aim words at a collision; one would only add a candidate, which
+# the edit distance check drops.
+_P = secrets.randbits(64) | 1
+_POWERS = np.array([pow(_P, k, 2**64) for k in range(MAX_LETTERS)], dtype=np.uint64)
+_INV = np.uint64(pow(_P, -1, 2**64))
+_INV2 = np.uint64(pow(_P, -2, 2**64))
+CHUNK = 4096  # words of one length hashed at once: 276 pairs each at 24 letters make arrays of 9 MB
+
+
+def variant_hashes(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of every deletion variant (spelling.deletes) of each word, and for each the position
+    of its word in `words`: what a table files, and, for one word, what a lookup probes. Only
+    spellable words have variants. Repeated letters make some variants of a word coincide; each
+    comes once."""
+    by_length: dict[int, list[int]] = {}
+    for number, word in enumerate(words):
+        if not spellable(word):
+            raise ValueError(f"only spellable words have variants, not {word[:40]!r}")
+        by_length.setdefault(len(word), []).append(number)
+    keys, owners = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+    for length, numbers in sorted(by_length.items()):
+        for start in range(0, len(numbers), CHUNK):
+            chosen = np.asarray(numbers[start : start + CHUNK], dtype=np.int64)
+            found = np.sort(_hashes("".join(words[n] for n in chosen), len(chosen), length), axis=1)
+            once = np.ones(found.shape, dtype=bool)
+            once[:, 1:] = found[:, 1:] != found[:, :-1]
+            keys.append(found[once])
+            owners.append(np.repeat(chosen, once.sum(axis=1)))
+    return np.concatenate(keys), np.concatenate(owners).astype(np.int32)
+
+
+def _hashes(joined: str, n: int, length: int) -> np.ndarray:
+    """For n words of `length` letters, joined: one row per word, its variants' hashes (the word,
+    each 1-deletion, each 2-deletion)."""
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64).reshape(n, length)
+    prefix = np.zeros((n, length + 1), dtype=np.uint64)  # prefix[:, k]: the hash of the first k letters
+    np.cumsum(codes * _POWERS[:length], axis=1, out=prefix[:, 1:])
+    whole = prefix[:, length:]
+    one = prefix[:, :-1] + (whole - prefix[:, 1:]) * _INV
+    i, j = np.triu_indices(length, 1)
+    two = prefix[:, i] + (prefix[:, j] - prefix[:, i + 1]) * _INV + (whole - prefix[:, j + 1]) * _INV2
+    return np.concatenate([whole, one, two], axis=1)

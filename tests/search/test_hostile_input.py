@@ -12,9 +12,13 @@ import string
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.support.levenshtein import damerau_levenshtein
 
-from directory.search import arrays, documents, engine, spelling
+from directory.search import arrays, documents, engine, present, spelling
 from directory.search.node import node
+from directory.search.synonyms import normalize
 from tests.factories import signed_in
 
 RNG_SEED = 9
@@ -361,3 +365,47 @@ def test_the_default_wait_is_20_ms():
     from directory.config import DEFAULTS
 
     assert DEFAULTS["SEARCH_SPELLING_WAIT_SECONDS"] == 0.02
+
+
+# -- the shortcuts the bounds rely on give the answers of the long way -------------------------
+TEXT = st.text(alphabet=st.sampled_from(list("abcdeinorstuy'’ -_1ÉéİǅßK")), max_size=60)
+
+
+def every_matching_word(text: str, stems: set[str]) -> list[tuple[int, int]]:
+    """The long way: every word cut and stemmed."""
+    found = []
+    for m in documents.WORD.finditer(text):
+        word = m.group()
+        if present._stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
+            found.append(m.span())
+    return found
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=TEXT, data=st.data())
+def test_snippet_words_are_found_as_a_scan_of_every_word_finds_them(text, data):
+    words = [normalize(m.group()).lower() for m in documents.WORD.finditer(text)]
+    pool = sorted({present._stem(w) for w in words} - {None}) + ["run", "tion", "stori"]
+    stems = set(data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3)))
+    assert list(present._matching_words(text, stems)) == every_matching_word(text, stems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sciatica, shoulder tension and stiffness; gentle pressure. Runner's recovery, O’Brien's rock'n'roll.",
+        "Stretching, stretches, stretched; relational, relations; happily, happiness; agreed, agreement.",
+    ],
+)
+def test_snippet_words_of_real_text(text):
+    analyzer = documents.text_analyzer()
+    for word in documents.WORD.findall(text):
+        stems = {t.text for t in analyzer(word)}
+        if stems:
+            assert list(present._matching_words(text, stems)) == every_matching_word(text, stems)
+
+
+@settings(max_examples=500, deadline=None)
+@given(a=st.text(alphabet="abc", max_size=6), b=st.text(alphabet="abc", max_size=6))
+def test_one_edit_is_an_edit_distance_of_one(a, b):
+    assert present.one_edit(a, b) is (damerau_levenshtein(a, b) == 1)
