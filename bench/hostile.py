@@ -23,6 +23,7 @@ import argparse
 import gc
 import itertools
 import json
+import os
 import random
 import shutil
 import statistics
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from bench.engine import bench_env, reindex, rss_mb
 from bench.queries import SEED, build_queries, http_params, without_verified
-from bench.search import machine, percentile, step
+from bench.search import cpu_busy, machine, percentile, step
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -137,6 +138,9 @@ def parse_args(argv):
     parser.add_argument("--warmup", type=int, default=40, help="untimed plain queries first")
     parser.add_argument("--keep", metavar="DIR", help="work folder kept between runs (database, index)")
     parser.add_argument("--no-reindex", action="store_true", help="with --keep: use the index already built")
+    parser.add_argument(
+        "--settle", type=int, default=30, help="seconds to wait for other work to stop before timing"
+    )
     parser.add_argument("--out", help="JSON path (default bench/results/hostile-N.json)")
     return parser.parse_args(argv)
 
@@ -232,7 +236,7 @@ def cold(params: dict) -> dict:
     from directory.search import present
 
     if params.get(COLD):
-        present._stem.cache_clear()
+        present._cached_stem.cache_clear()
     return {k: v for k, v in params.items() if k != COLD}
 
 
@@ -344,6 +348,8 @@ def report(result: dict) -> str:
         "reindex: skipped (--no-reindex)"
         if result["reindex"].get("skipped")
         else f"reindex: {result['reindex']['seconds']} s, peak RSS {result['reindex']['peak_rss_mb']} MB",
+        f"load average {result['load_average']['before'][0]:.1f} before, {result['load_average']['after'][0]:.1f} "
+        f"after ({result['cpu_busy_elsewhere_before']:.0%} of the CPUs busy elsewhere when timing began)",
         f"target at N={TARGET['N']:,}: worst <= +{TARGET['over_plain_ms']} ms and <= +{TARGET['over_plain_mb']} MB",
     ]
     if result["count"] == TARGET["N"]:
@@ -403,6 +409,11 @@ def main(argv=None) -> int:
         run = searcher(app)
         step("warming: every segment's postings and spelling table")
         wait_for_warm(app)
+        busy_before, waited = cpu_busy(), 0
+        while busy_before > 0.2 and waited < args.settle:
+            step(f"{busy_before:.0%} of the CPUs busy elsewhere; waiting for them to settle")
+            busy_before, waited = cpu_busy(2.0), waited + 2
+        load_before = os.getloadavg()
         plain_queries = without_verified(build_queries(args.queries, SEED))
         for query in without_verified(build_queries(args.warmup, SEED + 1)):
             run(http_params(query))
@@ -430,6 +441,8 @@ def main(argv=None) -> int:
             "saves": saves,
             "rss_mb": {"after_warm": rss_warm, "after": rss_mb("self"), "peak": rss_mb("self", "VmHWM")},
             "target": TARGET,
+            "cpu_busy_elsewhere_before": busy_before,
+            "load_average": {"before": load_before, "after": os.getloadavg()},
             "examples": {
                 kind: {
                     k: (v[:80] + "…" if isinstance(v, str) and len(v) > 80 else v) for k, v in p[0].items()
