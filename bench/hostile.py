@@ -88,7 +88,6 @@ SAVED_KINDS = (
     "200 made-up words of 24 letters",
     "555 made-up words of 8 letters",
 )
-SAVES_PER_KIND = 3
 
 
 def _typo(rng: random.Random, word: str) -> str:
@@ -134,6 +133,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000, help="demo practitioners (default 10000)")
     parser.add_argument("--rounds", type=int, default=20, help="queries of each hostile kind")
+    parser.add_argument("--saves", type=int, default=5, help="saves of each kind timed (as many traced)")
     parser.add_argument("--queries", type=int, default=200, help="plain queries (bench/queries.py mix)")
     parser.add_argument("--warmup", type=int, default=40, help="untimed plain queries first")
     parser.add_argument("--keep", metavar="DIR", help="work folder kept between runs (database, index)")
@@ -318,31 +318,43 @@ def measure_saves(app, run, rounds: int) -> dict:
     return found
 
 
-def report(result: dict) -> str:
+def rows_of(result: dict) -> list[tuple[str, dict, dict | None]]:
+    """(name, figures, baseline) for each line of the table. A hostile query's baseline is the plain
+    median; a hostile save's is the first search after an ordinary save, which pays what every first
+    search after any save pays (the index reopened) whatever the profile holds."""
     plain = result["plain"]
+    rows: list[tuple[str, dict, dict | None]] = [("plain mix (bench/queries.py)", plain, None)]
+    rows += [(kind, row, plain) for kind, row in result["queries"].items()]
+    ordinary = result["saves"]["ordinary"]["first"]
+    for kind, row in result["saves"].items():
+        name = f"first misspelt search after saving: {kind} ({row['first_with_suggestion']} suggested)"
+        rows.append((name, row["first"], None if kind == "ordinary" else ordinary))
+    return rows
+
+
+def report(result: dict) -> str:
+    plain, ordinary = result["plain"], result["saves"]["ordinary"]["first"]
     lines = [
         f"Hostile input bench: N={result['count']:,} demo practitioners and {result['hostile_profiles']} hostile "
         f"profiles; {result['machine']['nproc']} CPUs, Python {result['machine']['python']}",
         "",
-        "| searches | n | median / p95 / max ms | peak MB (median / max) | worst over the plain median |",
+        "| searches | n | median / p95 / max ms | peak MB (median / max) | the worst over its baseline |",
         "| --- | --- | --- | --- | --- |",
-        _row("plain mix (bench/queries.py)", plain, plain),
     ]
-    for kind, row in result["queries"].items():
-        lines.append(_row(kind, row, plain))
-    for kind, row in result["saves"].items():
+    for name, row, base in rows_of(result):
+        over = "baseline" if base is None else f"{_over(row, base, 'ms')} ms, {_over(row, base, 'mb')} MB"
         lines.append(
-            _row(
-                f"first misspelt search after saving: {kind} ({row['first_with_suggestion']} suggested)",
-                row["first"],
-                plain,
-            )
+            f"| {name} | {row['n']} | {row['median_ms']:.1f} / {row['p95_ms']:.1f} / {row['max_ms']:.1f} | "
+            f"{row['median_mb']:.1f} / {row['max_mb']:.1f} | {over} |"
         )
     worst = result["worst"]
     lines += [
         "",
-        f"worst: {worst['ms_over_plain']:+.1f} ms ({worst['ms_kind']}), {worst['mb_over_plain']:+.1f} MB "
-        f"({worst['mb_kind']}) over the plain median of {plain['median_ms']:.1f} ms and {plain['median_mb']:.1f} MB",
+        f"worst: {worst['ms']:+.1f} ms ({worst['ms_kind']}), {worst['mb']:+.1f} MB ({worst['mb_kind']}) over its "
+        f"baseline: the plain median ({plain['median_ms']:.1f} ms, {plain['median_mb']:.1f} MB), or for a save "
+        f"the first search after an ordinary save ({ordinary['median_ms']:.1f} ms, {ordinary['median_mb']:.1f} MB)",
+        f"the first search after any save: {_over(ordinary, plain, 'ms')} ms, {_over(ordinary, plain, 'mb')} MB "
+        "over the plain median (the searcher reopens every segment)",
         f"process RSS: {result['rss_mb']['after_warm']} MB after warming, {result['rss_mb']['after']} MB after, "
         f"peak {result['rss_mb']['peak']} MB",
         "reindex: skipped (--no-reindex)"
@@ -353,41 +365,43 @@ def report(result: dict) -> str:
         f"target at N={TARGET['N']:,}: worst <= +{TARGET['over_plain_ms']} ms and <= +{TARGET['over_plain_mb']} MB",
     ]
     if result["count"] == TARGET["N"]:
-        ok = (
-            worst["ms_over_plain"] <= TARGET["over_plain_ms"]
-            and worst["mb_over_plain"] <= TARGET["over_plain_mb"]
-        )
+        ok = worst["ms"] <= TARGET["over_plain_ms"] and worst["mb"] <= TARGET["over_plain_mb"]
         lines.append("against it: " + ("ok" if ok else "OVER"))
     return "\n".join(lines)
 
 
-def _row(name: str, row: dict, plain: dict) -> str:
-    over = f"{row['max_ms'] - plain['median_ms']:+.1f} ms, {row['max_mb'] - plain['median_mb']:+.1f} MB"
-    return (
-        f"| {name} | {row['n']} | {row['median_ms']:.1f} / {row['p95_ms']:.1f} / {row['max_ms']:.1f} | "
-        f"{row['median_mb']:.1f} / {row['max_mb']:.1f} | {over} |"
-    )
+def _over(row: dict, base: dict, unit: str) -> str:
+    return f"{row[f'max_{unit}'] - base[f'median_{unit}']:+.1f}"
 
 
 def worst_of(result: dict) -> dict:
-    plain = result["plain"]
-    rows = {**result["queries"], **{f"after saving: {k}": v["first"] for k, v in result["saves"].items()}}
-    ms_kind = max(rows, key=lambda k: rows[k]["max_ms"])
-    mb_kind = max(rows, key=lambda k: rows[k]["max_mb"])
-    return {
-        "ms_kind": ms_kind,
-        "ms_over_plain": round(rows[ms_kind]["max_ms"] - plain["median_ms"], 2),
-        "mb_kind": mb_kind,
-        "mb_over_plain": round(rows[mb_kind]["max_mb"] - plain["median_mb"], 2),
-    }
+    """The hostile search furthest over its baseline, in time and in memory."""
+    hostile = [(name, row, base) for name, row, base in rows_of(result) if base is not None]
+    found = {}
+    for unit in ("ms", "mb"):
+        name, row, base = max(hostile, key=lambda r: r[1][f"max_{unit}"] - r[2][f"median_{unit}"])
+        found[f"{unit}_kind"] = name
+        found[unit] = round(row[f"max_{unit}"] - base[f"median_{unit}"], 2)
+    return found
 
 
 def write_readme(result: dict) -> None:
     text = README.read_text()
     if MARK[0] not in text:
         return
-    table = result["table"].split("\n\n", 1)[1]  # without the heading line
-    block = "\n".join([MARK[0], f"`{result['command']}`, {result['when'][:10]}:", "", table, MARK[1]])
+    _, table, notes = result["table"].split("\n\n", 2)  # the heading line, the table, the figures
+    block = "\n".join(
+        [
+            MARK[0],
+            f"`{result['command']}`, {result['when'][:10]} ({result['count']:,} demo practitioners, "
+            f"{result['hostile_profiles']} hostile profiles):",
+            "",
+            table,
+            "",
+            *(f"- {line}" for line in notes.splitlines()),
+            MARK[1],
+        ]
+    )
     before, rest = text.split(MARK[0], 1)
     README.write_text(before + block + rest.split(MARK[1], 1)[1])
 
@@ -426,8 +440,8 @@ def main(argv=None) -> int:
             run(cold(params[0]))
         step(f"hostile queries: {len(kinds)} kinds, {args.rounds} each")
         queries = measure_queries(run, kinds)
-        step(f"saves: {len(SAVED_KINDS)} kinds, {SAVES_PER_KIND} timed and {SAVES_PER_KIND} traced each")
-        saves = measure_saves(app, run, SAVES_PER_KIND)
+        step(f"saves: {len(SAVED_KINDS)} kinds, {args.saves} timed and {args.saves} traced each")
+        saves = measure_saves(app, run, args.saves)
         command = f"python -m bench.hostile --count {args.count}" + (" --keep DIR" if args.keep else "")
         result = {
             "count": args.count,

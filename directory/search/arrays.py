@@ -39,8 +39,10 @@ class SegmentArrays:
         head = np.zeros(n, dtype=HEAD_DTYPE)
         loc_doc: list[int] = []
         loc_coords: list[tuple[float, float]] = []
+        self._words_docs: list[int] = []  # documents that carry only spelling words (no meta)
         for docnum, blob in enumerate(reader.column_reader("meta")):
             if not blob:
+                self._words_docs.append(docnum)
                 continue
             values = META_HEAD.unpack_from(blob)
             head[docnum] = values[:-1]
@@ -102,12 +104,26 @@ class SegmentArrays:
 
     def _build_spelling(self, reader, ready: threading.Event) -> None:
         try:
-            self._spelling = SpellingTable(_lexicon(reader, "words", self.lock))
+            self._spelling = SpellingTable(self._vocabulary(reader))
         except Exception:  # noqa: BLE001 - the reader was closed under us: the next search starts again
             with self._spelling_lock:
                 self._spelling_ready = None
         finally:
             ready.set()
+
+    def _vocabulary(self, reader) -> list[str]:
+        """The segment's spelling words, from the stored text of its words documents (a read each);
+        an index written before that text was stored is read term by term instead."""
+        found: dict[str, None] = {}
+        with self.lock:
+            for docnum in self._words_docs:
+                stored = reader.stored_fields(docnum).get("words")
+                if stored is None:
+                    break
+                found.update(dict.fromkeys(stored.lower().split()))
+            else:
+                return list(found)
+        return _lexicon(reader, "words", self.lock)
 
 
 class SpellingTable:

@@ -59,8 +59,9 @@ def schema() -> fields.Schema:
         pid=fields.ID(stored=True, unique=True),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=False),
         # The spelling vocabulary: not one posting per practitioner and word (that doubled the
-        # cost of indexing) but one small document per batch listing the words it brought in.
-        words=fields.KEYWORD(lowercase=True, commas=False),
+        # cost of indexing) but one small document per batch listing the words it brought in;
+        # stored too, so a segment's spelling table reads its words in one go (arrays.py).
+        words=fields.KEYWORD(lowercase=True, commas=False, stored=True),
         vocab=fields.KEYWORD(lowercase=True, commas=False),
         lang=fields.KEYWORD(lowercase=True, commas=False),
         meta=fields.COLUMN(VarBytesColumn()),

@@ -5,6 +5,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import takewhile
 from typing import NamedTuple
 
 import numpy as np
@@ -167,13 +168,16 @@ def snippet(p: Card, hit: Hit) -> str:
     Words are cut and stemmed as the index cut them, so what is marked is what matched."""
     text = p.approach or p.headline or ""
     stems = {s for c in hit.matched for s in c.stems}
-    spans = list(_matching_words(text, stems)) if stems and text else []
+    found = _matching_words(text, stems) if stems and text else iter(())
+    first = next(found, None)
     start = 0
-    if spans and spans[0][0] > SNIPPET_CHARS // 3:
-        start = text.rfind(" ", 0, spans[0][0] - SNIPPET_CHARS // 4) + 1
+    if first and first[0] > SNIPPET_CHARS // 3:
+        start = text.rfind(" ", 0, first[0] - SNIPPET_CHARS // 4) + 1
     end = min(len(text), start + SNIPPET_CHARS)
     if end < len(text):
-        end = max(text.rfind(" ", start, end), spans[0][1] if spans else start)
+        end = max(text.rfind(" ", start, end), first[1] if first else start)
+    # Words past the window are not looked for.
+    spans = [] if first is None else [first, *takewhile(lambda span: span[0] < end, found)]
     pieces, cursor = [], start
     for s, e in spans:
         if s < start or e > end:

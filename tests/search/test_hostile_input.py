@@ -147,13 +147,18 @@ def test_a_table_leaves_out_words_an_older_index_learnt():
     assert table.lookup(arrays.probe_hashes("zebra")) == set()
 
 
-def test_the_vocabulary_is_read_a_chunk_at_a_time_and_whole(base, factory):
+def test_a_segment_vocabulary_is_read_whole_from_stored_words_or_term_by_term(base, factory, monkeypatch):
     factory.practitioner(approach=" ".join(WORDS_8[:50]))
     view = node().ready_view(10.0)
-    for reader, _, _ in view.leaves:
+    assert any(WORDS_8[0] in seg._vocabulary(reader) for reader, _, seg in view.leaves)
+    for reader, _, seg in view.leaves:
         whole = [t.decode() for t in reader.lexicon("words")]
+        assert sorted(seg._vocabulary(reader)) == whole
         assert arrays._lexicon(reader, "words", threading.Lock(), chunk=3) == whole
         assert arrays._lexicon(reader, "words", threading.Lock(), chunk=len(whole)) == whole
+        # An index written before the words were stored: term by term, to the same words.
+        monkeypatch.setattr(reader, "stored_fields", lambda docnum: {"pid": "~words-1"})
+        assert seg._vocabulary(reader) == whole
 
 
 # -- hostile profiles cannot grow the vocabulary past the bounds --------------------------------
