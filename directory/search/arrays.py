@@ -136,28 +136,43 @@ class SpellingTable:
     def __init__(self, words: list[str]):
         # Words an index built before the bounds may hold are left out here too.
         self.words = [w for w in words if spelling.spellable(w)]
-        keys, owners = spelling.variant_hashes(self.words)
+        keys, owners, shallow = spelling.variant_hashes(self.words)
         order = np.argsort(keys)
-        self.keys, self.owners = keys[order], owners[order]
+        self.keys, self.owners, self.shallow = keys[order], owners[order], shallow[order]
 
     def __len__(self) -> int:
         """How many variants the table holds."""
         return len(self.keys)
 
-    def lookup(self, probes: np.ndarray) -> set[str]:
-        """The words filed under any of the probes (hashes of variants: probe_hashes)."""
-        starts = np.searchsorted(self.keys, probes, side="left")
-        stops = np.searchsorted(self.keys, probes, side="right")
+    def lookup(self, probes: "Probes", within_one: bool = False) -> set[str]:
+        """The words filed under any of the probes. `within_one`: only variants lacking at most one
+        letter, on both sides, which finds every word one edit away (and some two away) among far
+        fewer candidates: a deletion or an insertion is a word filed under itself or found as one,
+        a changed letter or two swapped ones a variant both share with one letter out."""
+        hashes = probes.hashes[probes.shallow] if within_one else probes.hashes
+        starts = np.searchsorted(self.keys, hashes, side="left")
+        stops = np.searchsorted(self.keys, hashes, side="right")
         hit = stops > starts
         if not hit.any():
             return set()
-        numbers = np.concatenate([self.owners[a:b] for a, b in zip(starts[hit], stops[hit], strict=True)])
+        ranges = [slice(a, b) for a, b in zip(starts[hit], stops[hit], strict=True)]
+        numbers = np.concatenate(
+            [self.owners[r][self.shallow[r]] if within_one else self.owners[r] for r in ranges]
+        )
         return {self.words[n] for n in np.unique(numbers).tolist()}
 
 
-def probe_hashes(word: str) -> np.ndarray:
-    """What SpellingTable.lookup looks for, to find the known words within two edits of `word`."""
-    return spelling.variant_hashes([word])[0]
+@dataclass
+class Probes:
+    """What SpellingTable.lookup looks for, to find the known words within two edits of a word."""
+
+    hashes: np.ndarray
+    shallow: np.ndarray  # lacking at most one letter
+
+
+def probe_hashes(word: str) -> Probes:
+    keys, _, shallow = spelling.variant_hashes([word])
+    return Probes(keys, shallow)
 
 
 def _lexicon(reader, fieldname: str, lock: threading.Lock, chunk: int = 2000) -> list[str]:
@@ -248,10 +263,13 @@ class IndexView:
             self._postings[key] = bits
         return bits
 
-    def spelling_candidates(self, word: str, deadline: float | None = None) -> set[str] | None:
-        """Known words within two edits of `word` (by shared deletions; verify the distance), or None
-        if a segment's spelling table is not ready by `deadline` (time.monotonic(); None: wait).
-        A word spelling.py does not allow to be corrected has none."""
+    def spelling_candidates(
+        self, word: str, deadline: float | None = None, within_one: bool = False
+    ) -> set[str] | None:
+        """Known words within two edits of `word` (by shared deletions; verify the distance), or only
+        those sharing a variant that lacks at most one letter (SpellingTable.lookup), or None if a
+        segment's spelling table is not ready by `deadline` (time.monotonic(); None: wait). A word
+        spelling.py does not allow to be corrected has none."""
         if not spelling.spellable(word):
             return set()
         probes = probe_hashes(word)
@@ -261,7 +279,7 @@ class IndexView:
             table = seg.spelling(reader, timeout)
             if table is None:
                 return None
-            found |= table.lookup(probes)
+            found |= table.lookup(probes, within_one)
         return found
 
     def bm25(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:

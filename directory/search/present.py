@@ -236,24 +236,37 @@ def suggestion(
     ]
     corrected, changed = q, False
     for word in list(dict.fromkeys(words))[: spelling.MAX_WORDS]:
-        candidates = view.spelling_candidates(word.lower(), deadline)
-        if candidates is None:
+        try:
+            best = _nearest_word(view, word.lower(), deadline)
+        except _NotReady:
             return None  # a spelling table is still being built
-        best = _nearest_word(view, word.lower(), candidates)
         if best and best != word.lower():
             corrected, n = re.subn(rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE)
             changed = changed or n > 0
     return corrected if changed else None
 
 
-def _nearest_word(view, word: str, candidates: set[str]) -> str | None:
-    """The candidate fewest edits away (at most two), then the one in the most documents. One edit is
-    checked in a pass over the two words; the full edit distance only when no candidate is one away."""
-    if word in candidates:
+class _NotReady(Exception):
+    """A spelling table was not built by the deadline."""
+
+
+def _candidates(view, word: str, deadline: float | None, within_one: bool = False) -> set[str]:
+    found = view.spelling_candidates(word, deadline, within_one)
+    if found is None:
+        raise _NotReady
+    return found
+
+
+def _nearest_word(view, word: str, deadline: float | None) -> str | None:
+    """The known word fewest edits away (at most two), then the one in the most documents. Words one
+    edit away are looked for first among the few candidates that can be (one pass over each pair of
+    words); the full edit distance is taken over every candidate only when none is."""
+    near = _candidates(view, word, deadline, within_one=True)
+    if word in near:
         return word
-    nearest = [c for c in candidates if one_edit(word, c)]
+    nearest = [c for c in near if one_edit(word, c)]
     if not nearest:
-        nearest = [c for c in candidates if damerau_levenshtein(word, c) <= 2]
+        nearest = [c for c in _candidates(view, word, deadline) if damerau_levenshtein(word, c) <= 2]
     if not nearest:
         return None
 

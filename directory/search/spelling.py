@@ -79,26 +79,31 @@ _INV2 = np.uint64(pow(_P, -2, 2**64))
 CHUNK = 4096  # words of one length hashed at once: 276 pairs each at 24 letters make arrays of 9 MB
 
 
-def variant_hashes(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The hashes of every deletion variant (spelling.deletes) of each word, and for each the position
-    of its word in `words`: what a table files, and, for one word, what a lookup probes. Only
-    spellable words have variants. Repeated letters make some variants of a word coincide; each
-    comes once."""
+def variant_hashes(words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hashes of every deletion variant (spelling.deletes) of each word, for each the position of
+    its word in `words`, and whether it lacks at most one letter: what a table files, and, for one
+    word, what a lookup probes. Only spellable words have variants. Repeated letters make some
+    variants of a word coincide; each comes once."""
     by_length: dict[int, list[int]] = {}
     for number, word in enumerate(words):
         if not spellable(word):
             raise ValueError(f"only spellable words have variants, not {word[:40]!r}")
         by_length.setdefault(len(word), []).append(number)
-    keys, owners = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+    keys, owners, shallow = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], [np.empty(0, bool)]
     for length, numbers in sorted(by_length.items()):
+        # The word and its 1-deletions come first in a row, then its 2-deletions.
+        depth_one = np.arange(1 + length + length * (length - 1) // 2) <= length
         for start in range(0, len(numbers), CHUNK):
             chosen = np.asarray(numbers[start : start + CHUNK], dtype=np.int64)
-            found = np.sort(_hashes("".join(words[n] for n in chosen), len(chosen), length), axis=1)
+            found = _hashes("".join(words[n] for n in chosen), len(chosen), length)
+            order = np.argsort(found, axis=1)
+            found = np.take_along_axis(found, order, axis=1)
             once = np.ones(found.shape, dtype=bool)
             once[:, 1:] = found[:, 1:] != found[:, :-1]
             keys.append(found[once])
             owners.append(np.repeat(chosen, once.sum(axis=1)))
-    return np.concatenate(keys), np.concatenate(owners).astype(np.int32)
+            shallow.append(depth_one[order][once])
+    return np.concatenate(keys), np.concatenate(owners).astype(np.int32), np.concatenate(shallow)
 
 
 def _hashes(joined: str, n: int, length: int) -> np.ndarray:

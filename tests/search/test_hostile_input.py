@@ -147,6 +147,24 @@ def test_a_table_leaves_out_words_an_older_index_learnt():
     assert table.lookup(arrays.probe_hashes("zebra")) == set()
 
 
+@pytest.mark.parametrize(
+    ("typed", "near", "far"),
+    [
+        ("sciatcia", True, True),  # two letters swapped
+        ("sciatlca", True, True),  # one changed
+        ("sciatca", True, True),  # one taken out
+        ("sciaticas", True, True),  # one added
+        ("sxiatixa", False, True),  # two changed
+        ("sciati", False, True),  # two taken out
+    ],
+)
+def test_words_one_edit_away_are_among_the_near_candidates(typed, near, far):
+    table = arrays.SpellingTable(["sciatica", "shoulder", "oak"])
+    probes = arrays.probe_hashes(typed)
+    assert ("sciatica" in table.lookup(probes, within_one=True)) is near
+    assert ("sciatica" in table.lookup(probes)) is far
+
+
 def test_a_segment_vocabulary_is_read_whole_from_stored_words_or_term_by_term(base, factory, monkeypatch):
     factory.practitioner(approach=" ".join(WORDS_8[:50]))
     view = node().ready_view(10.0)
