@@ -105,6 +105,9 @@ DEFAULTS = {
     "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
     # How long a search waits for a missing index to be rebuilt before answering from the database.
     "SEARCH_REBUILD_WAIT_SECONDS": 3.0,
+    # How long a search waits for the spelling tables (built in the background after a segment
+    # appears) before answering without a "did you mean" suggestion.
+    "SEARCH_SPELLING_WAIT_SECONDS": 0.02,
     # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, serve directly).
     "PROXY_FIX_HOPS": 0,
     # /readyz answers 503 while the oldest outbox row this node's index has not applied is older than this.

@@ -34,6 +34,8 @@ def _config(url: str, data_dir) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
         "MAP_TILE_URL": "",  # no test may reach past loopback
+        # Suggestions wait for the spelling tables' build, so whether one is offered never depends on timing.
+        "SEARCH_SPELLING_WAIT_SECONDS": 10.0,
     }
 
 

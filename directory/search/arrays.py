@@ -7,10 +7,13 @@ query then filters, scores and sorts with vectorised arithmetic instead of Whoos
 """
 
 import threading
+import time
 from dataclasses import dataclass, field
+from itertools import islice, takewhile
 
 import numpy as np
 
+from directory.search import spelling
 from directory.search.documents import META_HEAD, META_PLACE
 
 K1, B = 1.2, 0.75  # BM25's usual constants
@@ -36,8 +39,10 @@ class SegmentArrays:
         head = np.zeros(n, dtype=HEAD_DTYPE)
         loc_doc: list[int] = []
         loc_coords: list[tuple[float, float]] = []
+        self._words_docs: list[int] = []  # documents that carry only spelling words (no meta)
         for docnum, blob in enumerate(reader.column_reader("meta")):
             if not blob:
+                self._words_docs.append(docnum)
                 continue
             values = META_HEAD.unpack_from(blob)
             head[docnum] = values[:-1]
@@ -52,50 +57,144 @@ class SegmentArrays:
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         # A Whoosh reader seeks and reads a shared file: one thread at a time per segment.
         self.lock = threading.Lock()
-        self._spelling: dict[str, list[str]] | None = None
+        self._spelling: SpellingTable | None = None
+        self._spelling_lock = threading.Lock()
+        self._spelling_ready: threading.Event | None = None
 
     def postings(self, reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings, kept once read. A term the segment lacks is not kept: what a query may
+        ask about is unbounded (random words), what the segment holds is not."""
         key = (fieldname, term)
         found = self._postings.get(key)
         if found is None:
             with self.lock:
                 found = self._postings.get(key)
                 if found is None:
-                    found = self._postings[key] = _read_postings(reader, fieldname, term)
+                    found = _read_postings(reader, fieldname, term)
+                    if len(found[0]):
+                        self._postings[key] = found
         return found
 
     def warm(self, reader) -> None:
         """Read every text term's postings now, so no search pays for a first read (a common word
-        in a large segment takes tens of milliseconds). Runs in a background thread."""
+        in a large segment takes tens of milliseconds), and start the spelling table's build.
+        Runs in a background thread."""
+        self.spelling(reader, timeout=0)
         try:
             terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("text")]
             for term in terms:
                 self.postings(reader, "text", term)
-            self.spelling(reader)
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return
 
-    def spelling(self, reader) -> dict[str, list[str]]:
-        """Deletion neighbourhoods (up to two letters) of this segment's words: symmetric-delete
-        spelling, so a suggestion costs dictionary lookups, not a scan of every word."""
-        if self._spelling is None:
-            with self.lock:
-                words = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("words")]
-            table: dict[str, list[str]] = {}
-            for word in words:
-                for variant in deletes(word):
-                    table.setdefault(variant, []).append(word)
-            self._spelling = table
+    def spelling(self, reader, timeout: float | None = None) -> "SpellingTable | None":
+        """This segment's spelling table, or None if it is not built within `timeout` seconds (None:
+        wait for it). It is built in a thread of its own, started by the first call, so a search
+        never spends more than its wait on it: one that finds it unready answers without a
+        suggestion, and a later one has it."""
+        with self._spelling_lock:
+            ready = self._spelling_ready
+            if ready is None:
+                ready = self._spelling_ready = threading.Event()
+                threading.Thread(
+                    target=self._build_spelling, args=(reader, ready), daemon=True, name="spelling"
+                ).start()
+        ready.wait(timeout)
         return self._spelling
 
+    def _build_spelling(self, reader, ready: threading.Event) -> None:
+        try:
+            self._spelling = SpellingTable(self._vocabulary(reader))
+        except Exception:  # noqa: BLE001 - the reader was closed under us: the next search starts again
+            with self._spelling_lock:
+                self._spelling_ready = None
+        finally:
+            ready.set()
 
-def deletes(word: str, depth: int = 2) -> set[str]:
-    found = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w)) if len(w) > 1}
-        found |= frontier
-    return found
+    def _vocabulary(self, reader) -> list[str]:
+        """The segment's spelling words, from the stored text of its words documents (a read each);
+        an index written before that text was stored is read term by term instead."""
+        found: dict[str, None] = {}
+        with self.lock:
+            for docnum in self._words_docs:
+                stored = reader.stored_fields(docnum).get("words")
+                if stored is None:
+                    break
+                found.update(dict.fromkeys(stored.lower().split()))
+            else:
+                return list(found)
+        return _lexicon(reader, "words", self.lock)
+
+
+class SpellingTable:
+    """Symmetric-delete spelling: each word filed under every deletion variant of up to two letters
+    (spelling.deletes), so the known words near a typed one are found by looking up its own variants,
+    not by a scan of the vocabulary. A variant is kept as its 64-bit hash (spelling.variant_hashes)
+    beside the number of its word, both sorted by hash: 12 bytes a variant, found by binary search,
+    and built by array arithmetic rather than by making strings."""
+
+    def __init__(self, words: list[str]):
+        # Words an index built before the bounds may hold are left out here too.
+        self.words = [w for w in words if spelling.spellable(w)]
+        keys, owners, shallow = spelling.variant_hashes(self.words)
+        order = np.argsort(keys)
+        self.keys, self.owners, self.shallow = keys[order], owners[order], shallow[order]
+
+    def __len__(self) -> int:
+        """How many variants the table holds."""
+        return len(self.keys)
+
+    def lookup(self, probes: "Probes", within_one: bool = False) -> set[str]:
+        """The words filed under any of the probes. `within_one`: only variants lacking at most one
+        letter, on both sides, which finds every word one edit away (and some two away) among far
+        fewer candidates: a deletion or an insertion is a word filed under itself or found as one,
+        a changed letter or two swapped ones a variant both share with one letter out."""
+        hashes = probes.hashes[probes.shallow] if within_one else probes.hashes
+        starts = np.searchsorted(self.keys, hashes, side="left")
+        stops = np.searchsorted(self.keys, hashes, side="right")
+        hit = stops > starts
+        if not hit.any():
+            return set()
+        ranges = [slice(a, b) for a, b in zip(starts[hit], stops[hit], strict=True)]
+        numbers = np.concatenate(
+            [self.owners[r][self.shallow[r]] if within_one else self.owners[r] for r in ranges]
+        )
+        return {self.words[n] for n in np.unique(numbers).tolist()}
+
+
+@dataclass
+class Probes:
+    """What SpellingTable.lookup looks for, to find the known words within two edits of a word."""
+
+    hashes: np.ndarray
+    shallow: np.ndarray  # lacking at most one letter
+
+
+def probe_hashes(word: str) -> Probes:
+    keys, _, shallow = spelling.variant_hashes([word])
+    return Probes(keys, shallow)
+
+
+def _lexicon(reader, fieldname: str, lock: threading.Lock, chunk: int = 2000) -> list[str]:
+    """Every term of a field, read a chunk at a time so searches reading postings of the same
+    segment (which takes the lock too) wait for a chunk at most, not for the whole vocabulary."""
+    terms: list[bytes] = []
+    after = b""
+    while True:
+        with lock:
+            batch = [
+                text
+                for _, text in islice(
+                    takewhile(lambda term: term[0] == fieldname, reader.terms_from(fieldname, after)), chunk
+                )
+            ]
+        full = len(batch) == chunk
+        if terms and batch and batch[0] == after:
+            batch = batch[1:]  # terms_from starts at the term given
+        terms.extend(batch)
+        if not full or not batch:
+            return [t.decode() if isinstance(t, bytes) else t for t in terms]
+        after = terms[-1]
 
 
 def _read_postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +236,8 @@ class IndexView:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Live documents holding the term, with its frequency in each."""
+        """Live documents holding the term, with its frequency in each (kept unless there are none:
+        see SegmentArrays.postings)."""
         key = (fieldname, term)
         cached = self._postings.get(key)
         if cached is None:
@@ -147,7 +247,8 @@ class IndexView:
             tfs = np.concatenate([p[1] for p, _ in parts]) if parts else np.empty(0, np.float32)
             keep = self.alive[ids]
             cached = (ids[keep], tfs[keep])
-            self._postings[key] = cached
+            if len(cached[0]):
+                self._postings[key] = cached
         return cached
 
     def slug_bits(self, slugs: tuple[str, ...]) -> np.ndarray:
@@ -162,14 +263,23 @@ class IndexView:
             self._postings[key] = bits
         return bits
 
-    def spelling_candidates(self, word: str) -> set[str]:
-        """Known words within two edits of `word` (by shared deletions; verify the distance)."""
-        probes = deletes(word)
+    def spelling_candidates(
+        self, word: str, deadline: float | None = None, within_one: bool = False
+    ) -> set[str] | None:
+        """Known words within two edits of `word` (by shared deletions; verify the distance), or only
+        those sharing a variant that lacks at most one letter (SpellingTable.lookup), or None if a
+        segment's spelling table is not ready by `deadline` (time.monotonic(); None: wait). A word
+        spelling.py does not allow to be corrected has none."""
+        if not spelling.spellable(word):
+            return set()
+        probes = probe_hashes(word)
         found: set[str] = set()
         for reader, _, seg in self.leaves:
-            table = seg.spelling(reader)
-            for probe in probes:
-                found.update(table.get(probe, ()))
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            table = seg.spelling(reader, timeout)
+            if table is None:
+                return None
+            found |= table.lookup(probes, within_one)
         return found
 
     def bm25(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +291,8 @@ class IndexView:
                 idf = np.log(1.0 + (self.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
                 dl = self.head["dl"][ids]
                 tf = (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / self.avgdl))).astype(np.float32)
-            cached = self._postings[key] = (ids, tf)
+                self._postings[key] = (ids, tf)
+            cached = (ids, tf)
         return cached
 
 

@@ -17,6 +17,7 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.columns import VarBytesColumn
 
+from directory.search import spelling
 from directory.search.synonyms import normalize
 
 # Words that carry no meaning in a search for a therapist ("someone near me for my back").
@@ -58,8 +59,9 @@ def schema() -> fields.Schema:
         pid=fields.ID(stored=True, unique=True),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=False),
         # The spelling vocabulary: not one posting per practitioner and word (that doubled the
-        # cost of indexing) but one small document per batch listing the words it brought in.
-        words=fields.KEYWORD(lowercase=True, commas=False),
+        # cost of indexing) but one small document per batch listing the words it brought in;
+        # stored too, so a segment's spelling table reads its words in one go (arrays.py).
+        words=fields.KEYWORD(lowercase=True, commas=False, stored=True),
         vocab=fields.KEYWORD(lowercase=True, commas=False),
         lang=fields.KEYWORD(lowercase=True, commas=False),
         meta=fields.COLUMN(VarBytesColumn()),
@@ -119,7 +121,8 @@ def text_length(text: str) -> int:
 
 
 def spelling_words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if len(w) >= 3 and w not in STOPLIST and w.isalpha()}
+    """The words of one profile's text that enter the spelling vocabulary (bounded: spelling.py)."""
+    return set(spelling.learnable(w for w in WORD.findall(text.lower()) if w not in STOPLIST))
 
 
 def document_text(facts: SearchFacts) -> str:

@@ -25,6 +25,7 @@ from directory.search.synonyms import split_concepts
 EARTH_RADIUS_KM = 6371.0088
 WEIGHTS = {"text": 0.55, "verified": 0.15, "rating": 0.15, "proximity": 0.15}
 SLUG_WEIGHT = 1.0  # a synonym's vocabulary hit counts like a strong word match
+MAX_CONCEPTS = 12  # words or known phrases of a query that count; the rest are not searched for
 
 
 @dataclass
@@ -77,11 +78,18 @@ class Outcome:
 
 
 def plan(q: str | None, analyzer) -> list[Concept]:
-    concepts = []
+    """The query's concepts, each once (a word typed twice is one concept), and at most MAX_CONCEPTS
+    of them: each costs arrays the size of the candidates, and no one searching means more."""
+    concepts: list[Concept] = []
+    seen: set[tuple] = set()
     for phrase, slugs in split_concepts(q or ""):
         stems = list(dict.fromkeys(t.text for t in analyzer(phrase)))
-        if stems or slugs:
+        key = (tuple(stems), slugs)
+        if (stems or slugs) and key not in seen:
+            seen.add(key)
             concepts.append(Concept(phrase, stems, slugs))
+            if len(concepts) == MAX_CONCEPTS:
+                break
     return concepts
 
 

@@ -2,8 +2,10 @@
 each with a highlighted snippet and the plain sentences that explain its place."""
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import takewhile
 from typing import NamedTuple
 
 import numpy as np
@@ -13,7 +15,7 @@ from whoosh.lang.porter import stem
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from directory.extensions import db
-from directory.search import badges
+from directory.search import badges, spelling
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query, haversine_km
 from directory.search.synonyms import normalize
@@ -108,9 +110,57 @@ def _nearest_place(p: Card, query: Query):
     return p.places[int(np.argmin(haversine_km(query.lat, query.lon, lats, lons)))]
 
 
-@lru_cache(maxsize=50_000)
 def _stem(word: str) -> str | None:
+    # Long words (made up: no word a client means is that long) are stemmed, not remembered.
+    return _cached_stem(word) if len(word) <= spelling.MAX_LETTERS else _stem_of(word)
+
+
+def _stem_of(word: str) -> str | None:
     return None if word in STOPLIST else stem(word)
+
+
+_cached_stem = lru_cache(maxsize=50_000)(_stem_of)
+
+
+def _matching_words(text: str, stems: set[str]):
+    """Where the words of `text` that stem to one of `stems` are, cut as the index cut them (WORD).
+
+    Only words that begin as one of the stems does are stemmed: Porter rewrites at most the last two
+    letters of the stem it keeps, and never the first, so a word stemming to s begins with all of s
+    but its last three letters (its first letter at least). One regular expression skips the rest, so
+    a long text of words that cannot match (a profile of made-up words) costs a scan, not a stemming
+    of each of its words."""
+    lowered = text.lower()
+    # (A stem's apostrophes are normalised, the text's not: a head stops before one.)
+    heads = tuple(sorted({s[: max(1, len(s) - 3)].split("'")[0] for s in stems}))
+    if len(lowered) != len(text) or "" in heads:  # lower-casing moved positions (rare): every word
+        spans = (m.span() for m in WORD.finditer(text))
+    else:
+        starts = (m.start() for m in _beginning_with(heads).finditer(lowered))
+        spans = (WORD.match(text, at).span() for at in starts if _starts_word(text, at))
+    for start, end in spans:
+        word = text[start:end]
+        if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
+            yield start, end
+
+
+@lru_cache(maxsize=1024)
+def _beginning_with(heads: tuple[str, ...]) -> re.Pattern:
+    """Runs of letters and digits that begin with one of `heads`."""
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, heads))})[^\W_]*")
+
+
+def _starts_word(text: str, at: int) -> bool:
+    """Does WORD begin a word at `at`, the start of a run? Not when the run continues the word before
+    it: WORD takes one apostrophe and run after a word ("o'brien"), so in a chain of runs joined by
+    apostrophes ("rock'n'roll") every other run begins a word."""
+    joined = 0
+    while at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum() and text[at - 2] != "_":
+        at -= 1
+        while at >= 1 and text[at - 1].isalnum():
+            at -= 1
+        joined += 1
+    return joined % 2 == 0
 
 
 def snippet(p: Card, hit: Hit) -> str:
@@ -118,18 +168,16 @@ def snippet(p: Card, hit: Hit) -> str:
     Words are cut and stemmed as the index cut them, so what is marked is what matched."""
     text = p.approach or p.headline or ""
     stems = {s for c in hit.matched for s in c.stems}
-    spans = []
-    if stems and text:
-        for m in WORD.finditer(text):
-            word = m.group()
-            if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
-                spans.append(m.span())
+    found = _matching_words(text, stems) if stems and text else iter(())
+    first = next(found, None)
     start = 0
-    if spans and spans[0][0] > SNIPPET_CHARS // 3:
-        start = text.rfind(" ", 0, spans[0][0] - SNIPPET_CHARS // 4) + 1
+    if first and first[0] > SNIPPET_CHARS // 3:
+        start = text.rfind(" ", 0, first[0] - SNIPPET_CHARS // 4) + 1
     end = min(len(text), start + SNIPPET_CHARS)
     if end < len(text):
-        end = max(text.rfind(" ", start, end), spans[0][1] if spans else start)
+        end = max(text.rfind(" ", start, end), first[1] if first else start)
+    # Words past the window are not looked for.
+    spans = [] if first is None else [first, *takewhile(lambda span: span[0] < end, found)]
     pieces, cursor = [], start
     for s, e in spans:
         if s < start or e > end:
@@ -169,31 +217,78 @@ def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[st
     return reasons
 
 
-def suggestion(search_node, view, q: str | None, outcome: Outcome) -> str | None:
+def suggestion(
+    search_node, view, q: str | None, outcome: Outcome, wait_seconds: float | None = None
+) -> str | None:
     """A corrected query when some words are unknown to the index (and have no synonym): each such
-    word becomes the nearest known word (fewest edits, then the most common)."""
+    word becomes the nearest known word (fewest edits, then the most common). At most
+    spelling.MAX_WORDS words are looked up, only spellable ones, and the spelling tables are waited
+    for `wait_seconds` in all (None: until built); past that there is no suggestion this time."""
     if not q or not outcome.unmatched:
         return None
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    words = [
+        word
+        for concept in outcome.unmatched
+        if not concept.slugs
+        for word in re.findall(r"[^\W_]+", concept.label)
+        if spelling.spellable(word.lower())
+    ]
     corrected, changed = q, False
-    for concept in outcome.unmatched:
-        if concept.slugs:
-            continue
-        for word in re.findall(r"[^\W_]+", concept.label):
-            best = _nearest_word(search_node, view, word.lower())
-            if best and best != word.lower():
-                corrected, n = re.subn(
-                    rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE
-                )
-                changed = changed or n > 0
+    for word in list(dict.fromkeys(words))[: spelling.MAX_WORDS]:
+        try:
+            best = _nearest_word(view, word.lower(), deadline)
+        except _NotReady:
+            return None  # a spelling table is still being built
+        if best and best != word.lower():
+            corrected, n = re.subn(rf"\b{re.escape(word)}\b", best, corrected, count=1, flags=re.IGNORECASE)
+            changed = changed or n > 0
     return corrected if changed else None
 
 
-def _nearest_word(search_node, view, word: str) -> str | None:
-    scored = []
-    for candidate in view.spelling_candidates(word):
-        distance = damerau_levenshtein(word, candidate)
-        if distance <= 2:
-            stems = [t.text for t in search_node.analyzer(candidate)]
-            popularity = len(view.postings("text", stems[0])[0]) if stems else 0
-            scored.append((distance, -popularity, candidate))
-    return min(scored)[2] if scored else None
+class _NotReady(Exception):
+    """A spelling table was not built by the deadline."""
+
+
+def _candidates(view, word: str, deadline: float | None, within_one: bool = False) -> set[str]:
+    found = view.spelling_candidates(word, deadline, within_one)
+    if found is None:
+        raise _NotReady
+    return found
+
+
+def _nearest_word(view, word: str, deadline: float | None) -> str | None:
+    """The known word fewest edits away (at most two), then the one in the most documents. Words one
+    edit away are looked for first among the few candidates that can be (one pass over each pair of
+    words); the full edit distance is taken over every candidate only when none is."""
+    near = _candidates(view, word, deadline, within_one=True)
+    if word in near:
+        return word
+    nearest = [c for c in near if one_edit(word, c)]
+    if not nearest:
+        nearest = [c for c in _candidates(view, word, deadline) if damerau_levenshtein(word, c) <= 2]
+    if not nearest:
+        return None
+
+    def popularity(candidate: str) -> int:
+        stemmed = _stem(candidate)
+        return len(view.postings("text", stemmed)[0]) if stemmed else 0
+
+    return min(nearest, key=lambda c: (-popularity(c), c))
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Exactly one edit apart: a letter changed, added or taken out, or two side by side swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    shorter = min(len(a), len(b))
+    head = 0
+    while head < shorter and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    rest_a, rest_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(rest_a) <= 1 and len(rest_b) <= 1:
+        return True
+    return len(rest_a) == len(rest_b) == 2 and rest_a == rest_b[::-1]

@@ -102,7 +102,11 @@ def search(args: dict) -> dict:
         "location": location,
         "relaxed": outcome.relaxed,
         "sort": outcome.sort,
-        "suggestion": present.suggestion(search_node, view, query.q, outcome) if view is not None else None,
+        "suggestion": present.suggestion(
+            search_node, view, query.q, outcome, current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
+        )
+        if view is not None
+        else None,
         "facets": outcome.facets,
         "results": present.cards(outcome, query, location["label"] if location else None),
     }
