@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from directory.practitioners.languages import ISO_639_1
-from directory.schemas_base import StrictSchema
+from directory.schemas_base import Float, Integer, StrictSchema
 
 SORTS = ("relevance", "distance", "rating")
 
@@ -13,11 +13,9 @@ class SearchArgsSchema(StrictSchema):
 
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
     near = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
-    lat = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
-    lon = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
-    radius_km = ma.fields.Float(
-        load_default=25.0, allow_nan=False, validate=ma.validate.Range(min=0.1, max=500)
-    )
+    lat = Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-90, max=90))
+    lon = Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=-180, max=180))
+    radius_km = Float(load_default=25.0, allow_nan=False, validate=ma.validate.Range(min=0.1, max=500))
     technique = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=64)),
         load_default=list,
@@ -32,12 +30,12 @@ class SearchArgsSchema(StrictSchema):
         load_default=None, validate=ma.validate.OneOf(sorted(ISO_639_1), error="Not an ISO 639-1 code.")
     )
     verified = ma.fields.Boolean(load_default=None)
-    min_years = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0, max=80))
-    min_rating = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=1, max=5))
+    min_years = Integer(load_default=None, validate=ma.validate.Range(min=0, max=80))
+    min_rating = Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=1, max=5))
     accepting = ma.fields.Boolean(load_default=None)
     sort = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SORTS))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    per_page = Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
     @ma.validates_schema
     def _point(self, data, **kwargs):
