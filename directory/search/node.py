@@ -42,9 +42,8 @@ class SearchNode:
             if not self._searcher.up_to_date():
                 # Not searcher.refresh(): it reuses the old reader of an unchanged segment, and with
                 # it the segment's old deletion marks, so updated documents would show twice.
-                self._searcher.close()
-                # Forgotten before reopening: if reopening fails (a damaged segment), nothing may
-                # close this searcher a second time.
+                # The old searcher is let go, never closed here: with threaded workers another
+                # request may still be reading through it, and it is freed when the last one is done.
                 self._searcher = None
                 self._searcher = self._ix.searcher()
             return self._searcher
@@ -116,12 +115,9 @@ class SearchNode:
             LOG.exception("search catch-up failed; the next search retries")
 
     def _close(self) -> None:
-        searcher, self._searcher = self._searcher, None
-        if searcher is not None:
-            try:
-                searcher.close()
-            except Exception:  # noqa: BLE001 - a damaged or half-closed reader: it is being dropped anyway
-                LOG.warning("closing a damaged searcher failed; dropped", exc_info=True)
+        # Let go, not closed: a request on another thread may still be reading through this searcher
+        # (threaded workers); its files are released when the last reference is dropped.
+        self._searcher = None
         self._ix = None
         self._folder = None
 

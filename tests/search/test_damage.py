@@ -166,3 +166,18 @@ def test_a_reopen_that_fails_on_a_damaged_segment_still_answers(app, client, fac
     rebuilding = search_node._rebuilding
     assert rebuilding is not None and rebuilding.wait(30)
     assert sorted(r["id"] for r in search(client, q="knots")["results"]) == everyone
+
+
+def test_a_searcher_in_use_on_another_thread_survives_a_refresh(app, client, factory):
+    """Threaded workers: one request may still read through the searcher another replaces after a
+    commit. It is let go, not closed, so the first request finishes its search."""
+    several_segments(factory, client)
+    search_node = node()
+    in_use = search_node.searcher()  # a request on another thread holds this one
+    factory.practitioner(display_name="P9", approach="Vermilion late knots")
+    search(client, q="vermilion")  # this request catches up and refreshes the node's searcher
+    assert search_node.searcher() is not in_use
+    from whoosh.qparser import QueryParser
+
+    hits = in_use.search(QueryParser("text", in_use.schema).parse("vermilion"), limit=None)
+    assert len(hits) == 3  # still readable: what the index held when that request began
