@@ -73,3 +73,4 @@ def test_accounts_and_flags_are_carried_over(scratch, tmp_path):  # noqa: F811
         assert kept == ["b"]
         db.session.remove()
         dbreset.drop_everything(db.engine)
+        db.engine.dispose()  # before the scratch database is dropped under its connections
