@@ -1,4 +1,4 @@
-"""Only the package map: templates/ and migrations/ sit at the top of the repository (DESIGN.md)
+"""Only the package map: templates/ and migrations/ sit at the top of the repository
 and ship inside the installed package as directory/_templates and directory/_migrations, where
 create_app finds them. Everything else about the project is in pyproject.toml."""
 

@@ -1,4 +1,4 @@
-"""One error shape (API.md) for every API error; HTML pages for the site."""
+"""One error shape for every API error (the OpenAPI Error component); HTML pages for the site."""
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx

@@ -41,8 +41,8 @@ EXTENSION = "directory.signing"
 
 
 class _EdDSA(EdDSAAlgorithm):
-    # joserfc warns on every use of "EdDSA" (RFC 9864 prefers the fully specified "Ed25519"); API.md
-    # promises EdDSA, which every JOSE library reads, so this signer says it without the warning.
+    # joserfc warns on every use of "EdDSA" (RFC 9864 prefers the fully specified "Ed25519"); the records
+    # promise EdDSA, which every JOSE library reads, so this signer says it without the warning.
     security_warning = None
 
 

@@ -1,8 +1,8 @@
-"""Headlines and approach texts written the way clients search: DOMAIN.md's techniques, conditions and
+"""Headlines and approach texts written the way clients search: the catalog's techniques, conditions and
 client groups, said in its plain words ("knots", "stiff neck", "sciatica", "desk job", "after surgery").
 
 Every wording is tied to a slug the profile carries, and a wording that uses plain words belonging to
-*another* slug (DOMAIN.md's synonyms table) names what it needs, so a text only says "knots" when the
+*another* slug (search/synonyms.py's table) names what it needs, so a text only says "knots" when the
 profile offers trigger point work or NMT. That keeps the demo honest: a search for "knots" that finds a
 profile through its text also finds the matching technique on it.
 """
@@ -11,7 +11,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Rows of DOMAIN.md's "plain words -> vocabulary" table, named by their words: a wording that uses
+# Rows of search/synonyms.py's "plain words -> vocabulary" table, named by their words: a wording that uses
 # those words needs at least one of the slugs.
 KNOTS = frozenset({"trigger-point-therapy", "neuromuscular-therapy"})
 NEUROMUSCULAR = frozenset({"neuromuscular-therapy"})

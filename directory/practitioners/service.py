@@ -48,7 +48,7 @@ def save_profile(user: User, data: dict) -> Practitioner:
     practitioner.techniques = catalog.by_slugs(Technique, data["techniques"])
     practitioner.conditions = catalog.by_slugs(Condition, data["conditions"])
     practitioner.client_groups = catalog.by_slugs(ClientGroup, data["client_groups"])
-    # Any save is a fresh confirmation of availability (API.md).
+    # Any save is a fresh confirmation of availability (the API contract).
     practitioner.accepting_clients = data["accepting_clients"]
     practitioner.accepting_confirmed_at = now_utc() if data["accepting_clients"] else None
     db.session.add(practitioner)

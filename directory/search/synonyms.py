@@ -1,4 +1,4 @@
-"""Plain words → vocabulary slugs (DOMAIN.md, "Plain words → vocabulary"), and how a query is cut
+"""Plain words → vocabulary slugs, and how a query is cut
 into concepts: a known phrase ("desk job") or a single word, each of which must match."""
 
 import re

@@ -27,7 +27,7 @@ from directory.search.models import SearchOutbox
 
 pytestmark = pytest.mark.usefixtures("app")
 
-# DOMAIN.md's "plain words -> vocabulary" table.
+# The plain words -> vocabulary table of directory/search/synonyms.py.
 SYNONYMS = [
     (("knots", "knot", "tight spots", "trigger points"), {"trigger-point-therapy", "neuromuscular-therapy"}),
     (("NMT", "neuro massage", "neuromuscular"), {"neuromuscular-therapy"}),

@@ -36,7 +36,7 @@ def decisions(job: dict, nodes: list[partial], out: dict) -> None:
         for action in ("verify", "revoke"):
             body = {"action": action, "reason": f"load test {action}"}
             path = f"/api/v1/admin/credentials/{cid}/decision"
-            # 409: the other admin moved this credential first (API.md: one wins, the other is told).
+            # 409: the other admin moved this credential first (one wins, the other is told).
             record(out, rng.choice(nodes), "POST", path, body, job["token"], allowed=(200, 409))
 
 

@@ -1,6 +1,6 @@
 """Search against a brute-force oracle: random practitioners, random queries, every page walked.
 
-The oracle recomputes in plain Python (geopy for distances) what API.md promises: who is within the
+The oracle recomputes in plain Python (geopy for distances) what the search API promises (README, Search): who is within the
 radius, each `distance_km`, every filter, `total`, paging that returns each match exactly once, the
 distance order, facets over the whole result set, and exact matches for made-up words.
 """
@@ -40,7 +40,7 @@ CONDITIONS = (  # noqa: SIM905
 LANGUAGES = ("en", "es", "fr", "vi", "zh")
 FIRST = ("Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lena")
 LAST = ("Moreno", "Nakamura", "Okafor", "Patel", "Quist", "Rossi", "Silva", "Tran", "Ueda", "Varga")
-# Ordinary words, some of them DOMAIN.md plain words (knots, stiff, posture, desk job, runner...).
+# Ordinary words, some of them the plain words of synonyms.py (knots, stiff, posture, desk job, runner...).
 WORDS = [
     "gentle",
     "firm",
@@ -285,7 +285,7 @@ def check(client, params: dict, expected: Expected, people: dict[int, Person]) -
         if km != sorted(km):
             problems.append(f"{where} not in distance order: {km}")
     # Nobody has reviews or badges yet, so by rating (or by relevance with neither words nor a place)
-    # every result ties, and ids decide (API.md: ties are broken by id).
+    # every result ties, and ids decide (the contract: ties are broken by id).
     ties = sort == "rating" or (sort == "relevance" and "lat" not in params and not params.get("q"))
     if ties and ids != sorted(ids):
         problems.append(f"{where} rating ties not broken by id: {ids}")
@@ -332,7 +332,7 @@ def test_random_filters_and_places_match_the_oracle(client, world):
 
 def text_oracle(candidates: list[Person], words: list[str]) -> tuple[set[int], bool]:
     """Of the people the place and filters leave, the ids a query of made-up words must return,
-    and whether it must be relaxed (API.md: partial matches only when all-words finds nothing)."""
+    and whether it must be relaxed (the contract: partial matches only when all-words finds nothing)."""
     every = {p.id for p in candidates if set(words) <= p.rare}
     if every or len(words) == 1:
         return every, False

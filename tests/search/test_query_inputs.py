@@ -160,7 +160,7 @@ def test_a_near_with_a_nul_is_answered_not_a_500(client, near):
     assert response.status_code in (200, 422)
 
 
-# -- (c) plain words and their synonyms (API.md, DOMAIN.md) -------------------------------------
+# -- (c) plain words and their synonyms (directory/search/synonyms.py) -------------------------------------
 # Each row: a query, and a profile whose own words do not say it but whose vocabulary does
 # (plus, for words that are no synonym, like "shoulders", a text that holds them).
 SYNONYMS = [
