@@ -71,9 +71,9 @@ def confirm(token: str) -> User:
     row = db.session.scalar(
         sa.select(EmailConfirmation).where(EmailConfirmation.token_hash == grants.digest(token or ""))
     )
-    if row is None or row.used_at is not None or row.expires_at <= now_utc() or row.email != row.user.email:
+    if row is None or row.expires_at <= now_utc() or row.email != row.user.email:
         raise RuleError(422, BAD_LINK, field="token")
-    # Two clicks at once confirm once.
+    # Used once: a second click, or two at once, finds it claimed.
     if not grants.claim(EmailConfirmation, EmailConfirmation.id == row.id):
         raise RuleError(422, BAD_LINK, field="token")
     user = row.user

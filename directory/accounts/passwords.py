@@ -61,6 +61,6 @@ def weakness(password: str) -> str | None:
         return "A password of spaces alone is too easy to guess."
     if len(set(password)) == 1:
         return "A password of one repeated character is too easy to guess."
-    if password.lower() in _common_passwords() or password.strip().lower() in _common_passwords():
+    if password.strip().lower() in _common_passwords():
         return "This password is on a list of common passwords that attackers try first; choose another."
     return None

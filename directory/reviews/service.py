@@ -136,16 +136,11 @@ def flag(user: User, review_id: int, reason: str) -> ReviewFlag:
     if review is None or review.hidden:
         raise RuleError(404, "No such review.")
     _hourly(ReviewFlag, ReviewFlag.user_id, user, "FLAGS_PER_HOUR", "flags")
-    already = db.session.scalar(
-        sa.select(ReviewFlag.id).where(ReviewFlag.review_id == review.id, ReviewFlag.user_id == user.id)
-    )
-    if already is not None:
-        raise RuleError(409, "You have flagged this review already; the moderators will look at it.")
     item = ReviewFlag(review_id=review.id, user_id=user.id, reason=reason)
     db.session.add(item)
     try:
         db.session.commit()
-    except sa.exc.IntegrityError as exc:  # the same account flagging twice at the same moment
+    except sa.exc.IntegrityError as exc:  # one flag per account per review (a unique constraint)
         db.session.rollback()
         raise RuleError(409, "You have flagged this review already; the moderators will look at it.") from exc
     return item

@@ -325,3 +325,28 @@ def test_a_known_browser_gets_a_signed_httponly_cookie(app, factory):
     response = browser.post("/login", data={"email": user.email, "password": PASSWORD})
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(COOKIE))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and user.email not in cookie
+
+
+def test_the_account_allows_twenty_failures_from_elsewhere_before_a_stranger_waits(client, factory):
+    user = factory.user()
+    for n in range(19):  # one each from nineteen addresses: no pair or address count is past its allowance
+        client.post(TOKENS, json={"email": user.email, "password": "wrong guess!!"}, **at(f"203.0.113.{n}"))
+    assert (
+        client.post(
+            TOKENS, json={"email": user.email, "password": PASSWORD}, **at("198.51.100.9")
+        ).status_code
+        == 201
+    )
+    client.post(TOKENS, json={"email": user.email, "password": "wrong guess!!"}, **at("203.0.113.99"))
+    held = client.post(TOKENS, json={"email": user.email, "password": PASSWORD}, **at("198.51.100.9"))
+    assert held.status_code == 429
+
+
+def test_a_correct_code_forgives_the_wrong_ones_before_it(app, factory):
+    admin = factory.user("admin")
+    for _ in range(4):
+        assert _by_token(app, admin, wrong_code(admin)).status_code == 401
+    assert _by_token(app, admin, _fresh_code(db.session.get(User, admin.id))).status_code == 201
+    for _ in range(4):
+        assert _by_token(app, admin, wrong_code(admin)).status_code == 401
+    assert failures("code") == 4
