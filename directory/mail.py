@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from flask_mail import Message
 
+from directory.accounts.models import MailMessage
 from directory.extensions import db, mail
 from directory.timeutil import now_utc
 
@@ -36,8 +37,6 @@ def init_app(app: Flask) -> None:
 
 def queue(recipient: str, subject: str, body: str, connection=None) -> None:
     """A message to send once the current transaction (or `connection`'s) has committed."""
-    from directory.accounts.models import MailMessage
-
     values = {"recipient": recipient, "subject": subject, "body": body, "created_at": now_utc()}
     if connection is not None:
         queued = connection.execute(sa.insert(MailMessage).values(**values)).inserted_primary_key[0]
@@ -76,8 +75,6 @@ def _send_ids(app: Flask, ids: list[int]) -> None:
 
 def send_pending(ids: list[int] | None = None, limit: int = 500) -> int:
     """Send unsent messages (these `ids`, or the oldest `limit`); how many went."""
-    from directory.accounts.models import MailMessage
-
     statement = sa.select(MailMessage).where(
         MailMessage.sent_at.is_(None), MailMessage.attempts < MAX_ATTEMPTS
     )
@@ -99,8 +96,6 @@ def send_pending(ids: list[int] | None = None, limit: int = 500) -> int:
 
 
 def unsent_count() -> int:
-    from directory.accounts.models import MailMessage
-
     return db.session.scalar(sa.select(sa.func.count(MailMessage.id)).where(MailMessage.sent_at.is_(None)))
 
 

@@ -32,10 +32,6 @@ blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Acc
 SECURED = {"security": [{"bearerAuth": []}]}
 NO_TOKEN = "No valid token"  # noqa: S105  # nosec B105: a description, not a secret
 RESET_SENT = "If an account has this email, a link to reset its password is on its way."
-REGISTERED = (
-    "Thank you. We have mailed a link to confirm the address: open it to finish. (If the address already "
-    "has an account, we have mailed its owner instead.)"
-)
 
 
 @blp.route("/auth/register")
@@ -49,7 +45,7 @@ class Register(MethodView):
         the same when the email is taken (its owner is mailed instead), so it never tells who has an account.
         Until the email is confirmed the account can sign in but cannot review, redeem an invite or be listed."""
         service.register(data["email"], data["password"], data["role"])
-        return {"message": REGISTERED}
+        return {"message": service.REGISTERED}
 
 
 @blp.route("/auth/tokens")

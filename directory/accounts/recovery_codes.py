@@ -6,7 +6,6 @@ wrong authenticator codes (accounts/throttle.py). A new set replaces the old one
 the admin, who is told how many are left.
 """
 
-import hmac
 import logging
 import re
 import secrets
@@ -58,14 +57,9 @@ def remaining(user: User) -> int:
 
 def use(user: User, code: str) -> bool:
     """True if `code` is one of the user's unused codes, which is then used up (once, even in a race)."""
-    wanted = grants.digest(_normal(code))
-    rows = db.session.scalars(
-        sa.select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    ).all()
-    match = next((r for r in rows if hmac.compare_digest(r.code_hash, wanted)), None)
-    if match is None:
-        return False
-    if not grants.claim(RecoveryCode, RecoveryCode.id == match.id):
+    # Looked up by its hash, as tokens are (grants.find); the claim refuses a used or raced one.
+    mine = (RecoveryCode.user_id == user.id, RecoveryCode.code_hash == grants.digest(_normal(code)))
+    if not grants.claim(RecoveryCode, *mine):
         return False
     left = remaining(user)
     mail.queue(

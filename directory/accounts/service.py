@@ -15,6 +15,11 @@ from directory.rules import RuleError
 from directory.timeutil import now_utc
 
 SELF_SERVICE_ROLES = ("client", "practitioner")
+# The one answer to a registration, whether or not the email was taken (pages and API alike).
+REGISTERED = (
+    "Thank you. We have mailed a link to confirm the address: open it to finish. (If the address already "
+    "has an account, we have mailed its owner instead.)"
+)
 WRONG_PASSWORD = "The email or password is wrong."  # noqa: S105  # nosec B105: a message, not a password
 
 

@@ -2,7 +2,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from directory.accounts import devices, service, sessions, throttle
-from directory.accounts.api import REGISTERED
 from directory.accounts.forms import LoginForm, RegisterForm
 from directory.accounts.limits import register_limit, sign_in_limit
 from directory.accounts.schemas import RegisterSchema, TokenRequestSchema
@@ -29,7 +28,7 @@ def register():
         except RuleError as exc:
             attach_errors(form, exc.errors or {"email": [exc.message]})
         else:
-            flash(REGISTERED + " You can sign in now.", "success")
+            flash(service.REGISTERED + " You can sign in now.", "success")
             return redirect(url_for(".login"))
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
 
