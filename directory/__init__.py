@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from directory.config import load_config
 
@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    page_blueprints = (
+    page_blueprints: tuple[Blueprint, ...] = (
         web_views.bp,
         accounts_views.bp,
         practitioners_views.bp,

@@ -44,5 +44,9 @@ class BoundedParser(FlaskParser):
         return super().pre_load(location_data, schema=schema, req=req, location=location)
 
 
+# The OpenAPI note on every operation that needs a bearer token (`api_login_required`).
+SECURED: dict[str, list] = {"security": [{"bearerAuth": []}]}
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = BoundedParser()

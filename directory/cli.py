@@ -295,6 +295,7 @@ def import_roster(issuer: str, file, admin_email: str | None, dry_run: bool) -> 
         admin = roster.default_admin(admin_email)
         summary = roster.import_roster(admin, issuer, file, progress=sys.stderr.isatty(), dry_run=dry_run)
     except RuleError as exc:
+        problem: dict
         for problem in exc.errors if isinstance(exc.errors, list) else []:
             click.echo(f"line {problem['line']}: {problem['message']}", err=True)
         raise click.ClickException(exc.message) from exc

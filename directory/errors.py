@@ -77,15 +77,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     if errors is None and "messages" in data:
         errors = _flatten_webargs(data["messages"])
     errors = errors or {}
-    message = data.get("message") or _default_message(error.code, errors, error.description)
-    if error.code in (401, 403):
-        denied(error.code, message)
+    code = error.code or 500  # werkzeug's own exceptions all carry one
+    message = data.get("message") or _default_message(code, errors, error.description)
+    if code in (401, 403):
+        denied(code, message)
     headers = dict(data.get("headers") or {})
     # Keep what werkzeug would have sent (Allow on 405, WWW-Authenticate, Retry-After).
     for key, value in error.get_headers():
         if key.lower() != "content-type":
             headers.setdefault(key, value)
-    return render_error(error.code, message, errors, headers)
+    return render_error(code, message, errors, headers)
 
 
 def handle_rule_error(error: RuleError) -> Response:

@@ -1,5 +1,7 @@
 """Unbound extension objects only; the factory binds them with init_app."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -38,6 +40,13 @@ class DirectoryApi(Api):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model's base. At run time it is Flask-SQLAlchemy's `db.Model` (Base with the session's engine
+# binding); a type checker cannot follow a class made at run time, so it is told it is Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()

@@ -96,7 +96,9 @@ def send_pending(ids: list[int] | None = None, limit: int = 500) -> int:
 
 
 def unsent_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(MailMessage.id)).where(MailMessage.sent_at.is_(None)))
+    return (
+        db.session.scalar(sa.select(sa.func.count(MailMessage.id)).where(MailMessage.sent_at.is_(None))) or 0
+    )
 
 
 def deliver(to: str, subject: str, body: str) -> None:

@@ -25,11 +25,10 @@ from directory.accounts.schemas import (
     TotpConfirmSchema,
     TotpEnrolmentSchema,
 )
-from directory.apibase import Blueprint
+from directory.apibase import SECURED, Blueprint
 from directory.logs import security_event
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
-SECURED = {"security": [{"bearerAuth": []}]}
 NO_TOKEN = "No valid token"  # noqa: S105  # nosec B105: a description, not a secret
 RESET_SENT = "If an account has this email, a link to reset its password is on its way."
 

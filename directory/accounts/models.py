@@ -1,16 +1,17 @@
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from directory.extensions import db
+from directory.extensions import Model
 from directory.timeutil import UTCDateTime, now_utc
 
 ROLES = ("client", "practitioner", "admin")
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +40,12 @@ class User(db.Model):
 
     # Flask-Login protocol. get_id() returns the server-side session token, not the user id,
     # so that ending the session row ends the cookie (see accounts/sessions.py).
-    session_token = None  # set per request by accounts.sessions
+    # Set per request by accounts.sessions, never stored: a plain attribute, which the mapper must not see
+    # annotated (it would read an annotation as a column).
+    if TYPE_CHECKING:
+        session_token: str | None = None
+    else:
+        session_token = None
     is_active = True
     is_anonymous = False
 
@@ -68,7 +74,7 @@ class GrantColumns:
     address: Mapped[str | None] = mapped_column(sa.String(45))
 
 
-class WebSession(GrantColumns, db.Model):
+class WebSession(GrantColumns, Model):
     """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored."""
 
     __tablename__ = "web_sessions"
@@ -80,7 +86,7 @@ class WebSession(GrantColumns, db.Model):
     end_column = "ended_at"
 
 
-class ApiToken(GrantColumns, db.Model):
+class ApiToken(GrantColumns, Model):
     __tablename__ = "api_tokens"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -90,7 +96,7 @@ class ApiToken(GrantColumns, db.Model):
     end_column = "revoked_at"
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-use link sent by mail; only the token's SHA-256 is stored. A request for an unknown address
     writes a row too (`user_id` None, never usable), so that asking costs the same either way.
     `handle_hash` binds the link to the browser that opened it: the browser's session carries a random
@@ -111,7 +117,7 @@ class PasswordReset(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class EmailConfirmation(db.Model):
+class EmailConfirmation(Model):
     """A one-use confirmation link mailed to a new account; only the token's SHA-256 is stored."""
 
     __tablename__ = "email_confirmations"
@@ -127,7 +133,7 @@ class EmailConfirmation(db.Model):
     user: Mapped[User] = relationship()
 
 
-class AuthFailure(db.Model):
+class AuthFailure(Model):
     """One failed password or authenticator code (`kind`), counted by accounts/throttle.py.
 
     `account` is the SHA-256 of the normalised email, so an unknown account is counted (and throttled)
@@ -151,7 +157,7 @@ class AuthFailure(db.Model):
     )
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One of an admin's ten single-use recovery codes, kept only as its SHA-256 (shown once)."""
 
     __tablename__ = "recovery_codes"
@@ -163,7 +169,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class MailMessage(db.Model):
+class MailMessage(Model):
     """The mail queue: a message is a row written in the request's transaction and sent after the
     response (directory/mail.py), or by `flask directory mailer` if that send failed."""
 

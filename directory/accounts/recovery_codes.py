@@ -48,11 +48,10 @@ def make(user: User) -> list[str]:
 
 
 def remaining(user: User) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(RecoveryCode.id)).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
-        )
+    unused = sa.select(sa.func.count(RecoveryCode.id)).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
     )
+    return db.session.scalar(unused) or 0
 
 
 def use(user: User, code: str) -> bool:

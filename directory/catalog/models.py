@@ -1,12 +1,12 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from directory.extensions import db
+from directory.extensions import Model
 
 ISSUER_KINDS = ("licensing-board", "certification-board", "training-program")
 
 
-class Technique(db.Model):
+class Technique(Model):
     __tablename__ = "techniques"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -15,7 +15,7 @@ class Technique(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-class Condition(db.Model):
+class Condition(Model):
     __tablename__ = "conditions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,7 +23,7 @@ class Condition(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
 
 
-class ClientGroup(db.Model):
+class ClientGroup(Model):
     __tablename__ = "client_groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +31,7 @@ class ClientGroup(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
 
 
-class Issuer(db.Model):
+class Issuer(Model):
     __tablename__ = "issuers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

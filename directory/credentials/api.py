@@ -2,7 +2,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
-from directory.apibase import Blueprint
+from directory.apibase import SECURED, Blueprint
 from directory.credentials import (
     checkpoints,
     decisions,
@@ -42,7 +42,6 @@ from directory.practitioners import service as practitioners
 from directory.rules import RuleError
 
 blp = Blueprint("credentials_api", __name__, url_prefix="/api/v1", description="Credentials and verification")
-SECURED = {"security": [{"bearerAuth": []}]}
 PAGING_HEADERS = {
     "X-Total-Count": {"description": "How many match, over all pages", "schema": {"type": "integer"}}
 }

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.catalog.models import Issuer, Technique
 from directory.credentials.standing import HELD, STATUSES
-from directory.extensions import db
+from directory.extensions import Model, db
 from directory.timeutil import UTCDateTime, now_utc
 
 KINDS = ("license", "certification")
@@ -33,7 +33,7 @@ credential_techniques = sa.Table(
 )
 
 
-class Credential(db.Model):
+class Credential(Model):
     """A claimed licence or certification. `status` is written by lifecycle.transition() alone."""
 
     __tablename__ = "credentials"
@@ -112,7 +112,7 @@ class Credential(db.Model):
         return self.practitioner_id
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """A file a practitioner sent for a credential. Kept by a random name under the data dir; every
     resubmission adds a version and keeps the old ones."""
 
@@ -133,7 +133,7 @@ class Evidence(db.Model):
     credential: Mapped[Credential] = relationship(back_populates="evidence")
 
 
-class CredentialEvent(db.Model):
+class CredentialEvent(Model):
     """The audit trail: one row per status change, hash-chained per credential (audit.py). Events of
     the log itself (a migration of the chains) have no credential and chain among themselves."""
 
@@ -165,7 +165,7 @@ class CredentialEvent(db.Model):
     __table_args__ = (sa.UniqueConstraint("credential_id", "prev_hash", name="uq_credential_events_link"),)
 
 
-class Attestation(db.Model):
+class Attestation(Model):
     """A signed record handed out: what its `jti` stood for, so anyone can ask whether it still holds."""
 
     __tablename__ = "attestations"
@@ -181,7 +181,7 @@ class Attestation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class AuditCheckpoint(db.Model):
+class AuditCheckpoint(Model):
     """A signed statement of the audit log's length and head, published so that others can keep it."""
 
     __tablename__ = "audit_checkpoints"

@@ -25,6 +25,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from flask import Flask, current_app
 from joserfc import jws
@@ -33,7 +34,7 @@ from joserfc.jwk import OKPKey
 
 ALG = "EdDSA"
 TYP = "JWT"
-CURVE = "Ed25519"
+CURVE: Literal["Ed25519"] = "Ed25519"
 KEY_SUFFIX = ".jwk"
 RETIRED_SUFFIX = ".retired"
 CURRENT = "current"
@@ -43,7 +44,7 @@ EXTENSION = "directory.signing"
 class _EdDSA(EdDSAAlgorithm):
     # joserfc warns on every use of "EdDSA" (RFC 9864 prefers the fully specified "Ed25519"); the records
     # promise EdDSA, which every JOSE library reads, so this signer says it without the warning.
-    security_warning = None
+    security_warning = None  # type: ignore[assignment]  # joserfc types it str; None is how it is turned off
 
 
 class _Registry(jws.JWSRegistry):
@@ -134,7 +135,7 @@ def sign(payload: dict) -> str:
 
 
 def _load() -> _Keys:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy
     cache: _Cache = app.extensions.setdefault(EXTENSION, _Cache())
     folder = key_dir(app)
     kid = _read_current(folder)

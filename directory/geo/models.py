@@ -3,11 +3,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from directory.extensions import db
+from directory.extensions import Model
 from directory.timeutil import UTCDateTime, now_utc
 
 
-class GeocodeCache(db.Model):
+class GeocodeCache(Model):
     """Answers already found, keyed by the normalised query, so each place is looked up once."""
 
     __tablename__ = "geocode_cache"

@@ -1,7 +1,7 @@
 from flask.views import MethodView
 
 from directory.accounts.auth import api_login_required, current_api_user
-from directory.apibase import Blueprint
+from directory.apibase import SECURED, Blueprint
 from directory.practitioners import present, service
 from directory.practitioners.schemas import (
     LocationInSchema,
@@ -12,7 +12,6 @@ from directory.practitioners.schemas import (
 )
 
 blp = Blueprint("practitioners_api", __name__, url_prefix="/api/v1", description="Practitioner profiles")
-SECURED = {"security": [{"bearerAuth": []}]}
 NO_PROFILE = "No profile saved yet (PUT /api/v1/me/profile first)"
 
 

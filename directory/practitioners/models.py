@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.catalog.models import ClientGroup, Condition, Technique
-from directory.extensions import db
+from directory.extensions import Model, db
 from directory.timeutil import UTCDateTime, now_utc
 
 
@@ -22,7 +22,7 @@ practitioner_conditions = _link_table("practitioner_conditions", "condition")
 practitioner_client_groups = _link_table("practitioner_client_groups", "client_group")
 
 
-class Practitioner(db.Model):
+class Practitioner(Model):
     __tablename__ = "practitioners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +64,7 @@ class Practitioner(db.Model):
         return self.id
 
 
-class PracticeLocation(db.Model):
+class PracticeLocation(Model):
     __tablename__ = "practice_locations"
     # Places are deleted by id: SQLite must never hand a deleted id to a newer place, or a client
     # retrying a DELETE could remove the wrong one (PostgreSQL sequences never reuse).

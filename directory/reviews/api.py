@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from directory.accounts.auth import api_login_required, current_api_user
 from directory.accounts.schemas import InviteRequestSchema
-from directory.apibase import Blueprint
+from directory.apibase import SECURED, Blueprint
 from directory.reviews import invites, service
 from directory.reviews.schemas import (
     FlagInSchema,
@@ -20,7 +20,6 @@ from directory.reviews.schemas import (
 )
 
 blp = Blueprint("reviews_api", __name__, url_prefix="/api/v1", description="Reviews")
-SECURED = {"security": [{"bearerAuth": []}]}
 
 
 @blp.route("/practitioners/<id:practitioner_id>/reviews")

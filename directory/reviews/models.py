@@ -3,11 +3,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from directory.extensions import db
+from directory.extensions import Model
 from directory.timeutil import UTCDateTime, now_utc
 
 
-class ReviewInvite(db.Model):
+class ReviewInvite(Model):
     """A single-use code a practitioner mails to a client's address; only its SHA-256 is kept, and only an
     account with that confirmed `email` (made before or after the invite) may redeem it (reviews/invites.py)."""
 
@@ -24,7 +24,7 @@ class ReviewInvite(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Review(db.Model):
+class Review(Model):
     __tablename__ = "reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Review(db.Model):
         return self.practitioner_id
 
 
-class ReviewRevision(db.Model):
+class ReviewRevision(Model):
     """An earlier text of an edited review: edits keep their history."""
 
     __tablename__ = "review_revisions"
@@ -65,7 +65,7 @@ class ReviewRevision(db.Model):
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ReviewResponse(db.Model):
+class ReviewResponse(Model):
     __tablename__ = "review_responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +76,7 @@ class ReviewResponse(db.Model):
     review: Mapped[Review] = relationship(back_populates="response")
 
 
-class ReviewFlag(db.Model):
+class ReviewFlag(Model):
     __tablename__ = "review_flags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,7 +90,7 @@ class ReviewFlag(db.Model):
     __table_args__ = (sa.UniqueConstraint("review_id", "user_id", name="uq_review_flags_one_per_account"),)
 
 
-class ModerationAction(db.Model):
+class ModerationAction(Model):
     """Who hid or restored a review, when and why."""
 
     __tablename__ = "review_moderation"
