@@ -1,6 +1,6 @@
 """Contract fuzzing of /api/v1 with schemathesis, in-process (WSGI, no sockets).
 
-Shared by tests/contract (a bounded number of examples) and `python -m bench.fuzz` (a deep run).
+Shared by tests/contract (a bounded number of examples) and `python -m bench.faults.fuzz` (a deep run).
 Each operation gets positive and negative data under Hypothesis, sent with the bearer token of a
 fitting role, of another one, or none, with path ids that are sometimes real objects (world.py).
 Failures are collected rather than raised, so that one run reports every distinct one. The

@@ -1,6 +1,6 @@
 """Contract fuzzing: every /api/v1 operation, fed generated valid and invalid requests by schemathesis,
 answers without a server error, only with statuses its OpenAPI document names, and with bodies,
-content types and headers that match it. The deep run is `python -m bench.fuzz`."""
+content types and headers that match it. The deep run is `python -m bench.faults.fuzz`."""
 
 import re
 

@@ -3,7 +3,7 @@ once each, then delete the index folder and corrupt it twice while searches run.
 
 After each kill and each damage: every acknowledged write is in the database, `audit-verify` passes,
 the index equals the database once caught up, and no evidence file is orphaned, missing or torn.
-The full run is `python -m bench.crash` (50 kills); this is the same code with fewer rounds.
+The full run is `python -m bench.faults.crash` (50 kills); this is the same code with fewer rounds.
 
 The node gets a database of its own: a SQLite file, or on PostgreSQL a database named after the
 suite's with `_ops_crash` appended, made afresh and dropped after, never the suite's own.
@@ -14,9 +14,9 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from bench.crash import run
-from bench.crashcheck import DAMAGES
-from bench.crashkit import drop_database
+from bench.faults.crash import run
+from bench.faults.crashcheck import DAMAGES
+from bench.faults.crashkit import drop_database
 
 pytestmark = pytest.mark.slow
 

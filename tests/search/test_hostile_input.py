@@ -3,7 +3,7 @@
 The bounds live in directory/search/spelling.py and engine.MAX_CONCEPTS. The numbers below are
 written out, not read from those modules, so that moving a bound fails a test here. Profiles are
 saved through the API and through the account page; searches go through the API and the search page.
-Speed is the bench's business (bench/hostile.py), not these tests'.
+Speed is the bench's business (bench/search/hostile.py), not these tests'.
 """
 
 import random

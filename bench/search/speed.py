@@ -1,10 +1,10 @@
 """Search benchmark: the engine, in-process and over HTTP, beside three references, on the same data.
 
-    .venv/bin/python -m bench.search --count 10000 [--skip-http] [--keep DIR] [--queries 200]
+    .venv/bin/python -m bench.search.speed --count 10000 [--skip-http] [--keep DIR] [--queries 200]
 
 Generates N demo practitioners (or reuses them with --keep), times `flask directory reindex`, builds
 the references' stores, runs a warm-up mix (a different seed, so no answer is cached) and then the
-fixed mix of bench/queries.py through each system, and prints median and p95 milliseconds per kind.
+fixed mix of bench/search/queries.py through each system, and prints median and p95 milliseconds per kind.
 Everything goes to bench/results/search-N.json. Not part of the test suite.
 """
 
@@ -26,12 +26,12 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench.corpus import load_corpus, today_ordinal
-from bench.engine import REPO, EngineMissing, Gunicorn, InProcess, InProcessCore, bench_env, reindex
-from bench.queries import KINDS, SEED, build_queries, without_verified
-from bench.references import REFERENCES
+from bench import REPO, RESULTS
+from bench.search.corpus import load_corpus, today_ordinal
+from bench.search.engine import EngineMissing, Gunicorn, InProcess, InProcessCore, bench_env, reindex
+from bench.search.queries import KINDS, SEED, build_queries, without_verified
+from bench.search.references import REFERENCES
 
-RESULTS = Path(__file__).resolve().parent / "results"
 COLUMNS = ("engine", "engine (ids)", "engine HTTP", "naive SQL", "FTS5", "tantivy")
 TARGETS = {
     "N": 100_000,
@@ -45,7 +45,9 @@ NOT_YET = "engine not available yet"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search.speed", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--count", type=int, default=10_000, help="practitioners (default 10000)")
     parser.add_argument("--queries", type=int, default=200, help="timed queries, a quarter per kind")
     parser.add_argument("--warmup", type=int, default=40, help="untimed queries first (another seed)")

@@ -1,10 +1,10 @@
 """The load test's visitors, for locust: 70% search, 20% profile views, 5% reviews, 5% profile updates.
 
-Run by bench/load.py, which prepares the database and writes the plan this file reads (LOAD_PLAN: a
+Run by bench/load/visitors.py, which prepares the database and writes the plan this file reads (LOAD_PLAN: a
 JSON file with the practitioner id range, the search queries, and the tokens of accounts made for
 the run). Each simulated visitor takes its own client and practitioner account, so the only 429
 expected is the per-account review limit (REVIEWS_PER_HOUR) once the client accounts run out;
-a 429 is recorded as a failure named "429 (intended)" so that bench/load.py can count it apart.
+a 429 is recorded as a failure named "429 (intended)" so that bench/load/visitors.py can count it apart.
 When locust quits, the final figures per endpoint go to LOAD_OUT (its CSV files are written every
 second and can miss the last requests).
 """

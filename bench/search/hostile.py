@@ -1,13 +1,13 @@
 """Hostile input at scale: profiles and queries made to be costly, timed and weighed beside plain searches.
 
-    python -m bench.hostile --count 100000 --keep DIR [--no-reindex] [--rounds 20]
+    python -m bench.search.hostile --count 100000 --keep DIR [--no-reindex] [--rounds 20]
 
 Generates N demo practitioners (seed 1; reused with --keep), adds the hostile profiles of PROFILES
 unless they are there, reindexes (`flask directory reindex` in a child process, unless --no-reindex),
 then runs searches in-process through directory.search.service.search, each in an app context of its
 own and from the arguments a request would send (SearchArgsSchema), as the API does:
 
-1. the plain mix of bench/queries.py (200 queries after 40 warm-up ones): its median is the baseline;
+1. the plain mix of bench/search/queries.py (200 queries after 40 warm-up ones): its median is the baseline;
 2. each hostile query kind of QUERIES, `--rounds` different queries of it;
 3. saves: an ordinary profile, then each hostile kind saved anew, each followed (after the catch-up its
    saving request does) by the next misspelt search, which is the one that used to pay for the
@@ -35,13 +35,11 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.engine import bench_env, reindex, rss_mb
-from bench.queries import SEED, build_queries, http_params, without_verified
-from bench.search import cpu_busy, machine, percentile, step
+from bench import README, RESULTS
+from bench.search.engine import bench_env, reindex, rss_mb
+from bench.search.queries import SEED, build_queries, http_params, without_verified
+from bench.search.speed import cpu_busy, machine, percentile, step
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-README = ROOT / "README.md"
 MARK = ("<!-- bench.hostile: start -->", "<!-- bench.hostile: end -->")
 TARGET = {"N": 100_000, "over_plain_ms": 50, "over_plain_mb": 20}
 EMAIL = "hostile-{kind}-{i}@bench.example.org"
@@ -130,11 +128,15 @@ QUERIES = {
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search.hostile", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--count", type=int, default=10_000, help="demo practitioners (default 10000)")
     parser.add_argument("--rounds", type=int, default=20, help="queries of each hostile kind")
     parser.add_argument("--saves", type=int, default=5, help="saves of each kind timed (as many traced)")
-    parser.add_argument("--queries", type=int, default=200, help="plain queries (bench/queries.py mix)")
+    parser.add_argument(
+        "--queries", type=int, default=200, help="plain queries (bench/search/queries.py mix)"
+    )
     parser.add_argument("--warmup", type=int, default=40, help="untimed plain queries first")
     parser.add_argument("--keep", metavar="DIR", help="work folder kept between runs (database, index)")
     parser.add_argument("--no-reindex", action="store_true", help="with --keep: use the index already built")
@@ -323,7 +325,7 @@ def rows_of(result: dict) -> list[tuple[str, dict, dict | None]]:
     median; a hostile save's is the first search after an ordinary save, which pays what every first
     search after any save pays (the index reopened) whatever the profile holds."""
     plain = result["plain"]
-    rows: list[tuple[str, dict, dict | None]] = [("plain mix (bench/queries.py)", plain, None)]
+    rows: list[tuple[str, dict, dict | None]] = [("plain mix (bench/search/queries.py)", plain, None)]
     rows += [(kind, row, plain) for kind, row in result["queries"].items()]
     ordinary = result["saves"]["ordinary"]["first"]
     for kind, row in result["saves"].items():
@@ -442,7 +444,9 @@ def main(argv=None) -> int:
         queries = measure_queries(run, kinds)
         step(f"saves: {len(SAVED_KINDS)} kinds, {args.saves} timed and {args.saves} traced each")
         saves = measure_saves(app, run, args.saves)
-        command = f"python -m bench.hostile --count {args.count}" + (" --keep DIR" if args.keep else "")
+        command = f"python -m bench.search.hostile --count {args.count}" + (
+            " --keep DIR" if args.keep else ""
+        )
         result = {
             "count": args.count,
             "hostile_profiles": sum(n for n, _ in PROFILES.values()),

@@ -16,8 +16,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bench.corpus import Concept, Doc, bbox, concepts, nearest_km, today_ordinal
-from bench.queries import Query, min_since_year
+from bench.search.corpus import Concept, Doc, bbox, concepts, nearest_km, today_ordinal
+from bench.search.queries import Query, min_since_year
 from directory.geo.distance import haversine_km
 
 TOP = 20

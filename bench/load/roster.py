@@ -10,8 +10,8 @@ are missing or inactive, and the rest are numbers nobody claimed. Times the whol
 the batch path, commit, checkpoint), checks the counts and the audit chain, writes
 bench/results/roster-N[-dialect].json and rewrites the README's roster table from every such file.
 
-    python -m bench.roster --pending 25000 --verified 5000 --rows 100000 --reference
-    python -m bench.roster ... --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
+    python -m bench.load.roster --pending 25000 --verified 5000 --rows 100000 --reference
+    python -m bench.load.roster ... --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
 
 `--via cli` (the default) runs `flask --app wsgi directory import-roster` in a child process and times
 it wall to wall, start-up included; `--via api` posts the file as an admin would (a request applies at
@@ -34,9 +34,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-README = ROOT / "README.md"
+from bench import README, REPO, RESULTS
+
 ISSUER = "camtc"
 FIRST = ["Casey", "José", "Zoë", "Jordan", "Robin", "Anne-Marie", "Pat", "Sam", "Lee", "Noor"]
 LAST = ["Lin", "Álvarez", "O'Brien", "Park", "Roe", "Dupont", "Doe", "Nakamura", "Okafor", "Silva"]
@@ -190,7 +189,7 @@ def via_cli(url: str, data_dir: Path, path: Path) -> tuple[float, dict]:
         str(path),
     ]
     started = time.perf_counter()
-    done = subprocess.run([*command, "--admin", ADMIN], cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
+    done = subprocess.run([*command, "--admin", ADMIN], cwd=REPO, env=env, capture_output=True, text=True)  # noqa: S603
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(
@@ -370,7 +369,7 @@ def main() -> None:
             reference = one_at_a_time(app, body)
         command = " ".join(
             [
-                "python -m bench.roster",
+                "python -m bench.load.roster",
                 f"--pending {args.pending}",
                 f"--verified {args.verified}",
                 f"--rows {args.rows}",

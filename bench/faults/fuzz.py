@@ -1,6 +1,6 @@
 """Contract fuzzing, deep: schemathesis against every /api/v1 operation, in-process, many examples.
 
-    .venv/bin/python -m bench.fuzz --examples 500 [--scenarios 200 --steps 20] [--only credentials]
+    .venv/bin/python -m bench.faults.fuzz --examples 500 [--scenarios 200 --steps 20] [--only credentials]
 
 The same driver as tests/contract (tests/contract/fuzzing.py, world.py) on a temporary SQLite
 database migrated for the run: per operation, `--examples` positive and as many negative cases,
@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import RESULTS
+
 # The service as the test suite runs it: fast password hashing, no per-address rate limits (the
 # per-account limits counted in the database stay on), nothing reaching past loopback.
 CONFIG = {
@@ -35,7 +36,7 @@ CONFIG = {
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.faults.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=500, help="per operation and mode (default 500)")
     parser.add_argument(
         "--scenarios", type=int, default=200, help="stateful scenarios (default 200; 0 skips)"

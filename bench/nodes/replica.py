@@ -13,8 +13,8 @@ With `--load-rounds N`, a longer form of tests/ops/test_process_concurrency.py f
 processes (two saving profiles, two admins deciding credentials) against both nodes, then each node's
 index is compared with the database, document by document.
 
-    python -m bench.replica --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
-    python -m bench.replica --database-url ... --changes 200 --load-rounds 40
+    python -m bench.nodes.replica --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
+    python -m bench.nodes.replica --database-url ... --changes 200 --load-rounds 40
 
 Prints p50/p95/p99/max and writes bench/results/replica-N.json. Loopback only (ports 5100-5199).
 """
@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import RESULTS
+
 TARGET_P99_MS = 1000
 PASSWORD = "replica bench passphrase"  # noqa: S105 - the bench accounts' own, in a scratch database
 
@@ -223,7 +224,9 @@ def load(app, nodes, people: dict, rounds: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.replica", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.nodes.replica", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--database-url", required=True, help="an empty PostgreSQL scratch database")
     parser.add_argument("--count", type=int, default=2000, help="demo practitioners (default 2000)")
     parser.add_argument("--changes", type=int, default=200, help="timed saves for each way of looking")

@@ -1,10 +1,10 @@
 """How soon a change is visible to search: save a profile, then search for the word it added.
 
-Runs in-process against a kept bench directory (`python -m bench.search --keep DIR` makes one), on a
+Runs in-process against a kept bench directory (`python -m bench.search.speed --keep DIR` makes one), on a
 copy of its database, so the benchmark's data stays as it was. Prints median, p95 and worst, and
 writes bench/results/freshness-N.json.
 
-    python -m bench.freshness --keep /tmp/bench-100k --rounds 30
+    python -m bench.search.freshness --keep /tmp/bench-100k --rounds 30
 """
 
 import argparse
@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import RESULTS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", required=True, help="a directory made by bench.search --keep")
+    parser.add_argument("--keep", required=True, help="a directory made by bench.search.speed --keep")
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     source = Path(args.keep)

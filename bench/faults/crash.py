@@ -1,8 +1,8 @@
 """Crash test: kill -9 a worker, the indexer or the whole server under a write load, again and again.
 
-    python -m bench.crash                       # 50 kills on PostgreSQL (database directory_crash_bench)
-    python -m bench.crash --database sqlite     # the same on a SQLite file
-    python -m bench.crash --kills 6 --keep /tmp/crash
+    python -m bench.faults.crash                       # 50 kills on PostgreSQL (database directory_crash_bench)
+    python -m bench.faults.crash --database sqlite     # the same on a SQLite file
+    python -m bench.faults.crash --kills 6 --keep /tmp/crash
 
 gunicorn (2 workers) and `flask directory indexer --follow` serve a node of their own (loopback port in
 5200-5299, own data folder and database); writer threads update profiles and places, submit and
@@ -28,11 +28,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.crashcheck import DAMAGES, Checker, damage_phase, group_lost
-from bench.crashkit import Node, drop_database, free_port, fresh_database
-from bench.crashload import Ledger, Load, seed, sign_in
+from bench import RESULTS
+from bench.faults.crashcheck import DAMAGES, Checker, damage_phase, group_lost
+from bench.faults.crashkit import Node, drop_database, free_port, fresh_database
+from bench.faults.crashload import Ledger, Load, seed, sign_in
 
-RESULTS = Path(__file__).resolve().parent / "results"
 KINDS = ("worker", "indexer", "server")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/directory_crash_bench"
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}  # seeding speed; the server checks any

@@ -1,6 +1,6 @@
 """Bulk growth: `demo --count N` then `reindex`, each timed in its own child, with its memory followed.
 
-    .venv/bin/python -m bench.million --count 1000000 [--database-url URL] [--keep DIR]
+    .venv/bin/python -m bench.search.million --count 1000000 [--database-url URL] [--keep DIR]
 
 SQLite in a fresh work folder unless --database-url names a PostgreSQL database (migrated here). Each
 command runs as `flask --app wsgi directory ...` with its progress bar on this terminal; its resident
@@ -22,9 +22,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.engine import REPO, bench_env, children, rss_mb
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import REPO, RESULTS
+from bench.search.engine import bench_env, children, rss_mb
 
 
 def step(message: str) -> None:
@@ -89,7 +88,9 @@ def load() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.million", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search.million", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="a PostgreSQL database to use (default: SQLite in DIR)")

@@ -1,4 +1,4 @@
-"""A node under test for the crash bench (bench/crash.py) and its reduced test (tests/ops/test_crash.py):
+"""A node under test for the crash bench (bench/faults/crash.py) and its reduced test (tests/ops/test_crash.py):
 gunicorn with its workers and the node's indexer, each started, killed with SIGKILL and restarted.
 
 Everything runs from the repository with the virtualenv's own programs, on loopback, with its own
@@ -17,7 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import REPO
+
 BIN = Path(sys.executable).parent
 PORTS = range(5200, 5300)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.crashkit import call
+from bench.faults.crashkit import call
 
 SEARCH = "/api/v1/search?q=crashword&per_page=5"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pyotp
 
-from bench.crashkit import call, multipart
+from bench.faults.crashkit import call, multipart
 
 PASSWORD = "crash bench password"  # noqa: S105 - the bench's throwaway accounts
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR"

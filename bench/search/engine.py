@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.queries import Query, engine_args, http_params
+from bench import REPO
+from bench.search.queries import Query, engine_args, http_params
 
-REPO = Path(__file__).resolve().parent.parent
 SEARCH_PATH = "/api/v1/search"
 
 

@@ -6,7 +6,7 @@ that (the response is closed outside the timed region, as a server closes it aft
 Prints both spreads (min, p10, median, p90, max) and the difference of the medians, writes
 bench/results/reset-timing[-dialect].json and the README's table.
 
-    python -m bench.reset_timing [--tries 50] [--database-url <empty scratch database>]
+    python -m bench.load.reset_timing [--tries 50] [--database-url <empty scratch database>]
 """
 
 import argparse
@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-README = ROOT / "README.md"
+from bench import README, RESULTS
+
 MARK = ("<!-- bench.reset_timing: start -->", "<!-- bench.reset_timing: end -->")
 
 
@@ -125,7 +124,7 @@ def main() -> None:
                 db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
                 db.session.commit()
     gap = result["unknown"]["median_ms"] - result["known"]["median_ms"]
-    command = "python -m bench.reset_timing" + (f" --tries {args.tries}" if args.tries != 50 else "")
+    command = "python -m bench.load.reset_timing" + (f" --tries {args.tries}" if args.tries != 50 else "")
     if args.database_url:
         command += " --database-url <empty scratch database>"
     record = {

@@ -1,12 +1,12 @@
 """Load test: locust, headless, against gunicorn (2 workers) on PostgreSQL, on loopback.
 
-    .venv/bin/python -m bench.load [--users 20] [--duration 60] [--count 100000] [--keep-db]
+    .venv/bin/python -m bench.load.visitors [--users 20] [--duration 60] [--count 100000] [--keep-db]
 
 Creates the PostgreSQL database `directory_load` (never `test`), migrates it, loads `--count` demo
 practitioners (`flask directory demo`), reindexes, makes the run's own client and practitioner
 accounts and their API tokens directly through the services (the sign-in and registration routes
 are rate-limited per address, and every simulated visitor comes from 127.0.0.1), starts gunicorn
-from gunicorn.conf.py with 2 workers on 127.0.0.1:5342, and runs bench/locustfile.py: 70% search,
+from gunicorn.conf.py with 2 workers on 127.0.0.1:5342, and runs bench/load/locustfile.py: 70% search,
 20% profile views, 5% reviews, 5% profile updates. Prints per endpoint requests, rps, p50/p95/p99,
 errors and intended 429s apart, and writes bench/results/load.json. `--keep-db` keeps the database
 (a re-run reuses its practitioners); otherwise it is dropped at the end.
@@ -25,11 +25,11 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.engine import REPO, bench_env, children, rss_mb, stop
-from bench.queries import SEED, build_queries, http_params
-from bench.search import cpu_busy
+from bench import REPO, RESULTS
+from bench.search.engine import bench_env, children, rss_mb, stop
+from bench.search.queries import SEED, build_queries, http_params
+from bench.search.speed import cpu_busy
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 
 
@@ -38,7 +38,9 @@ def step(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load.visitors", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--users", type=int, default=20, help="simultaneous visitors (default 20)")
     parser.add_argument("--spawn-rate", type=float, default=10, help="visitors started a second")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
@@ -210,7 +212,7 @@ def run_locust(args, server: Server, plan_path: Path, out: Path, env: dict[str, 
     command = [
         str(Path(sys.executable).with_name("locust")),
         "-f",
-        str(REPO / "bench" / "locustfile.py"),
+        str(REPO / "bench" / "load" / "locustfile.py"),
         "--headless",
         "--host",
         server.url,

@@ -1,0 +1,1 @@
+"""Faults on purpose: processes killed mid-write, the index damaged, the API fed generated input."""

@@ -1,0 +1,1 @@
+"""Several nodes on one database: how soon a change made on one is found on another."""

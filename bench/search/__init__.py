@@ -1,0 +1,1 @@
+"""The search engine under strain: speed against references, hostile input, freshness, bulk growth."""
