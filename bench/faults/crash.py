@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import RESULTS
+from bench import report as readme
 from bench.faults.crashcheck import DAMAGES, Checker, damage_phase, group_lost
 from bench.faults.crashkit import Node, drop_database, free_port, fresh_database
 from bench.faults.crashload import Ledger, Load, seed, sign_in
@@ -323,6 +324,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    readme.write()  # the READMEs' tables, from every JSON file now there
     print(f"written {out}")
     if not args.keep and report["figures"]["failures"] == 0:
         shutil.rmtree(work, ignore_errors=True)  # logs are kept when something failed

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import RESULTS
+from bench import report as readme
 
 # The service as the test suite runs it: fast password hashing, no per-address rate limits (the
 # per-account limits counted in the database stay on), nothing reaching past loopback.
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    readme.write()  # the READMEs' tables, from every JSON file now there
     step(f"wrote {out}")
     return 1 if failures or (flow and flow["failure"]) else 0
 

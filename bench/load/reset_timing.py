@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import README, RESULTS
-
-MARK = ("<!-- bench.reset_timing: start -->", "<!-- bench.reset_timing: end -->")
+from bench import RESULTS
+from bench import report as readme
 
 
 def spread(samples: list[float]) -> dict:
@@ -56,31 +55,6 @@ def measure(app, tries: int) -> dict:
             raise SystemExit(f"reset answered {response.status_code}: {response.get_data(as_text=True)}")
         timings[kind].append(elapsed)
     return {kind: spread(samples) for kind, samples in timings.items()}
-
-
-def write_readme() -> None:
-    rows = []
-    for path in sorted(RESULTS.glob("reset-timing*.json")):
-        f = json.loads(path.read_text())
-        for kind in ("known", "unknown"):
-            s = f[kind]
-            rows.append(
-                f"| {f['database']} | {kind} | {f['tries']} | {s['min_ms']:.2f} | {s['p10_ms']:.2f} | "
-                f"**{s['median_ms']:.2f}** | {s['p90_ms']:.2f} | {s['max_ms']:.2f} | `{f['command']}` |"
-            )
-    table = "\n".join(
-        [
-            MARK[0],
-            "| database | address | tries | min ms | p10 ms | median ms | p90 ms | max ms | command |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-            *rows,
-            MARK[1],
-        ]
-    )
-    text = README.read_text()
-    if MARK[0] in text:
-        before, rest = text.split(MARK[0], 1)
-        README.write_text(before + table + rest.split(MARK[1], 1)[1])
 
 
 def main() -> None:
@@ -146,7 +120,7 @@ def main() -> None:
             f"p90 {s['p90_ms']:.2f}  max {s['max_ms']:.2f} ms"
         )
     print(f"median gap (unknown - known): {gap:+.2f} ms")
-    write_readme()
+    readme.write()
 
 
 if __name__ == "__main__":

@@ -34,13 +34,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench import README, REPO, RESULTS
+from bench import REPO, RESULTS
+from bench import report as readme
 
 ISSUER = "camtc"
 FIRST = ["Casey", "José", "Zoë", "Jordan", "Robin", "Anne-Marie", "Pat", "Sam", "Lee", "Noor"]
 LAST = ["Lin", "Álvarez", "O'Brien", "Park", "Roe", "Dupont", "Doe", "Nakamura", "Okafor", "Silva"]
 ADMIN = "bench-admin@example.org"
-MARK = ("<!-- bench.roster: start -->", "<!-- bench.roster: end -->")
 
 
 def build(pending: int, verified: int, rng: random.Random) -> list[dict]:
@@ -266,36 +266,6 @@ def restore_database(app, snapshot) -> None:
         dbreset.restore(db.engine, snapshot)
 
 
-def write_readme() -> None:
-    """The README's roster table, from every bench/results/roster-*.json (never typed by hand)."""
-    rows = []
-    for path in sorted(RESULTS.glob("roster-*.json")):
-        f = json.loads(path.read_text())
-        if "import_seconds" not in f:
-            continue
-        reference = f"{f['reference_seconds']:.1f} s" if f.get("reference_seconds") else "not run"
-        rows.append(
-            f"| {f['database']} | {f['rows']:,} rows: {f['verified']:,} verified, {f['confirmed']:,} confirmed, "
-            f"{f['lapsed']:,} lapsed | {f['via']} | **{f['import_seconds']:.1f} s** | {reference} | "
-            f"{f['load_average_before'][0]:.1f} → {f['load_average_after'][0]:.1f} | `{f['command']}` |"
-        )
-    table = "\n".join(
-        [
-            MARK[0],
-            "| database | roster | through | import (wall, batch path) | reference: one credential at a time | "
-            "load average | command |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-            *rows,
-            MARK[1],
-        ]
-    )
-    text = README.read_text()
-    if MARK[0] in text:
-        before, rest = text.split(MARK[0], 1)
-        text = before + table + rest.split(MARK[1], 1)[1]
-        README.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -408,7 +378,7 @@ def main() -> None:
         out = Path(args.out) if args.out else RESULTS / f"roster-{args.pending}{suffix}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(figures, indent=1) + "\n")
-        write_readme()
+        readme.write()
     finally:
         if args.database_url:
             with app.app_context():

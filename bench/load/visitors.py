@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import REPO, RESULTS
+from bench import report as readme
 from bench.search.engine import bench_env, children, rss_mb, stop
 from bench.search.queries import SEED, build_queries, http_params
 from bench.search.speed import cpu_busy
@@ -303,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "load.json").write_text(json.dumps({**result, "table": text}, indent=2) + "\n")
+        readme.write()  # the READMEs' tables, from every JSON file now there
         step(f"wrote {RESULTS / 'load.json'}")
         return 0 if total["errors"] == 0 else 1
     finally:

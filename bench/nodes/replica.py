@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from bench import RESULTS
+from bench import report as readme
 
 TARGET_P99_MS = 1000
 PASSWORD = "replica bench passphrase"  # noqa: S105 - the bench accounts' own, in a scratch database
@@ -304,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out or RESULTS / f"replica-{args.count}.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
+    readme.write()  # the READMEs' tables, from every JSON file now there
     ok = result["found_by_search_on_b"]["p99_ms"] < TARGET_P99_MS and (
         "load" not in result
         or not (result["load"]["unexpected"] or any(result["load"]["index_mismatches"].values()))

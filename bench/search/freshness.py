@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench import RESULTS
+from bench import report as readme
 
 
 def main() -> None:
@@ -88,6 +89,7 @@ def main() -> None:
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"freshness-{count}.json").write_text(json.dumps(figures, indent=1) + "\n")
+    readme.write()  # the READMEs' tables, from every JSON file now there
     shutil.rmtree(work, ignore_errors=True)
 
 

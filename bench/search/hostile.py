@@ -35,12 +35,13 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import README, RESULTS
+from bench import RESULTS
+from bench import report as readme
+from bench.report.search import hostile_rows, hostile_table
 from bench.search.engine import bench_env, reindex, rss_mb
 from bench.search.queries import SEED, build_queries, http_params, without_verified
 from bench.search.speed import cpu_busy, machine, percentile, step
 
-MARK = ("<!-- bench.hostile: start -->", "<!-- bench.hostile: end -->")
 TARGET = {"N": 100_000, "over_plain_ms": 50, "over_plain_mb": 20}
 EMAIL = "hostile-{kind}-{i}@bench.example.org"
 PASSWORD = "hostile bench password 1"  # noqa: S105  # nosec B105: a throwaway account of the bench's database
@@ -320,92 +321,15 @@ def measure_saves(app, run, rounds: int) -> dict:
     return found
 
 
-def rows_of(result: dict) -> list[tuple[str, dict, dict | None]]:
-    """(name, figures, baseline) for each line of the table. A hostile query's baseline is the plain
-    median; a hostile save's is the first search after an ordinary save, which pays what every first
-    search after any save pays (the index reopened) whatever the profile holds."""
-    plain = result["plain"]
-    rows: list[tuple[str, dict, dict | None]] = [("plain mix (bench/search/queries.py)", plain, None)]
-    rows += [(kind, row, plain) for kind, row in result["queries"].items()]
-    ordinary = result["saves"]["ordinary"]["first"]
-    for kind, row in result["saves"].items():
-        name = f"first misspelt search after saving: {kind} ({row['first_with_suggestion']} suggested)"
-        rows.append((name, row["first"], None if kind == "ordinary" else ordinary))
-    return rows
-
-
-def report(result: dict) -> str:
-    plain, ordinary = result["plain"], result["saves"]["ordinary"]["first"]
-    lines = [
-        f"Hostile input bench: N={result['count']:,} demo practitioners and {result['hostile_profiles']} hostile "
-        f"profiles; {result['machine']['nproc']} CPUs, Python {result['machine']['python']}",
-        "",
-        "| searches | n | median / p95 / max ms | peak MB (median / max) | the worst over its baseline |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for name, row, base in rows_of(result):
-        over = "baseline" if base is None else f"{_over(row, base, 'ms')} ms, {_over(row, base, 'mb')} MB"
-        lines.append(
-            f"| {name} | {row['n']} | {row['median_ms']:.1f} / {row['p95_ms']:.1f} / {row['max_ms']:.1f} | "
-            f"{row['median_mb']:.1f} / {row['max_mb']:.1f} | {over} |"
-        )
-    worst = result["worst"]
-    lines += [
-        "",
-        f"worst: {worst['ms']:+.1f} ms ({worst['ms_kind']}), {worst['mb']:+.1f} MB ({worst['mb_kind']}) over its "
-        f"baseline: the plain median ({plain['median_ms']:.1f} ms, {plain['median_mb']:.1f} MB), or for a save "
-        f"the first search after an ordinary save ({ordinary['median_ms']:.1f} ms, {ordinary['median_mb']:.1f} MB)",
-        f"the first search after any save: {_over(ordinary, plain, 'ms')} ms, {_over(ordinary, plain, 'mb')} MB "
-        "over the plain median (the searcher reopens every segment)",
-        f"process RSS: {result['rss_mb']['after_warm']} MB after warming, {result['rss_mb']['after']} MB after, "
-        f"peak {result['rss_mb']['peak']} MB",
-        "reindex: skipped (--no-reindex)"
-        if result["reindex"].get("skipped")
-        else f"reindex: {result['reindex']['seconds']} s, peak RSS {result['reindex']['peak_rss_mb']} MB",
-        f"load average {result['load_average']['before'][0]:.1f} before, {result['load_average']['after'][0]:.1f} "
-        f"after ({result['cpu_busy_elsewhere_before']:.0%} of the CPUs busy elsewhere when timing began)",
-        f"target at N={TARGET['N']:,}: worst <= +{TARGET['over_plain_ms']} ms and <= +{TARGET['over_plain_mb']} MB",
-    ]
-    if result["count"] == TARGET["N"]:
-        ok = worst["ms"] <= TARGET["over_plain_ms"] and worst["mb"] <= TARGET["over_plain_mb"]
-        lines.append("against it: " + ("ok" if ok else "OVER"))
-    return "\n".join(lines)
-
-
-def _over(row: dict, base: dict, unit: str) -> str:
-    return f"{row[f'max_{unit}'] - base[f'median_{unit}']:+.1f}"
-
-
 def worst_of(result: dict) -> dict:
     """The hostile search furthest over its baseline, in time and in memory."""
-    hostile = [(name, row, base) for name, row, base in rows_of(result) if base is not None]
+    hostile = [(name, row, base) for name, row, base in hostile_rows(result) if base is not None]
     found = {}
     for unit in ("ms", "mb"):
         name, row, base = max(hostile, key=lambda r: r[1][f"max_{unit}"] - r[2][f"median_{unit}"])
         found[f"{unit}_kind"] = name
         found[unit] = round(row[f"max_{unit}"] - base[f"median_{unit}"], 2)
     return found
-
-
-def write_readme(result: dict) -> None:
-    text = README.read_text()
-    if MARK[0] not in text:
-        return
-    _, table, notes = result["table"].split("\n\n", 2)  # the heading line, the table, the figures
-    block = "\n".join(
-        [
-            MARK[0],
-            f"`{result['command']}`, {result['when'][:10]} ({result['count']:,} demo practitioners, "
-            f"{result['hostile_profiles']} hostile profiles):",
-            "",
-            table,
-            "",
-            *(f"- {line}" for line in notes.splitlines()),
-            MARK[1],
-        ]
-    )
-    before, rest = text.split(MARK[0], 1)
-    README.write_text(before + block + rest.split(MARK[1], 1)[1])
 
 
 def main(argv=None) -> int:
@@ -469,14 +393,15 @@ def main(argv=None) -> int:
             },
         }
         result["worst"] = worst_of(result)
-        result["table"] = report(result)
+        table, notes = hostile_table(result)
+        result["table"] = "\n".join([table, "", *notes])
         print(result["table"])
         out = Path(args.out) if args.out else RESULTS / f"hostile-{args.count}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         step(f"wrote {out}")
-        if args.count == TARGET["N"] and not args.out:
-            write_readme(result)
+        if not args.out:
+            readme.write()
         return 0
     finally:
         if not args.keep:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import REPO, RESULTS
+from bench import report as readme
 from bench.search.engine import bench_env, children, rss_mb
 
 
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) if args.out else RESULTS / f"million{suffix}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({**result, "table": text}, indent=2) + "\n")
+        readme.write()  # the READMEs' tables, from every JSON file now there
         step(f"wrote {out}")
         return 0 if demo["returncode"] == reindexed["returncode"] == 0 else 1
     finally:

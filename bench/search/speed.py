@@ -27,6 +27,8 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import REPO, RESULTS
+from bench import report as readme
+from bench.report.numbers import ms
 from bench.search.corpus import load_corpus, today_ordinal
 from bench.search.engine import EngineMissing, Gunicorn, InProcess, InProcessCore, bench_env, reindex
 from bench.search.queries import KINDS, SEED, build_queries, without_verified
@@ -216,10 +218,6 @@ def cell(system: dict, kind: str) -> str:
     return f"{ms(row['median_ms'])} / {ms(row['p95_ms'])}"
 
 
-def ms(value: float) -> str:
-    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
-
-
 def detail_cell(system: dict, kind: str) -> str:
     if system["status"] != "ok":
         return "-"
@@ -384,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) if args.out else RESULTS / f"search-{args.count}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({**result, "table": text}, indent=2, ensure_ascii=False) + "\n")
+        readme.write()  # the READMEs' tables, from every JSON file now there
         step(f"wrote {out}")
         return 0
     finally:
