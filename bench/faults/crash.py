@@ -31,8 +31,10 @@ from pathlib import Path
 from bench import RESULTS
 from bench import report as readme
 from bench.faults.crashcheck import DAMAGES, Checker, damage_phase, group_lost
-from bench.faults.crashkit import Node, drop_database, free_port, fresh_database
+from bench.faults.crashkit import PORTS, Node
 from bench.faults.crashload import Ledger, Load, seed, sign_in
+from bench.harness.processes import free_port
+from bench.harness.scratch import drop_database, fresh_database
 
 KINDS = ("worker", "indexer", "server")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/directory_crash_bench"
@@ -71,7 +73,7 @@ def run(
     rng = random.Random(seed_value)
     work.mkdir(parents=True, exist_ok=True)
     fresh_database(database_url)
-    port = free_port()  # not from the seeded generator: two runs at once must not pick the same port
+    port = free_port(PORTS)  # not from the seeded generator: two runs at once must not pick the same port
     node = Node(work, database_url, port)
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,

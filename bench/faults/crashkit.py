@@ -6,8 +6,6 @@ database URL and data folder. Nothing here knows the load or the checks (crashlo
 """
 
 import contextlib
-import http.client
-import json
 import os
 import random
 import signal
@@ -18,48 +16,16 @@ import uuid
 from pathlib import Path
 
 from bench import REPO
+from bench.harness import http
+from bench.harness.processes import alive, children
 
 BIN = Path(sys.executable).parent
-PORTS = range(5200, 5300)
-
-
-def free_port(rng: random.Random | None = None) -> int:
-    """A loopback port in 5200-5299 that nothing listens on now."""
-    import socket
-
-    ports = list(PORTS)
-    (rng or random.Random()).shuffle(ports)
-    for port in ports:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5200-5299")
+PORTS = range(5200, 5300)  # apart from tests/ops/nodes.py's, so a crash run and the suite can share a machine
 
 
 def call(port: int, method: str, path: str, body=None, headers=None, timeout: float = 15.0):
-    """One request on a new connection: (status, parsed JSON or None). OSError when the server is gone
-    (refused, reset, closed without an answer): the caller counts that write as unacknowledged."""
-    headers = dict(headers or {})
-    if isinstance(body, dict):
-        body = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-    except http.client.HTTPException as exc:  # RemoteDisconnected, IncompleteRead, BadStatusLine
-        raise ConnectionError(str(exc)) from exc
-    finally:
-        connection.close()
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return response.status, parsed
+    """The harness's call, with the load's 15 s: a write unanswered by then counts as unacknowledged."""
+    return http.call(port, method, path, body, headers=headers, timeout=timeout)
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
@@ -77,30 +43,6 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
         parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # Fields after the command (which may hold spaces) start after its closing parenthesis.
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(entry))
-    return sorted(found)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 class Node:
@@ -187,7 +129,7 @@ class Node:
         raise RuntimeError(f"the server was not ready within {timeout:.0f} s; see {self.work}/server.log")
 
     def worker_pids(self) -> list[int]:
-        return _children(self.server.pid) if self.server else []
+        return children(self.server.pid) if self.server else []
 
     # -- killing ---------------------------------------------------------------------------------
     def kill_worker(self, rng: random.Random) -> dict:
@@ -217,7 +159,7 @@ class Node:
         os.killpg(master, signal.SIGKILL)
         self.server.wait(timeout=30)
         deadline = time.monotonic() + 30
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.start_server()
         return {"pid": master, "workers": workers}
@@ -235,29 +177,3 @@ class Node:
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=20)
         self.server = self.indexer = None
-
-
-def fresh_database(url: str) -> None:
-    """(Re)create the PostgreSQL database the URL names, empty; a SQLite URL needs nothing."""
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    if not parsed.drivername.startswith("postgresql"):
-        return
-    drop_database(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def drop_database(url: str) -> None:
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    if not parsed.drivername.startswith("postgresql"):
-        return
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()

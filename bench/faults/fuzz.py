@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench import RESULTS
 from bench import report as readme
+from bench.harness.processes import step
 
 # The service as the test suite runs it: fast password hashing, no per-address rate limits (the
 # per-account limits counted in the database stay on), nothing reaching past loopback.
@@ -46,10 +47,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="operations whose label contains this text")
     parser.add_argument("--out", default=str(RESULTS / "fuzz.json"), help="JSON path")
     return parser.parse_args(argv)
-
-
-def step(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def stateless(app, examples: int, only: str | None) -> list:

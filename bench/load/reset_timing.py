@@ -14,12 +14,11 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from bench import RESULTS
 from bench import report as readme
+from bench.harness.scratch import drop_tables, scratch_app
 
 
 def spread(samples: list[float]) -> dict:
@@ -65,38 +64,16 @@ def main() -> None:
         help="an EMPTY scratch database instead of a temporary SQLite file (its tables are dropped)",
     )
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="reset-bench-"))
-    url = args.database_url or f"sqlite:///{work / 'directory.db'}"
-
-    import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from directory import create_app
-    from directory.extensions import db
-
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "DATA_DIR": str(work / "data"),
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_RESETS_PER_HOUR": 10**6,
-        }
-    )
+    app, _, dialect = scratch_app(args.database_url, "reset-bench-", PASSWORD_RESETS_PER_HOUR=10**6)
     with app.app_context():
-        dialect = db.engine.dialect.name
-        if sa.inspect(db.engine).get_table_names():
-            raise SystemExit(f"{args.database_url} has tables: give an empty scratch database")
         upgrade()
     try:
         result = measure(app, args.tries)
     finally:
         if args.database_url:
-            with app.app_context():
-                db.session.remove()
-                db.drop_all()
-                db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-                db.session.commit()
+            drop_tables(app)
     gap = result["unknown"]["median_ms"] - result["known"]["median_ms"]
     command = "python -m bench.load.reset_timing" + (f" --tries {args.tries}" if args.tries != 50 else "")
     if args.database_url:

@@ -29,13 +29,13 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from bench import REPO, RESULTS
 from bench import report as readme
+from bench.harness.scratch import drop_tables, scratch_app
 
 ISSUER = "camtc"
 FIRST = ["Casey", "José", "Zoë", "Jordan", "Robin", "Anne-Marie", "Pat", "Sam", "Lee", "Noor"]
@@ -283,30 +283,18 @@ def main() -> None:
     if args.pending + args.verified > args.rows:
         parser.error("--rows must cover --pending and --verified")
     rng = random.Random(7)
-    work = Path(tempfile.mkdtemp(prefix="roster-bench-"))
-    url = args.database_url or f"sqlite:///{work / 'directory.db'}"
+    app, work, dialect = scratch_app(
+        args.database_url,
+        "roster-bench-",
+        PASSWORD_HASH={"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        ROSTER_REQUEST_MAX_CHANGES=10**9,
+    )
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
 
-    import sqlalchemy as sa
-
-    from directory import create_app
     from directory.accounts import service as accounts
     from directory.credentials.audit import verify_chain
     from directory.extensions import db
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "DATA_DIR": str(work / "data"),
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-            "ROSTER_REQUEST_MAX_CHANGES": 10**9,
-        }
-    )
-    with app.app_context():
-        dialect = db.engine.dialect.name
-        if sa.inspect(db.engine).get_table_names():
-            raise SystemExit(f"{args.database_url} has tables: give an empty scratch database")
     try:
         with app.app_context():
             started = time.perf_counter()
@@ -381,11 +369,7 @@ def main() -> None:
         readme.write()
     finally:
         if args.database_url:
-            with app.app_context():
-                db.session.remove()
-                meta = sa.MetaData()
-                meta.reflect(bind=db.engine)
-                meta.drop_all(bind=db.engine)
+            drop_tables(app)
         shutil.rmtree(work, ignore_errors=True)
 
 

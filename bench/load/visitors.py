@@ -27,15 +27,12 @@ from pathlib import Path
 
 from bench import REPO, RESULTS
 from bench import report as readme
-from bench.search.engine import bench_env, children, rss_mb, stop
+from bench.harness.processes import children, rss_mb, step
+from bench.search.engine import bench_env, stop
 from bench.search.queries import SEED, build_queries, http_params
 from bench.search.speed import cpu_busy
 
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
-
-
-def step(message: str) -> None:
-    print(f"[load] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -34,13 +34,10 @@ from pathlib import Path
 
 from bench import RESULTS
 from bench import report as readme
+from bench.harness.processes import step
 
 TARGET_P99_MS = 1000
 PASSWORD = "replica bench passphrase"  # noqa: S105 - the bench accounts' own, in a scratch database
-
-
-def step(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def percentiles(values: list[float]) -> dict:

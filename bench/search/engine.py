@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import REPO
+from bench.harness.processes import children, rss_mb
 from bench.search.queries import Query, engine_args, http_params
 
 SEARCH_PATH = "/api/v1/search"
@@ -165,34 +166,6 @@ class Gunicorn:
     def worker_rss_mb(self, field: str = "VmRSS") -> float | None:
         sizes = [rss_mb(pid, field) for pid in self.worker_pids()]
         return max((s for s in sizes if s is not None), default=None)
-
-
-def children(pid: int) -> list[int]:
-    """Child process ids, from /proc (psutil is not installed)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name (field 2) is in parentheses and may hold spaces; ppid follows the state.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
-    """Resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def bench_env(database_url: str, data_dir: str) -> dict[str, str]:

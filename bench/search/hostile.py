@@ -37,10 +37,12 @@ from pathlib import Path
 
 from bench import RESULTS
 from bench import report as readme
+from bench.harness.processes import rss_mb, step
+from bench.harness.scratch import demo_app
 from bench.report.search import hostile_rows, hostile_table
-from bench.search.engine import bench_env, reindex, rss_mb
+from bench.search.engine import bench_env, reindex
 from bench.search.queries import SEED, build_queries, http_params, without_verified
-from bench.search.speed import cpu_busy, machine, percentile, step
+from bench.search.speed import cpu_busy, machine, percentile
 
 TARGET = {"N": 100_000, "over_plain_ms": 50, "over_plain_mb": 20}
 EMAIL = "hostile-{kind}-{i}@bench.example.org"
@@ -151,28 +153,13 @@ def parse_args(argv):
 def prepare(workdir: Path, count: int):
     """The bench's app on its SQLite database: `count` demo practitioners and the hostile profiles."""
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
-    from directory import create_app
     from directory.accounts.models import User
-    from directory.demo.generator import generate
-    from directory.extensions import db
-    from directory.practitioners.models import Practitioner
 
-    db_path, data_dir = workdir / "directory.db", workdir / "data"
-    url = f"sqlite:///{db_path}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": str(data_dir)})
+    app, _, url, data_dir, _ = demo_app(
+        workdir, count, ours=lambda: sa.select(User.id).where(User.email.like("hostile-%"))
+    )
     with app.app_context():
-        upgrade()
-        ours = sa.select(User.id).where(User.email.like("hostile-%"))
-        existing = db.session.scalar(
-            sa.select(sa.func.count(Practitioner.id)).where(Practitioner.user_id.not_in(ours))
-        )
-        if existing > count:
-            raise SystemExit(f"{workdir} holds {existing} demo practitioners, more than --count {count}")
-        if existing < count:
-            step(f"generating {count - existing} practitioners (seed 1)")
-            generate(count - existing, seed=1, progress=True)
         added = 0
         for kind, (many, approach) in PROFILES.items():
             for i in range(many):

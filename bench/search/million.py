@@ -24,11 +24,8 @@ from pathlib import Path
 
 from bench import REPO, RESULTS
 from bench import report as readme
-from bench.search.engine import bench_env, children, rss_mb
-
-
-def step(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+from bench.harness.processes import children, rss_mb, step
+from bench.search.engine import bench_env
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> dict:

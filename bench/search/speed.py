@@ -28,6 +28,8 @@ from pathlib import Path
 
 from bench import REPO, RESULTS
 from bench import report as readme
+from bench.harness.processes import step
+from bench.harness.scratch import demo_app
 from bench.report.numbers import ms
 from bench.search.corpus import load_corpus, today_ordinal
 from bench.search.engine import EngineMissing, Gunicorn, InProcess, InProcessCore, bench_env, reindex
@@ -67,36 +69,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", help="JSON path (default bench/results/search-N.json)")
     return parser.parse_args(argv)
-
-
-def step(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def prepare(workdir: Path, count: int):
-    """The bench's app, its database migrated and holding exactly `count` demo practitioners."""
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-
-    from directory import create_app
-    from directory.demo.generator import generate
-    from directory.extensions import db
-    from directory.practitioners.models import Practitioner
-
-    db_path, data_dir = workdir / "directory.db", workdir / "data"
-    url = f"sqlite:///{db_path}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": str(data_dir)})
-    with app.app_context():
-        upgrade()
-        existing = db.session.scalar(sa.select(sa.func.count(Practitioner.id)))
-        if existing > count:
-            raise SystemExit(f"{workdir} holds {existing} practitioners, more than --count {count}")
-        generated = None
-        if existing < count:
-            step(f"generating {count - existing} practitioners (seed 1)")
-            generated = generate(count - existing, seed=1, progress=True)
-            step(f"generated in {generated['seconds']:.1f} s")
-    return app, db_path, url, data_dir, generated
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -298,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     step(f"work folder {workdir}")
     notes: list[str] = []
     try:
-        app, db_path, url, data_dir, generated = prepare(workdir, args.count)
+        app, db_path, url, data_dir, generated = demo_app(workdir, args.count)
         env = bench_env(url, str(data_dir))
         if args.no_reindex:
             ri = {"skipped": True}

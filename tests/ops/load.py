@@ -11,7 +11,7 @@ import sys
 import time
 from functools import partial
 
-from tests.ops.nodes import call
+from bench.harness.http import call
 
 
 def profiles(job: dict, nodes: list[partial], out: dict) -> None:

@@ -5,59 +5,18 @@ taken from 5100–5199 on loopback; every process is stopped with the node, and 
 the node's folder for the assertion messages.
 """
 
-import http.client
-import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parents[2]
-PORTS = range(5100, 5200)
+from bench import REPO
+from bench.harness.http import call
+from bench.harness.processes import free_port
 
-
-def free_port(taken: set[int] = frozenset()) -> int:
-    # From a random place in the range, so that two suites running at once rarely reach for the same port.
-    start = random.randrange(len(PORTS))
-    for port in [*PORTS[start:], *PORTS[:start]]:
-        if port in taken:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5100-5199")
-
-
-def call(port: int, method: str, path: str, body=None, token: str | None = None, query=None):
-    """(status, parsed JSON or None). A fresh connection per call, as a load balancer makes."""
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if query:
-        path = f"{path}?{urlencode(query, doseq=True)}"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(raw) if raw else None
-    except ValueError:
-        return response.status, None
+PORTS = range(5100, 5200)  # apart from the crash bench's 5200-5299
 
 
 class Node:
@@ -81,7 +40,7 @@ class Node:
 
     # -- processes ------------------------------------------------------------------------------
     def start(self, timeout: float = 60, wait: bool = True, taken: set[int] = frozenset()) -> "Node":
-        self.port = free_port(taken)
+        self.port = free_port(PORTS, taken)
         self.env["DIRECTORY_BIND"] = f"127.0.0.1:{self.port}"
         self.env.setdefault("DIRECTORY_SITE_URL", f"http://127.0.0.1:{self.port}")
         command = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "wsgi:app"]

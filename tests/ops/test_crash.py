@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from bench.faults.crash import run
 from bench.faults.crashcheck import DAMAGES
-from bench.faults.crashkit import drop_database
+from bench.harness.scratch import drop_database
 
 pytestmark = pytest.mark.slow
 
