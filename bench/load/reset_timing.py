@@ -4,7 +4,7 @@ Asks for a reset `--tries` times each (alternating, so drift hits both alike) th
 production password hash, and times each answer as the client gets it; the queued mail is sent after
 that (the response is closed outside the timed region, as a server closes it after the last byte).
 Prints both spreads (min, p10, median, p90, max) and the difference of the medians, writes
-bench/results/reset-timing[-dialect].json and the README's table.
+bench/results/reset-timing[-dialect].json, from which bench.report rewrites the README's table.
 
     python -m bench.load.reset_timing [--tries 50] [--database-url <empty scratch database>]
 """

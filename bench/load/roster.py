@@ -8,7 +8,7 @@ verified credentials of one issuer in bulk, each with its chained audit events
 number appears (its holder's legal name written "LAST, First M."), about a tenth of the verified ones
 are missing or inactive, and the rest are numbers nobody claimed. Times the whole import (parse, match,
 the batch path, commit, checkpoint), checks the counts and the audit chain, writes
-bench/results/roster-N[-dialect].json and rewrites the README's roster table from every such file.
+bench/results/roster-N[-dialect].json and then the README's tables are rewritten from every JSON file (bench.report).
 
     python -m bench.load.roster --pending 25000 --verified 5000 --rows 100000 --reference
     python -m bench.load.roster ... --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch

@@ -15,7 +15,7 @@ own and from the arguments a request would send (SearchArgsSchema), as the API d
 
 Every search is timed alone, then run again under tracemalloc for its peak of Python and NumPy memory
 above what it started with (saves: a second set of saves). Prints the table, writes
-bench/results/hostile-N.json and the README's table between its markers. The target: no hostile
+bench/results/hostile-N.json, and bench.report rewrites the README's tables from it. The target: no hostile
 search more than 50 ms or 20 MB above the plain median at 100,000 practitioners.
 """
 
