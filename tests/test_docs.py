@@ -239,3 +239,14 @@ def test_every_decision_record_is_listed_and_has_its_three_parts():
 )
 def test_the_checker_catches_what_does_not_exist(text, expected, repo):
     assert problems(text, repo, ROOT / "docs") == expected
+
+
+def test_the_runbook_names_every_security_event_the_code_writes():
+    """Operators alert on these names: one the code writes but the runbook omits goes unwatched."""
+    written = set()
+    for source in (ROOT / "directory").rglob("*.py"):
+        written |= set(re.findall(r'security_event\(\s*"([a-z_.]+)"', source.read_text()))
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    section = runbook[runbook.index("every one the code writes") : runbook.index("never reach a log line")]
+    named = set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)*)`", section))
+    assert written and named == written
