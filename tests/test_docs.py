@@ -214,7 +214,7 @@ def test_every_decision_record_is_listed_and_has_its_three_parts():
             ["link to nothing in the repository: nowhere.md", "no such document: nowhere.md"],
         ),
         ("copy `../shared/x`", ["outside the repository: ../shared/x"]),
-        ("under `/work/main/x`", ["no route or file in the repository: /work/main/x"]),
+        ("under `/srv/elsewhere/x`", ["no route or file in the repository: /srv/elsewhere/x"]),
         ("`GET /api/v1/search` and `/healthz`", []),
         ("`GET /api/v1/practitioners/<id>/reviews`", []),
         ("`GET /api/v1/nowhere`", ["no route or file in the repository: /api/v1/nowhere"]),
