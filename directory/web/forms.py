@@ -64,14 +64,19 @@ class Outcome:
     refusal: RuleError | None = None
 
 
-def submit(form, schema: ma.Schema | None, action, page_errors=(403, 404), on_form: bool = True) -> Outcome:
-    """Check the form (CSRF, a required file), then its values with the API's schema (None: the form
-    carries no values, only a file), then call the service. A refusal the page itself should answer
+def submit(
+    form, schema: ma.Schema | None, action, page_errors=(403, 404), on_form: bool = True, values=None
+) -> Outcome:
+    """Check the form (CSRF, a required file), then its values (`values`, else `form.payload()`) with
+    the API's schema (None: the form carries no values, only a file), then call the service. A refusal the page itself should answer
     (`page_errors`) propagates; any other lands on the form (unless `on_form` is False), with its
     status (and Retry-After)."""
     if not form.validate_on_submit():
         return Outcome(False)
-    data = {} if schema is None else load_into(form, schema, form.payload())
+    if schema is None:
+        data: dict | None = {}
+    else:
+        data = load_into(form, schema, form.payload() if values is None else values)
     if data is None:
         return Outcome(False)
     try:
