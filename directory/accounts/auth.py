@@ -12,6 +12,7 @@ from flask_smorest import abort
 
 from directory.accounts import grants, sessions
 from directory.accounts.models import ApiToken, User
+from directory.extensions import login
 from directory.logs import remember_identity
 from directory.rules import RuleError
 
@@ -67,6 +68,24 @@ def api_login_required(*roles: str):
     return decorator
 
 
+def page_login_required(*roles: str):
+    """The pages' twin of api_login_required: anonymous → the sign-in page (which brings them back
+    through `next`), a signed-in user whose role is not one of `roles` (if given) → 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login.unauthorized()
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 def require_fresh_sign_in() -> None:
     """For the decisions that change what the public trusts (verify, revoke): RuleError 403 unless the
     caller proved password and second factor within ADMIN_FRESH_MINUTES."""
@@ -109,8 +128,6 @@ def _admin_api_gate():
 
 
 def _admin_page_gate():
-    from directory.extensions import login
-
     if not current_user.is_authenticated:
         return login.unauthorized()
     if current_user.role != "admin":

@@ -3,9 +3,10 @@ confirmation, and the admin second factor (set up, pass at sign-in, confirm befo
 revoking, recovery codes). Routes on accounts.bp."""
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from directory.accounts import auth, confirmation, grants, recovery, recovery_codes, service, sessions, totp
+from directory.accounts.auth import page_login_required
 from directory.accounts.forms import (
     ConfirmForm,
     EmptyForm,
@@ -24,7 +25,7 @@ from directory.accounts.schemas import (
 )
 from directory.accounts.views import bp
 from directory.rules import RuleError
-from directory.web.forms import submit
+from directory.web.forms import flashed, form_page
 from directory.web.safety import safe_next
 
 # Holds a random handle bound to the reset row, never the mailed token (accounts/recovery.py).
@@ -45,35 +46,37 @@ def _render_security(password_form=None, status=200, headers=None):
 
 
 @bp.route("/account/security")
-@login_required
+@page_login_required()
 def security():
     return _render_security()
 
 
+def _password_changed(user):
+    # Every session ended with the change; this browser carries on in a new one.
+    sessions.sign_in(user)
+    return flashed(
+        url_for(".security"),
+        "Your password is changed. Every other browser and API token of your account is signed out.",
+    )
+
+
 @bp.route("/account/password", methods=["POST"])
-@login_required
+@page_login_required()
 @sign_in_limit
 def change_password():
     form = PasswordChangeForm()
     user = current_user._get_current_object()
-    outcome = submit(
+    return form_page(
         form,
         PasswordChangeSchema(),
         lambda data: service.change_password(user, data["current_password"], data["new_password"]),
+        done=lambda _: _password_changed(user),
+        again=lambda outcome: _render_security(form, outcome.status, outcome.headers),
     )
-    if not outcome.done:
-        return _render_security(form, outcome.status, outcome.headers)
-    # Every session ended with the change; this browser carries on in a new one.
-    sessions.sign_in(user)
-    flash(
-        "Your password is changed. Every other browser and API token of your account is signed out.",
-        "success",
-    )
-    return redirect(url_for(".security"))
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])
-@login_required
+@page_login_required()
 def sign_out_everywhere():
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -88,13 +91,17 @@ def sign_out_everywhere():
 @password_reset_limit
 def reset_request():
     form = ResetRequestForm()
-    if request.method == "POST":
-        outcome = submit(form, ResetRequestSchema(), lambda data: recovery.request_reset(data["email"]))
-        if outcome.done:
-            flash("If an account has this email, a link to reset its password is on its way.", "info")
-            return redirect(url_for(".login"))
-        return render_template("accounts/reset_request.html", form=form), outcome.status
-    return render_template("accounts/reset_request.html", form=form)
+    return form_page(
+        form,
+        ResetRequestSchema(),
+        lambda data: recovery.request_reset(data["email"]),
+        done=lambda _: flashed(
+            url_for(".login"),
+            "If an account has this email, a link to reset its password is on its way.",
+            "info",
+        ),
+        again=lambda outcome: (render_template("accounts/reset_request.html", form=form), outcome.status),
+    )
 
 
 @bp.route("/password-reset/<token>")
@@ -105,26 +112,23 @@ def reset_link(token: str):
     return redirect(url_for(".reset_new"))
 
 
+def _password_set(_):
+    session.pop(RESET_SESSION_KEY, None)
+    return flashed(url_for(".login"), "Your password is set. Sign in with it.")
+
+
 @bp.route("/password-reset/new", methods=["GET", "POST"])
 @password_reset_limit
 def reset_new():
     row = recovery.check_handle(session.get(RESET_SESSION_KEY))
     form = ResetNewForm()
-    if request.method == "POST":
-        outcome = submit(
-            form, NewPasswordSchema(), lambda data: recovery.complete_reset(row, data["password"])
-        )
-        if outcome.done:
-            session.pop(RESET_SESSION_KEY, None)
-            flash("Your password is set. Sign in with it.", "success")
-            return redirect(url_for(".login"))
-        return render_template("accounts/reset_new.html", form=form), outcome.status
-    return render_template("accounts/reset_new.html", form=form)
-
-
-def _admin_only():
-    if current_user.role != "admin":
-        abort(403)
+    return form_page(
+        form,
+        NewPasswordSchema(),
+        lambda data: recovery.complete_reset(row, data["password"]),
+        done=_password_set,
+        again=lambda outcome: (render_template("accounts/reset_new.html", form=form), outcome.status),
+    )
 
 
 @bp.route("/confirm-email/<token>")
@@ -137,7 +141,7 @@ def confirm_email(token: str):
 
 
 @bp.route("/account/confirm-email", methods=["POST"])
-@login_required
+@page_login_required()
 @confirm_email_limit
 def resend_confirmation():
     if not EmptyForm().validate_on_submit():
@@ -155,48 +159,50 @@ def resend_confirmation():
     return redirect(url_for(".security"))
 
 
+def _second_factor_passed(user, enrolling: bool):
+    grants.mark(sessions.current_grant(), mfa=True)
+    target = safe_next(request.args.get("next")) or url_for("admin.index")
+    if enrolling:
+        # Shown this once: the admin's way in without the phone.
+        codes = recovery_codes.make(user)
+        return render_template("accounts/recovery_codes.html", codes=codes, next_url=target)
+    return redirect(target)
+
+
 @bp.route("/account/two-factor", methods=["GET", "POST"])
-@login_required
+@page_login_required("admin")
 @code_limit
 def second_factor():
     """Admins: set up the authenticator the first time, then pass it once per sign-in."""
-    _admin_only()
     user = current_user._get_current_object()
     enrolling = not user.totp_secret
     form = TotpForm()
-    status, headers = 200, None
-    if request.method == "POST":
-        step = totp.finish_enrolment if enrolling else totp.check
-        outcome = submit(form, TotpConfirmSchema(), lambda data: step(user, data["totp"]))
-        if outcome.done:
-            grants.mark(sessions.current_grant(), mfa=True)
-            target = safe_next(request.args.get("next")) or url_for("admin.index")
-            if enrolling:
-                # Shown this once: the admin's way in without the phone.
-                codes = recovery_codes.make(user)
-                return render_template("accounts/recovery_codes.html", codes=codes, next_url=target)
-            return redirect(target)
-        status, headers = outcome.status, outcome.headers
-    elif enrolling and not user.totp_pending:
+    if enrolling and not user.totp_pending and not form.is_submitted():
         totp.start_enrolment(user)
-    return (
-        render_template(
-            "accounts/two_factor.html",
-            form=form,
-            enrolling=enrolling,
-            secret=user.totp_pending if enrolling else None,
-            qr=totp.qr_svg_data_uri(user) if enrolling else None,
+    step = totp.finish_enrolment if enrolling else totp.check
+    return form_page(
+        form,
+        TotpConfirmSchema(),
+        lambda data: step(user, data["totp"]),
+        done=lambda _: _second_factor_passed(user, enrolling),
+        again=lambda outcome: (
+            render_template(
+                "accounts/two_factor.html",
+                form=form,
+                enrolling=enrolling,
+                secret=user.totp_pending if enrolling else None,
+                qr=totp.qr_svg_data_uri(user) if enrolling else None,
+            ),
+            outcome.status,
+            outcome.headers or {},
         ),
-        status,
-        headers or {},
     )
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@login_required
+@page_login_required("admin")
 def new_recovery_codes():
     """Admins: a new set of recovery codes (the old set stops working), after a fresh sign-in."""
-    _admin_only()
     back = auth.fresh_page_or_redirect(url_for(".new_recovery_codes"))
     if back is not None:
         return back
@@ -210,25 +216,32 @@ def new_recovery_codes():
     )
 
 
+def _reauthenticate(user, data) -> None:
+    service.authenticate(user.email, data["password"])
+    totp.check(user, data["totp"])
+
+
+def _confirmed(_):
+    grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
+    return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+
+
 @bp.route("/account/confirm", methods=["GET", "POST"])
-@login_required
+@page_login_required("admin")
 @sign_in_limit
 @code_limit
 def confirm():
     """Admins: prove password and authenticator again before a decision that needs a fresh sign-in."""
-    _admin_only()
     user = current_user._get_current_object()
     form = ConfirmForm()
-    status, headers = 200, None
-    if request.method == "POST":
-
-        def reauthenticate(data):
-            service.authenticate(user.email, data["password"])
-            totp.check(user, data["totp"])
-
-        outcome = submit(form, ConfirmSchema(), reauthenticate)
-        if outcome.done:
-            grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
-            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
-        status, headers = outcome.status, outcome.headers
-    return render_template("accounts/confirm.html", form=form), status, headers or {}
+    return form_page(
+        form,
+        ConfirmSchema(),
+        lambda data: _reauthenticate(user, data),
+        done=_confirmed,
+        again=lambda outcome: (
+            render_template("accounts/confirm.html", form=form),
+            outcome.status,
+            outcome.headers or {},
+        ),
+    )

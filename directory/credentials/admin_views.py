@@ -1,6 +1,6 @@
 """Admin pages: the verification queue, the re-check queue, one credential with its evidence, its rivals
 side by side and the decision form, and the audit log. Signed-in admins only (anonymous → sign-in
-page, anyone else → 403).
+page, anyone else → 403), said on each view; the app-wide admin gate asks for the second factor too.
 
 Its own blueprint `bp` (endpoints admin.*), registered by the app factory. Evidence images are previewed through an
 admin-only route that serves them inline; PDFs are only ever offered as downloads.
@@ -10,17 +10,16 @@ import marshmallow as ma
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory.accounts.auth import FRESH_ACTIONS, fresh_page_or_redirect
+from directory.accounts.auth import FRESH_ACTIONS, fresh_page_or_redirect, page_login_required
 from directory.credentials import decisions, evidence, history, queues, service
 from directory.credentials.forms import DecisionForm
 from directory.credentials.schemas import AuditArgsSchema, DecisionSchema, QueueArgsSchema, RecheckArgsSchema
 from directory.credentials.standing import STATUSES
 from directory.credentials.views import template_helpers
-from directory.extensions import login
 from directory.rules import RuleError
 from directory.schemas_base import Integer
 from directory.web.converters import MAX_ID
-from directory.web.forms import attach_errors, load_into
+from directory.web.forms import flashed, form_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.context_processor(template_helpers)
@@ -38,15 +37,6 @@ STALE = (
 )
 
 
-@bp.before_request
-def _admins_only():
-    if not current_user.is_authenticated:
-        return login.unauthorized()
-    if current_user.role != "admin":
-        abort(403)
-    return None
-
-
 def _admin_pages() -> list[tuple[str, str, str]]:
     """Every parameterless admin page, wherever it is defined, in the order the app registered
     them: (path, title, description) from the first line of its view's docstring, "Title: description"."""
@@ -60,6 +50,7 @@ def _admin_pages() -> list[tuple[str, str, str]]:
 
 
 @bp.route("")
+@page_login_required("admin")
 def index():
     """Administration."""
     return render_template("admin/index.html", pages=_admin_pages())
@@ -85,6 +76,7 @@ def _paging_links(args: dict, total: int) -> dict:
 
 
 @bp.route("/credentials")
+@page_login_required("admin")
 def queue():
     """Verification queue: credentials waiting for a decision, oldest first."""
     args, errors = _args(QueueArgsSchema())
@@ -104,6 +96,7 @@ def queue():
 
 
 @bp.route("/rechecks")
+@page_login_required("admin")
 def rechecks():
     """Re-check queue: contested claims, credentials sent back or lapsed, re-checks coming due, numbers
     that do not fit their issuer's format."""
@@ -133,45 +126,55 @@ def _render_credential(credential_id: int, form: DecisionForm, status: int = 200
 
 
 @bp.route("/credentials/<id:credential_id>")
+@page_login_required("admin")
 def credential(credential_id: int):
     return _render_credential(credential_id, DecisionForm(formdata=None))
 
 
-@bp.route("/credentials/<id:credential_id>/decision", methods=["POST"])
-def decide(credential_id: int):
-    form = DecisionForm()
-    form.validate_on_submit()
-    claim = service.get(credential_id)
-    data = load_into(form, DecisionSchema(), form.payload(claim.issuer.kind == "training-program"))
-    if not data:
-        return _render_credential(credential_id, form, 422)
-    if data["action"] in FRESH_ACTIONS:
-        stale = fresh_page_or_redirect(url_for(".credential", credential_id=credential_id))
-        if stale:
-            return stale
-    try:
-        if form.seen() is not None and form.seen() != claim.version:
-            raise RuleError(409, STALE)
-        decided = decisions.decide(current_user, credential_id, data)
-    except RuleError as exc:
-        if exc.status == 404:
-            raise
-        attach_errors(form, exc.errors or {"_schema": [exc.message]})
-        return _render_credential(credential_id, form, exc.status)
+def _decided(decided):
     following = decisions.next_pending(decided)
     flash(f"Decision recorded: credential #{decided.id} is now {decided.status}.", "success")
     if following is None:
-        flash("Nothing else is waiting for a decision.", "info")
-        return redirect(url_for(".queue"))
+        return flashed(url_for(".queue"), "Nothing else is waiting for a decision.", "info")
     return redirect(url_for(".credential", credential_id=following.id))
 
 
+@bp.route("/credentials/<id:credential_id>/decision", methods=["POST"])
+@page_login_required("admin")
+def decide(credential_id: int):
+    form = DecisionForm()
+    claim = service.get(credential_id)
+
+    def fresh_first(data):
+        if data["action"] not in FRESH_ACTIONS:
+            return None
+        return fresh_page_or_redirect(url_for(".credential", credential_id=credential_id))
+
+    def decide_seen(data):
+        if form.seen() is not None and form.seen() != claim.version:
+            raise RuleError(409, STALE)
+        return decisions.decide(current_user, credential_id, data)
+
+    return form_page(
+        form,
+        DecisionSchema(),
+        decide_seen,
+        values=form.payload(claim.issuer.kind == "training-program"),
+        guard=fresh_first,
+        done=_decided,
+        again=lambda outcome: _render_credential(credential_id, form, outcome.status),
+        page_errors=(404,),
+    )
+
+
 @bp.route("/credentials/<id:credential_id>/evidence/<id:version>")
+@page_login_required("admin")
 def evidence_file(credential_id: int, version: int):
     return evidence.send(service.evidence_for(current_user, credential_id, version))
 
 
 @bp.route("/credentials/<id:credential_id>/evidence/<id:version>/preview")
+@page_login_required("admin")
 def evidence_preview(credential_id: int, version: int):
     """Inline for PNG and JPEG only (evidence.send turns anything else into a download)."""
     return evidence.send(service.evidence_for(current_user, credential_id, version), inline=True)
@@ -183,6 +186,7 @@ class AuditPageArgsSchema(AuditArgsSchema):
 
 
 @bp.route("/audit")
+@page_login_required("admin")
 def audit():
     """Audit log: every credential status change, newest first."""
     try:

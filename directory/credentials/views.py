@@ -6,9 +6,10 @@ blueprint. Views parse, call the service, render.
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 
+from directory.accounts.auth import page_login_required
 from directory.catalog import service as catalog
 from directory.catalog.models import Technique
 from directory.credentials import evidence, present, public, service, standing
@@ -16,7 +17,7 @@ from directory.credentials.forms import CredentialForm, LegalNameForm, LookupFor
 from directory.credentials.schemas import CredentialInSchema, LegalNameSchema, LookupArgsSchema
 from directory.practitioners import service as practitioners
 from directory.rules import RuleError
-from directory.web.forms import attach_errors, load_into
+from directory.web.forms import attach_errors, flashed, form_page, load_into
 
 bp = Blueprint("credentials", __name__)
 
@@ -42,11 +43,6 @@ def template_helpers() -> dict:
         "when": when,
         "resubmittable": service.RESUBMITTABLE,
     }
-
-
-def _practitioner_only() -> None:
-    if current_user.role != "practitioner":
-        abort(403)
 
 
 def _credential_form() -> CredentialForm:
@@ -78,75 +74,80 @@ def _render_mine(
 
 
 @bp.route("/account/credentials", methods=["GET", "POST"])
-@login_required
+@page_login_required("practitioner")
 def mine():
     """Your credentials, their status and evidence; and the form to submit one."""
-    _practitioner_only()
     form = _credential_form()
-    if request.method == "GET":
-        return _render_mine(form)
-    data = form.validate_on_submit() and load_into(form, CredentialInSchema(), form.payload())
-    if not data:
-        return _render_mine(form, status=422)
-    try:
-        credential = service.submit(current_user, data, form.evidence.data)
-    except RuleError as exc:
-        attach_errors(form, exc.errors or {"_schema": [exc.message]})
-        return _render_mine(form, status=exc.status)
-    flash("Your credential is submitted: it shows as pending until it is checked.", "success")
-    return redirect(url_for(".mine") + f"#credential-{credential.id}")
+    return form_page(
+        form,
+        CredentialInSchema(),
+        lambda data: service.submit(current_user, data, form.evidence.data),
+        done=lambda credential: flashed(
+            url_for(".mine") + f"#credential-{credential.id}",
+            "Your credential is submitted: it shows as pending until it is checked.",
+        ),
+        again=lambda outcome: _render_mine(form, status=outcome.status),
+        # Every refusal, even "no profile yet", is said on the form the practitioner just filled in.
+        page_errors=(),
+    )
+
+
+def _legal_name_saved(result: dict):
+    if not result["sent_back"]:
+        return flashed(url_for(".mine") + "#legal-name", "Your legal name is saved.")
+    count = len(result["sent_back"])
+    return flashed(
+        url_for(".mine") + "#legal-name",
+        f"Your legal name is saved. {count} verified credential{'s' * (count != 1)} "
+        f"{'are' if count != 1 else 'is'} sent back to be checked against it: the badge shows again once "
+        "an admin or the issuer's roster confirms it.",
+        "info",
+    )
 
 
 @bp.route("/account/legal-name", methods=["POST"])
-@login_required
+@page_login_required("practitioner")
 def legal_name():
-    _practitioner_only()
     form = LegalNameForm()
-    data = form.validate_on_submit() and load_into(form, LegalNameSchema(), form.payload())
-    if not data:
-        return _render_mine(_credential_form(), status=422, name_form=form)
-    try:
-        result = service.set_legal_name(current_user, data["legal_name"])
-    except RuleError as exc:
-        if exc.status != 404:
-            raise
-        flash("Save your practitioner profile first.", "error")
-        return redirect(url_for("practitioners.dashboard"))
-    if result["sent_back"]:
-        count = len(result["sent_back"])
-        flash(
-            f"Your legal name is saved. {count} verified credential{'s' * (count != 1)} "
-            f"{'are' if count != 1 else 'is'} sent back to be checked against it: the badge shows again once "
-            "an admin or the issuer's roster confirms it.",
-            "info",
-        )
-    else:
-        flash("Your legal name is saved.", "success")
-    return redirect(url_for(".mine") + "#legal-name")
+
+    def again(outcome):
+        if outcome.status == 404:  # no profile to name yet
+            return flashed(
+                url_for("practitioners.dashboard"), "Save your practitioner profile first.", "error"
+            )
+        return _render_mine(_credential_form(), status=outcome.status, name_form=form)
+
+    return form_page(
+        form,
+        LegalNameSchema(),
+        lambda data: service.set_legal_name(current_user, data["legal_name"]),
+        done=_legal_name_saved,
+        again=again,
+        page_errors=(),
+    )
 
 
 @bp.route("/account/credentials/<id:credential_id>/resubmit", methods=["POST"])
-@login_required
+@page_login_required("practitioner")
 def resubmit(credential_id: int):
-    _practitioner_only()
     form = ResubmitForm()
-    form.validate_on_submit()
-    try:
-        service.resubmit(current_user, credential_id, form.evidence.data)
-    except RuleError as exc:
-        if exc.status == 404:
-            raise
-        attach_errors(form, exc.errors or {"_schema": [exc.message]})
-        return _render_mine(_credential_form(), form, credential_id, exc.status)
-    flash("The new evidence is sent: the credential is pending again.", "success")
-    return redirect(url_for(".mine") + f"#credential-{credential_id}")
+    return form_page(
+        form,
+        None,
+        lambda _: service.resubmit(current_user, credential_id, form.evidence.data),
+        done=lambda _: flashed(
+            url_for(".mine") + f"#credential-{credential_id}",
+            "The new evidence is sent: the credential is pending again.",
+        ),
+        again=lambda outcome: _render_mine(_credential_form(), form, credential_id, outcome.status),
+        page_errors=(404,),
+    )
 
 
 @bp.route("/account/credentials/<id:credential_id>/evidence/<id:version>")
-@login_required
+@page_login_required("practitioner")
 def my_evidence(credential_id: int, version: int):
     """Your own evidence file, always as a download."""
-    _practitioner_only()
     return evidence.send(service.evidence_for(current_user, credential_id, version))
 
 

@@ -1,19 +1,14 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 
+from directory.accounts.auth import page_login_required
 from directory.catalog import service as catalog
 from directory.practitioners import present, service
 from directory.practitioners.forms import PROFILE_FIELDS, LocationForm, ProfileForm
 from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
-from directory.rules import RuleError
-from directory.web.forms import attach_errors, load_into
+from directory.web.forms import flashed, form_page
 
 bp = Blueprint("practitioners", __name__)
-
-
-def _practitioner_only():
-    if current_user.role != "practitioner":
-        abort(403)
 
 
 def _profile_form(practitioner) -> ProfileForm:
@@ -27,71 +22,64 @@ def _profile_form(practitioner) -> ProfileForm:
     return form
 
 
-@bp.route("/account", methods=["GET", "POST"])
-@login_required
-def dashboard():
-    if current_user.role != "practitioner":
-        return render_template("accounts/client_home.html")
-    practitioner = service.profile_of(current_user)
-    form = _profile_form(practitioner)
-    status = 200
-    data = form.validate_on_submit() and load_into(form, ProfileInSchema(), form.payload())
-    if data:
-        service.save_profile(current_user, data)
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("practitioners.dashboard"))
-    if request.method == "POST":
-        status = 422
+def _render_dashboard(practitioner, form, location_form, status: int):
     return render_template(
         "practitioners/dashboard.html",
         form=form,
         practitioner=practitioner,
         view=present.owner_view(practitioner) if practitioner else None,
-        location_form=LocationForm(formdata=None),
+        location_form=location_form,
     ), status
 
 
+@bp.route("/account", methods=["GET", "POST"])
+@page_login_required()
+def dashboard():
+    if current_user.role != "practitioner":
+        return render_template("accounts/client_home.html")
+    practitioner = service.profile_of(current_user)
+    form = _profile_form(practitioner)
+    return form_page(
+        form,
+        ProfileInSchema(),
+        lambda data: service.save_profile(current_user, data),
+        done=lambda _: flashed(url_for("practitioners.dashboard"), "Your profile is saved."),
+        again=lambda outcome: _render_dashboard(
+            practitioner, form, LocationForm(formdata=None), outcome.status
+        ),
+    )
+
+
 @bp.route("/account/confirm-accepting", methods=["POST"])
-@login_required
+@page_login_required("practitioner")
 def confirm_accepting():
-    _practitioner_only()
     service.confirm_accepting(current_user)
-    flash("Thanks: you show as accepting new clients for another 30 days.", "success")
-    return redirect(url_for("practitioners.dashboard"))
+    return flashed(
+        url_for("practitioners.dashboard"), "Thanks: you show as accepting new clients for another 30 days."
+    )
 
 
 @bp.route("/account/locations", methods=["POST"])
-@login_required
+@page_login_required("practitioner")
 def add_location():
-    _practitioner_only()
     practitioner = service.require_profile(current_user)
     form = LocationForm()
-    data = form.validate_on_submit() and load_into(form, LocationInSchema(), form.payload())
-    if data:
-        try:
-            service.add_location(current_user, data)
-        except RuleError as exc:
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
-        else:
-            flash("The place is added.", "success")
-            return redirect(url_for("practitioners.dashboard") + "#places")
-    profile_form = _profile_form(practitioner)
-    return render_template(
-        "practitioners/dashboard.html",
-        form=profile_form,
-        practitioner=practitioner,
-        view=present.owner_view(practitioner),
-        location_form=form,
-    ), 422
+    return form_page(
+        form,
+        LocationInSchema(),
+        lambda data: service.add_location(current_user, data),
+        done=lambda _: flashed(url_for("practitioners.dashboard") + "#places", "The place is added."),
+        # The dashboard answers 422 whatever the refusal: the place form is the one to put right.
+        again=lambda _: _render_dashboard(practitioner, _profile_form(practitioner), form, 422),
+        page_errors=(),
+    )
 
 
 @bp.route("/account/locations/<id:location_id>/delete", methods=["POST"])
-@login_required
+@page_login_required("practitioner")
 def delete_location(location_id: int):
-    _practitioner_only()
     service.delete_location(current_user, location_id)
-    flash("The place is removed.", "info")
-    return redirect(url_for("practitioners.dashboard") + "#places")
+    return flashed(url_for("practitioners.dashboard") + "#places", "The place is removed.", "info")
 
 
 @bp.route("/practitioners/<id:practitioner_id>")

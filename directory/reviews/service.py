@@ -217,7 +217,3 @@ def ratings(practitioner_ids: list[int]) -> dict[int, dict]:
         summary["average"] = round(total / n, 2) if n else None
         summary["bayes"] = (PRIOR_MEAN * PRIOR_WEIGHT + total) / (PRIOR_WEIGHT + n)
     return out
-
-
-def public_author(review: Review) -> str:
-    return review.author_name or "A client"

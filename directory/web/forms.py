@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 import wtforms
+from flask import flash, redirect
 
 from directory.rules import RuleError
 from directory.schemas_base import FLOAT_TEXT, INTEGER_TEXT
@@ -53,19 +54,29 @@ def load_into(form, schema: ma.Schema, data: dict) -> dict | None:
 
 @dataclass
 class Outcome:
-    """What a page form's submission came to: the service's result, or the status to answer with."""
+    """What a page form's submission came to: the service's result, or the status to answer with
+    (and the refusal, for a page that shows it somewhere other than on the form)."""
 
     done: bool
     result: object = None
     status: int = 422
     headers: dict | None = None
+    refusal: RuleError | None = None
 
 
-def submit(form, schema: ma.Schema, action, page_errors=(403, 404)) -> Outcome:
-    """Check the form with the API's schema, then call the service. A refusal the page itself should
-    answer (`page_errors`) propagates; any other lands on the form, with its status (and Retry-After)."""
-    form.validate_on_submit()
-    data = load_into(form, schema, form.payload())
+def submit(
+    form, schema: ma.Schema | None, action, page_errors=(403, 404), on_form: bool = True, values=None
+) -> Outcome:
+    """Check the form (CSRF, a required file), then its values (`values`, else `form.payload()`) with
+    the API's schema (None: the form carries no values, only a file), then call the service. A refusal the page itself should answer
+    (`page_errors`) propagates; any other lands on the form (unless `on_form` is False), with its
+    status (and Retry-After)."""
+    if not form.validate_on_submit():
+        return Outcome(False)
+    if schema is None:
+        data: dict | None = {}
+    else:
+        data = load_into(form, schema, form.payload() if values is None else values)
     if data is None:
         return Outcome(False)
     try:
@@ -73,6 +84,35 @@ def submit(form, schema: ma.Schema, action, page_errors=(403, 404)) -> Outcome:
     except RuleError as exc:
         if exc.status in page_errors:
             raise
-        attach_errors(form, exc.errors or {"_schema": [exc.message]})
+        if on_form:
+            attach_errors(form, exc.errors or {"_schema": [exc.message]})
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return Outcome(False, None, exc.status, headers)
+        return Outcome(False, None, exc.status, headers, exc)
+
+
+def form_page(form, schema: ma.Schema | None, action, *, done, again, guard=None, **options):
+    """Every page form, one way: the page itself until the form is submitted; then `submit`, and
+    `done(result)` (as a rule a flash and a redirect: see `flashed`) or `again(outcome)`, the page
+    rendered again at the outcome's status with the form carrying what is wrong.
+
+    `guard(data)`, between the checks and the service, may answer instead (a redirect to sign in
+    afresh): a step that needs no service call when the values are wrong anyway."""
+    if not form.is_submitted():
+        return again(Outcome(False, status=200))
+    answer = None
+
+    def act(data):
+        nonlocal answer
+        answer = guard(data) if guard is not None else None
+        return None if answer is not None else action(data)
+
+    outcome = submit(form, schema, act, **options)
+    if answer is not None:
+        return answer
+    return done(outcome.result) if outcome.done else again(outcome)
+
+
+def flashed(url: str, message: str, category: str = "success"):
+    """The usual end of a form that worked: say so on the next page."""
+    flash(message, category)
+    return redirect(url)

@@ -1,7 +1,7 @@
 import marshmallow as ma
 from flask import Blueprint, current_app, render_template, request
 
-from directory.catalog import service as catalog
+from directory.catalog import present as catalog
 from directory.rules import RuleError
 from directory.search import service as search
 from directory.search.schemas import SearchArgsSchema
@@ -32,7 +32,7 @@ def home():
         form=request.args,
         result=result,
         errors=errors,
-        vocabulary=catalog.vocabulary(),
+        vocabulary=catalog.search_filters(),
         radii=RADII,
         tile_url=current_app.config["MAP_TILE_URL"],
         tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],

@@ -1,0 +1,65 @@
+"""What the review pages read (the writes and their rules are service.py's): a client's own review of a
+practitioner, a practice's reviews with the hidden ones, and the moderators' board."""
+
+import sqlalchemy as sa
+
+from directory.extensions import db
+from directory.reviews.models import ModerationAction, Review, ReviewFlag
+from directory.reviews.service import moderation_queue
+
+
+def own_review(practitioner_id: int, author_id: int) -> Review | None:
+    return db.session.scalar(
+        sa.select(Review).where(Review.practitioner_id == practitioner_id, Review.author_id == author_id)
+    )
+
+
+def visible_review(review_id: int) -> Review | None:
+    """A review anyone may see (and flag); None when there is none or it is hidden."""
+    review = db.session.get(Review, review_id)
+    return None if review is None or review.hidden else review
+
+
+def exists(review_id: int) -> bool:
+    return db.session.get(Review, review_id) is not None
+
+
+def of_practice(practitioner_id: int, page: int, per_page: int) -> tuple[int, list[Review]]:
+    """Every review of the practice, the hidden ones too (its owner sees what was hidden), newest first."""
+    where = Review.practitioner_id == practitioner_id
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(where))
+    rows = db.session.scalars(
+        sa.select(Review)
+        .where(where)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return total, list(rows)
+
+
+def moderation_board() -> dict:
+    """The flagged reviews (most-flagged first) with their open flags, and the hidden reviews with the
+    last moderation action on each."""
+    queue = moderation_queue()
+    ids = [review.id for review, _ in queue]
+    flags: dict[int, list[ReviewFlag]] = {i: [] for i in ids}
+    if ids:
+        for item in db.session.scalars(
+            sa.select(ReviewFlag)
+            .where(ReviewFlag.review_id.in_(ids), ReviewFlag.resolved.is_(False))
+            .order_by(ReviewFlag.created_at, ReviewFlag.id)
+        ):
+            flags[item.review_id].append(item)
+    hidden = db.session.scalars(
+        sa.select(Review).where(Review.hidden.is_(True)).order_by(Review.updated_at.desc(), Review.id.desc())
+    ).all()
+    last_action: dict[int, ModerationAction] = {}
+    if hidden:
+        for action in db.session.scalars(
+            sa.select(ModerationAction)
+            .where(ModerationAction.review_id.in_([r.id for r in hidden]))
+            .order_by(ModerationAction.id)
+        ):
+            last_action[action.review_id] = action
+    return {"queue": queue, "flags": flags, "hidden": list(hidden), "last_action": last_action}
