@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,6 +38,11 @@ class DirectoryApi(Api):
 
     def _register_error_handlers(self):
         pass
+
+
+def app_object() -> Flask:
+    """The app behind Flask's `current_app` proxy, for what outlives the request (threads, caches)."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
 
 
 db = SQLAlchemy(model_class=Base)

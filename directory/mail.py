@@ -16,7 +16,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_mail import Message
 
 from directory.accounts.models import MailMessage
-from directory.extensions import db, mail
+from directory.extensions import app_object, db, mail
 from directory.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def _send_after_response(response):
     ids = [item if isinstance(item, int) else _committed_id(item) for item in queued]
     ids = [i for i in ids if i is not None]
     if ids:
-        app = current_app._get_current_object()
+        app = app_object()
         # Runs when the server closes the response: after the client has its answer, outside the request.
         response.call_on_close(lambda: _send_ids(app, ids))
     return response

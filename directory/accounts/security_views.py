@@ -160,7 +160,7 @@ def resend_confirmation():
 
 
 def _second_factor_passed(user, enrolling: bool):
-    grants.mark(sessions.current_grant(), mfa=True)
+    grants.mark(sessions.signed_in_grant(), mfa=True)
     target = safe_next(request.args.get("next")) or url_for("admin.index")
     if enrolling:
         # Shown this once: the admin's way in without the phone.
@@ -222,7 +222,7 @@ def _reauthenticate(user, data) -> None:
 
 
 def _confirmed(_):
-    grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
+    grants.mark(sessions.signed_in_grant(), mfa=True, authenticated=True)
     return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
 
 

@@ -55,6 +55,14 @@ def current_grant() -> WebSession | None:
     return request.environ.get(ENVIRON_KEY)
 
 
+def signed_in_grant() -> WebSession:
+    """This browser's session row on a page only a signed-in browser reaches."""
+    grant = current_grant()
+    if grant is None:
+        raise RuntimeError("a signed-in page was reached without a session")
+    return grant
+
+
 def sign_in(user: User, mfa: bool = False) -> None:
     """A new session id at every sign-in: the old row (if this browser had one) ends, and the cookie's
     contents are dropped, so nothing set before signing in (fixation) survives it."""

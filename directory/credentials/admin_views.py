@@ -6,6 +6,8 @@ Its own blueprint `bp` (endpoints admin.*), registered by the app factory. Evide
 admin-only route that serves them inline; PDFs are only ever offered as downloads.
 """
 
+from typing import Any
+
 import marshmallow as ma
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -60,13 +62,13 @@ def _args(schema: ma.Schema) -> tuple[dict | None, dict]:
     try:
         return schema.load(request.args.to_dict()), {}
     except ma.ValidationError as exc:
-        return None, exc.messages
+        return None, exc.normalized_messages()
 
 
 def _paging_links(args: dict, total: int) -> dict:
     last = max(1, -(-total // args["per_page"]))
-    here = {k: v for k, v in request.args.to_dict().items() if k != "page"}
-    link = lambda page: url_for(request.endpoint, **here, page=page)  # noqa: E731
+    here: dict[str, Any] = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+    link = lambda page: url_for(str(request.endpoint), **here, page=page)  # noqa: E731
     return {
         "page": args["page"],
         "last": last,

@@ -1,4 +1,3 @@
-from flask import current_app
 from flask.views import MethodView
 
 from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
@@ -38,6 +37,7 @@ from directory.credentials.schemas import (
     RecheckArgsSchema,
     RecheckPageSchema,
 )
+from directory.extensions import app_object
 from directory.practitioners import service as practitioners
 from directory.rules import RuleError
 
@@ -64,7 +64,7 @@ FILE_RESPONSE = {
 @blp.before_app_request
 def _sweep_dead_uploads() -> None:
     # Once per process, before its first request: see inflight.py.
-    inflight.sweep_once_per_process(current_app._get_current_object())
+    inflight.sweep_once_per_process(app_object())
 
 
 @blp.route("/me/credentials")

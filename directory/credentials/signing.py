@@ -32,6 +32,8 @@ from joserfc import jws
 from joserfc.jwa import EdDSAAlgorithm
 from joserfc.jwk import OKPKey
 
+from directory.extensions import app_object
+
 ALG = "EdDSA"
 TYP = "JWT"
 CURVE: Literal["Ed25519"] = "Ed25519"
@@ -135,7 +137,7 @@ def sign(payload: dict) -> str:
 
 
 def _load() -> _Keys:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy
+    app = app_object()
     cache: _Cache = app.extensions.setdefault(EXTENSION, _Cache())
     folder = key_dir(app)
     kid = _read_current(folder)

@@ -8,6 +8,7 @@ import threading
 
 from flask import current_app
 
+from directory.extensions import app_object
 from directory.search import documents
 from directory.search.arrays import IndexView, ViewCache
 from directory.search.index import IndexStore, IndexUnavailable
@@ -77,7 +78,7 @@ class SearchNode:
         with self._lock:
             if self._rebuilding is None or self._rebuilding.is_set():
                 done = threading.Event()
-                app = current_app._get_current_object()
+                app = app_object()
                 threading.Thread(target=self._rebuild, args=(app, done), daemon=True, name="reindex").start()
                 self._rebuilding = done
             return self._rebuilding

@@ -48,7 +48,7 @@ def load_into(form, schema: ma.Schema, data: dict) -> dict | None:
     try:
         return schema.load(data)
     except ma.ValidationError as exc:
-        attach_errors(form, exc.messages)
+        attach_errors(form, exc.normalized_messages())
         return None
 
 

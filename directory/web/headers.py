@@ -111,7 +111,7 @@ def install(app: Flask) -> None:
     if hops:
         # Only the client address and the scheme: trusting X-Forwarded-Host would let a client choose
         # the host of external links the site writes (password-reset mail among them).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # One instance per app: Talisman keeps its options on itself, and tests build many apps.
     app.extensions["talisman"] = SiteTalisman(
         app,
