@@ -5,7 +5,7 @@ revoking, recovery codes). Routes on accounts.bp."""
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from directory.accounts import auth, confirmation, grants, recovery, recovery_codes, service, sessions, totp
+from directory.accounts import auth, confirmation, recovery, recovery_codes, service, sessions, totp
 from directory.accounts.forms import (
     ConfirmForm,
     EmptyForm,
@@ -59,12 +59,11 @@ def change_password():
     outcome = submit(
         form,
         PasswordChangeSchema(),
-        lambda data: service.change_password(user, data["current_password"], data["new_password"]),
+        # Every session ends with the change; this browser carries on in a new one.
+        lambda data: sessions.change_password(user, data["current_password"], data["new_password"]),
     )
     if not outcome.done:
         return _render_security(form, outcome.status, outcome.headers)
-    # Every session ended with the change; this browser carries on in a new one.
-    sessions.sign_in(user)
     flash(
         "Your password is changed. Every other browser and API token of your account is signed out.",
         "success",
@@ -77,9 +76,7 @@ def change_password():
 def sign_out_everywhere():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()
-    service.sign_out_everywhere(user)
-    sessions.sign_out(user)
+    sessions.sign_out_everywhere(current_user._get_current_object())
     flash("Every browser and API token of your account is signed out.", "info")
     return redirect(url_for(".login"))
 
@@ -166,15 +163,19 @@ def second_factor():
     form = TotpForm()
     status, headers = 200, None
     if request.method == "POST":
-        step = totp.finish_enrolment if enrolling else totp.check
-        outcome = submit(form, TotpConfirmSchema(), lambda data: step(user, data["totp"]))
+        grant = sessions.current_grant()
+
+        def step(data):
+            if enrolling:
+                # The first recovery codes come with the set-up, shown this once: the way in without the phone.
+                return totp.finish_enrolment(user, data["totp"], grant, recovery=True)
+            return totp.pass_code(user, data["totp"], grant)
+
+        outcome = submit(form, TotpConfirmSchema(), step)
         if outcome.done:
-            grants.mark(sessions.current_grant(), mfa=True)
             target = safe_next(request.args.get("next")) or url_for("admin.index")
             if enrolling:
-                # Shown this once: the admin's way in without the phone.
-                codes = recovery_codes.make(user)
-                return render_template("accounts/recovery_codes.html", codes=codes, next_url=target)
+                return render_template("accounts/recovery_codes.html", codes=outcome.result, next_url=target)
             return redirect(target)
         status, headers = outcome.status, outcome.headers
     elif enrolling and not user.totp_pending:
@@ -221,14 +222,11 @@ def confirm():
     form = ConfirmForm()
     status, headers = 200, None
     if request.method == "POST":
-
-        def reauthenticate(data):
-            service.authenticate(user.email, data["password"])
-            totp.check(user, data["totp"])
-
-        outcome = submit(form, ConfirmSchema(), reauthenticate)
+        grant = sessions.current_grant()
+        outcome = submit(
+            form, ConfirmSchema(), lambda data: service.reconfirm(user, data["password"], data["totp"], grant)
+        )
         if outcome.done:
-            grants.mark(sessions.current_grant(), mfa=True, authenticated=True)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
         status, headers = outcome.status, outcome.headers
     return render_template("accounts/confirm.html", form=form), status, headers or {}
