@@ -159,3 +159,23 @@ def invite(practitioner, email: str) -> str:
 
     invites.create(practitioner.user, email)
     return mailed_invite_code(email)
+
+
+def committed_rows(*skip: str) -> dict[str, list[tuple]]:
+    """Every committed row of every table but `skip`, read on a connection of its own, so nothing the
+    session has written and not committed counts."""
+    with db.engine.connect() as connection:
+        return _rows(connection, skip)
+
+
+def in_transaction_rows(*skip: str) -> dict[str, list[tuple]]:
+    """The same, as the session's own open transaction sees them (its flushed writes included)."""
+    return _rows(db.session.connection(), skip)
+
+
+def _rows(connection, skip) -> dict[str, list[tuple]]:
+    return {
+        table.name: sorted((tuple(row) for row in connection.execute(sa.select(table))), key=repr)
+        for table in db.metadata.sorted_tables
+        if table.name not in skip
+    }

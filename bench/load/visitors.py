@@ -133,6 +133,7 @@ def make_accounts(args, url: str, data_dir: str) -> dict:
         for k, user in enumerate(accounts("practitioner", args.users)):
             practitioners.save_profile(user, _first_profile(k, techniques))
             practitioner_tokens.append((grants.issue(ApiToken, user)[0], k))
+        db.session.commit()  # issuing writes into the transaction; this setup commits it
         db.engine.dispose()  # no idle connection left behind to block the dropdb at the end
     return {
         "practitioner_ids": [low, high],

@@ -1,7 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from directory.accounts import confirmation, grants, recovery, recovery_codes, service, totp
+from directory.accounts import confirmation, recovery, recovery_codes, service, totp
 from directory.accounts.auth import api_login_required, current_api_grant, current_api_user
 from directory.accounts.limits import (
     code_limit,
@@ -10,7 +10,6 @@ from directory.accounts.limits import (
     register_limit,
     sign_in_limit,
 )
-from directory.accounts.models import ApiToken
 from directory.accounts.schemas import (
     EmailTokenSchema,
     MeSchema,
@@ -26,7 +25,6 @@ from directory.accounts.schemas import (
     TotpEnrolmentSchema,
 )
 from directory.apibase import SECURED, Blueprint
-from directory.logs import security_event
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
 NO_TOKEN = "No valid token"  # noqa: S105  # nosec B105: a description, not a secret
@@ -62,13 +60,7 @@ class Tokens(MethodView):
     def post(self, data):
         """Exchange email and password for a bearer token. Admins with an authenticator also send `totp` (or a
         recovery code); only a token issued with it reaches the admin API."""
-        user = service.authenticate(data["email"], data["password"])
-        mfa = False
-        if user.totp_secret:
-            totp.check(user, data.get("totp"))
-            mfa = True
-        token, row = grants.issue(ApiToken, user, mfa=mfa)
-        security_event("sign_in.success", user_id=user.id, role=user.role, channel="api", mfa=mfa)
+        token, row = service.issue_api_token(data["email"], data["password"], data.get("totp"))
         return {"token": token, "expires_at": row.expires_at}
 
 
@@ -80,9 +72,7 @@ class CurrentToken(MethodView):
     @api_login_required()
     def delete(self):
         """Sign out: this token stops working at once."""
-        grant = current_api_grant()
-        grants.end_grant(grant)
-        security_event("sign_out", user_id=grant.user_id, channel="api")
+        service.end_api_token(current_api_grant())
 
 
 @blp.route("/auth/sign-out-everywhere")
@@ -206,8 +196,7 @@ class TotpConfirm(MethodView):
     @api_login_required("admin")
     def post(self, data):
         """Finish the setup with the authenticator's current code; this token then reaches the admin API."""
-        totp.finish_enrolment(current_api_user(), data["totp"])
-        grants.mark(current_api_grant(), mfa=True)
+        totp.finish_enrolment(current_api_user(), data["totp"], current_api_grant())
 
 
 @blp.route("/me")

@@ -3,6 +3,10 @@
 Both are "grants": a random secret handed to the caller once and kept here only as its SHA-256, with
 an absolute end and an idle end. Ending them is a database write, so a copied cookie or token dies
 everywhere at once, whichever worker it is presented to.
+
+Issuing, ending and marking write into the caller's transaction and never commit: the action that
+calls them (a sign-in, a password change, a second factor passed) commits once. The one commit here is
+`find`'s touch of the idle clock, which runs when the caller is identified, before any action writes.
 """
 
 import hashlib
@@ -51,7 +55,6 @@ def issue(kind: type[Grant], user: User, mfa: bool = False) -> tuple[str, Grant]
         address=client_address(),
     )
     db.session.add(row)
-    db.session.commit()
     return token, row
 
 
@@ -68,13 +71,13 @@ def find(kind: type[Grant], token: str) -> Grant | None:
         return None
     if row.last_seen_at is None or now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
+        # Committed here: a request that only reads commits nothing else, and no action has begun yet.
         db.session.commit()
     return row
 
 
 def end_grant(row: Grant) -> None:
     setattr(row, row.end_column, now_utc())
-    db.session.commit()
 
 
 def end(kind: type[Grant], token: str) -> None:
@@ -84,7 +87,6 @@ def end(kind: type[Grant], token: str) -> None:
         .where(kind.token_hash == digest(token), end_column.is_(None))
         .values({end_column: now_utc()})
     )
-    db.session.commit()
 
 
 def end_all(user: User) -> int:
@@ -95,7 +97,6 @@ def end_all(user: User) -> int:
         end_column = getattr(kind, kind.end_column)
         query = sa.update(kind).where(kind.user_id == user.id, end_column.is_(None))
         ended += db.session.execute(query.values({end_column: now})).rowcount or 0
-    db.session.commit()
     return ended
 
 
@@ -106,7 +107,6 @@ def mark(row: Grant, *, mfa: bool = False, authenticated: bool = False) -> None:
         row.mfa_at = now
     if authenticated:
         row.authenticated_at = now
-    db.session.commit()
 
 
 def is_fresh(row: Grant | None, now: datetime | None = None) -> bool:

@@ -112,6 +112,7 @@ def complete_reset(row: PasswordReset, password: str) -> User:
         raise RuleError(422, BAD_LINK, field="token")
     user = row.user
     service.set_password(user, password)
+    db.session.commit()
     security_event("password.reset", user_id=user.id)
     return user
 

@@ -35,14 +35,20 @@ def _normal(code: str) -> str:
 
 
 def make(user: User) -> list[str]:
-    """A new set of codes for `user`, replacing any earlier set; returned once, never stored readable."""
+    """A new set of codes for `user`, replacing any earlier set (the action: one commit)."""
+    codes = replace(user)
+    db.session.commit()
+    return codes
+
+
+def replace(user: User) -> list[str]:
+    """A new set of codes in the caller's transaction; returned once, never stored readable."""
     codes = [
         "-".join("".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS))
         for _ in range(current_app.config["RECOVERY_CODE_COUNT"])
     ]
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=grants.digest(_normal(c))) for c in codes)
-    db.session.commit()
     security_event("mfa.recovery_codes_made", user_id=user.id)
     return codes
 
@@ -55,7 +61,8 @@ def remaining(user: User) -> int:
 
 
 def use(user: User, code: str) -> bool:
-    """True if `code` is one of the user's unused codes, which is then used up (once, even in a race)."""
+    """True if `code` is one of the user's unused codes, which is then used up (once, even in a race),
+    with the notice mail queued, both in the caller's transaction (a sign-in, a re-confirmation)."""
     # Looked up by its hash, as tokens are (grants.find); the claim refuses a used or raced one.
     mine = (RecoveryCode.user_id == user.id, RecoveryCode.code_hash == grants.digest(_normal(code)))
     if not grants.claim(RecoveryCode, *mine):
@@ -67,6 +74,5 @@ def use(user: User, code: str) -> bool:
         f"One of your recovery codes was just used to sign in instead of your authenticator. {left} are left."
         "\n\nIf it was not you, someone has your password and a code: tell the other admins now.\n",
     )
-    db.session.commit()
     security_event("mfa.recovery_code_used", logging.WARNING, user_id=user.id, left=left)
     return True

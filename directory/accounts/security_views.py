@@ -5,7 +5,7 @@ revoking, recovery codes). Routes on accounts.bp."""
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from directory.accounts import auth, confirmation, grants, recovery, recovery_codes, service, sessions, totp
+from directory.accounts import auth, confirmation, recovery, recovery_codes, service, sessions, totp
 from directory.accounts.auth import page_login_required
 from directory.accounts.forms import (
     ConfirmForm,
@@ -51,9 +51,7 @@ def security():
     return _render_security()
 
 
-def _password_changed(user):
-    # Every session ended with the change; this browser carries on in a new one.
-    sessions.sign_in(user)
+def _password_changed():
     return flashed(
         url_for(".security"),
         "Your password is changed. Every other browser and API token of your account is signed out.",
@@ -69,8 +67,9 @@ def change_password():
     return form_page(
         form,
         PasswordChangeSchema(),
-        lambda data: service.change_password(user, data["current_password"], data["new_password"]),
-        done=lambda _: _password_changed(user),
+        # Every session ends with the change; this browser carries on in a new one (one transaction).
+        lambda data: sessions.change_password(user, data["current_password"], data["new_password"]),
+        done=lambda _: _password_changed(),
         again=lambda outcome: _render_security(form, outcome.status, outcome.headers),
     )
 
@@ -80,9 +79,7 @@ def change_password():
 def sign_out_everywhere():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()
-    service.sign_out_everywhere(user)
-    sessions.sign_out(user)
+    sessions.sign_out_everywhere(current_user._get_current_object())
     flash("Every browser and API token of your account is signed out.", "info")
     return redirect(url_for(".login"))
 
@@ -159,14 +156,22 @@ def resend_confirmation():
     return redirect(url_for(".security"))
 
 
-def _second_factor_passed(user, enrolling: bool):
-    grants.mark(sessions.signed_in_grant(), mfa=True)
+def _second_factor_passed(codes: list[str] | None):
     target = safe_next(request.args.get("next")) or url_for("admin.index")
-    if enrolling:
-        # Shown this once: the admin's way in without the phone.
-        codes = recovery_codes.make(user)
+    if codes:
+        # The first recovery codes, shown this once: the admin's way in without the phone.
         return render_template("accounts/recovery_codes.html", codes=codes, next_url=target)
     return redirect(target)
+
+
+def _pass_second_factor(user, enrolling: bool, code: str) -> list[str] | None:
+    """Enrolment proves the new secret and makes the first recovery codes; later sign-ins pass a code.
+    Either marks this browser's session, in the service's one transaction."""
+    grant = sessions.signed_in_grant()
+    if enrolling:
+        return totp.finish_enrolment(user, code, grant, recovery=True)
+    totp.pass_code(user, code, grant)
+    return None
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
@@ -179,12 +184,11 @@ def second_factor():
     form = TotpForm()
     if enrolling and not user.totp_pending and not form.is_submitted():
         totp.start_enrolment(user)
-    step = totp.finish_enrolment if enrolling else totp.check
     return form_page(
         form,
         TotpConfirmSchema(),
-        lambda data: step(user, data["totp"]),
-        done=lambda _: _second_factor_passed(user, enrolling),
+        lambda data: _pass_second_factor(user, enrolling, data["totp"]),
+        done=_second_factor_passed,
         again=lambda outcome: (
             render_template(
                 "accounts/two_factor.html",
@@ -216,13 +220,7 @@ def new_recovery_codes():
     )
 
 
-def _reauthenticate(user, data) -> None:
-    service.authenticate(user.email, data["password"])
-    totp.check(user, data["totp"])
-
-
 def _confirmed(_):
-    grants.mark(sessions.signed_in_grant(), mfa=True, authenticated=True)
     return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
 
 
@@ -237,7 +235,7 @@ def confirm():
     return form_page(
         form,
         ConfirmSchema(),
-        lambda data: _reauthenticate(user, data),
+        lambda data: service.reconfirm(user, data["password"], data["totp"], sessions.signed_in_grant()),
         done=_confirmed,
         again=lambda outcome: (
             render_template("accounts/confirm.html", form=form),

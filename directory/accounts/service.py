@@ -1,12 +1,16 @@
-"""Account rules: registration, sign-in throttled per account and address, password changes."""
+"""Account rules: registration, sign-in throttled per account and address, password changes.
+
+Each public action here commits once; its steps (`replace_password`, `set_password`, the grants they
+end) write into the caller's transaction and leave the commit to it.
+"""
 
 import logging
 
 import sqlalchemy as sa
 
 from directory import mail
-from directory.accounts import confirmation, devices, grants, throttle
-from directory.accounts.models import User
+from directory.accounts import confirmation, devices, grants, throttle, totp
+from directory.accounts.models import ApiToken, User
 from directory.accounts.passwords import hash_password, verify_password, weakness
 from directory.config import absolute_url
 from directory.extensions import db
@@ -42,8 +46,23 @@ def register(email: str, password: str, role: str) -> User | None:
     check_new_password(password)
     email = normalise_email(email)
     password_hash = hash_password(password)
+    user = _new_account(email, password_hash, role)
+    if user is None:
+        _mail_owner(email)
+    else:
+        confirmation.issue(user)
+    db.session.commit()
+    if user is None:
+        security_event("account.register_taken", logging.WARNING)
+    else:
+        security_event("account.created", user_id=user.id, role=role)
+    return user
+
+
+def _new_account(email: str, password_hash: str, role: str) -> User | None:
+    """The new account's row, flushed; None when the email is taken (the transaction then starts over)."""
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        return _taken(email)
+        return None
     user = User(
         email=email, password_hash=password_hash, role=role, registered_from=throttle.client_address()
     )
@@ -52,14 +71,11 @@ def register(email: str, password: str, role: str) -> User | None:
         db.session.flush()
     except sa.exc.IntegrityError:  # the same email registered at the same moment
         db.session.rollback()
-        return _taken(email)
-    confirmation.issue(user)
-    db.session.commit()
-    security_event("account.created", user_id=user.id, role=role)
+        return None
     return user
 
 
-def _taken(email: str) -> None:
+def _mail_owner(email: str) -> None:
     mail.queue(
         email,
         "Someone tried to register with your address",
@@ -67,9 +83,6 @@ def _taken(email: str) -> None:
         "Nothing was changed.\n\nIf it was you, sign in instead, or ask for a password reset if you "
         f"have forgotten it: {absolute_url('accounts.reset_request')}\n",
     )
-    db.session.commit()
-    security_event("account.register_taken", logging.WARNING)
-    return None
 
 
 def create_admin(email: str, password: str) -> User:
@@ -105,8 +118,42 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def issue_api_token(email: str, password: str, code: str | None) -> tuple[str, ApiToken]:
+    """A bearer token for this password (and, for an account with an authenticator, this code)."""
+    user = authenticate(email, password)
+    mfa = user.totp_secret is not None
+    if mfa:
+        totp.check(user, code)
+    token, row = grants.issue(ApiToken, user, mfa=mfa)
+    db.session.commit()
+    security_event("sign_in.success", user_id=user.id, role=user.role, channel="api", mfa=mfa)
+    return token, row
+
+
+def reconfirm(user: User, password: str, code: str | None, grant: grants.Grant) -> None:
+    """Password and code proved again before a decision that needs a fresh sign-in, in one transaction."""
+    authenticate(user.email, password)
+    totp.check(user, code)
+    grants.mark(grant, mfa=True, authenticated=True)
+    db.session.commit()
+
+
+def end_api_token(grant: ApiToken) -> None:
+    grants.end_grant(grant)
+    db.session.commit()
+    security_event("sign_out", user_id=grant.user_id, channel="api")
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Needs the current password; ends every other session and token of the account."""
+    """Needs the current password; ends every session and token of the account (the API's form)."""
+    replace_password(user, current, new)
+    db.session.commit()
+    security_event("password.changed", user_id=user.id)
+
+
+def replace_password(user: User, current: str, new: str) -> None:
+    """The step both password changes share (the page also starts a new session in the same
+    transaction): the current password checked, the new one set, every grant ended. Does not commit."""
     try:
         authenticate(user.email, current)
     except RuleError as exc:
@@ -115,18 +162,17 @@ def change_password(user: User, current: str, new: str) -> None:
         security_event("password.change_failure", logging.WARNING, user_id=user.id)
         raise RuleError(422, "Your current password is not right.", field="current_password") from exc
     set_password(user, new)
-    security_event("password.changed", user_id=user.id)
 
 
 def set_password(user: User, new: str) -> None:
-    """The new password, and every session and token of the account ended (the caller starts a new one)."""
+    """The new password, and every session and token of the account ended, in the caller's transaction."""
     check_new_password(new)
     user.password_hash = hash_password(new)
-    db.session.commit()
     grants.end_all(user)
 
 
 def sign_out_everywhere(user: User) -> int:
     ended = grants.end_all(user)
+    db.session.commit()
     security_event("sign_out.everywhere", user_id=user.id, ended=ended)
     return ended

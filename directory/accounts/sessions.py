@@ -8,8 +8,9 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user, user_unauthorized
 
-from directory.accounts import grants
+from directory.accounts import grants, service
 from directory.accounts.models import User, WebSession
+from directory.extensions import db
 from directory.logs import denied, remember_identity, security_event
 
 ENVIRON_KEY = "directory.web_grant"
@@ -66,6 +67,23 @@ def signed_in_grant() -> WebSession:
 def sign_in(user: User, mfa: bool = False) -> None:
     """A new session id at every sign-in: the old row (if this browser had one) ends, and the cookie's
     contents are dropped, so nothing set before signing in (fixation) survives it."""
+    _start(user, mfa)
+    db.session.commit()
+    security_event("sign_in.success", user_id=user.id, role=user.role, channel="web")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The page's password change: every session and token of the account ends with it, and this
+    browser carries on in a new session, all in one transaction."""
+    service.replace_password(user, current, new)
+    _start(user)
+    db.session.commit()
+    security_event("password.changed", user_id=user.id)
+    security_event("sign_in.success", user_id=user.id, role=user.role, channel="web")
+
+
+def _start(user: User, mfa: bool = False) -> None:
+    """The new session, in the caller's transaction."""
     if current_user.is_authenticated and current_user.session_token:
         grants.end(WebSession, current_user.session_token)
     session.clear()
@@ -74,7 +92,6 @@ def sign_in(user: User, mfa: bool = False) -> None:
     user.session_token = token
     login_user(user)
     remember_identity(user.id, user.role)
-    security_event("sign_in.success", user_id=user.id, role=user.role, channel="web")
 
 
 def sign_out(user: User) -> None:
@@ -84,6 +101,18 @@ def sign_out(user: User) -> None:
     )  # `user` may be the current_user proxy, anonymous after logout
     if token:
         grants.end(WebSession, token)
+        db.session.commit()
+    _leave(user_id)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Every session and token of the account ended, this browser's too (one commit, in the service)."""
+    user_id = user.id
+    service.sign_out_everywhere(user)
+    _leave(user_id)
+
+
+def _leave(user_id: int) -> None:
     logout_user()
     session.clear()
     security_event("sign_out", user_id=user_id)

@@ -178,8 +178,9 @@ def _alert_if_closed(connection, attempt: Attempt, to: str, now: datetime) -> No
 
 
 def clear_codes(account: str) -> None:
-    """A correct code (never a correct password) forgives the earlier wrong ones."""
-    with db.engine.begin() as connection:
-        connection.execute(
-            sa.delete(AuthFailure).where(AuthFailure.kind == "code", AuthFailure.account == account)
-        )
+    """A correct code (never a correct password) forgives the earlier wrong ones. Unlike a failure,
+    the forgiving is part of the action the code was for: if that action rolls back, the wrong codes
+    still count (and a connection of its own would wait behind the action's own writes)."""
+    db.session.execute(
+        sa.delete(AuthFailure).where(AuthFailure.kind == "code", AuthFailure.account == account)
+    )

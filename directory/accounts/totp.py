@@ -8,6 +8,9 @@ Every code check, whatever route it came by (sign-in page, token, step-up confir
 goes through `_guarded`: refused while the account's code check is closed, and each wrong code counted
 on its own (accounts/throttle.py). A recovery code (accounts/recovery_codes.py) is accepted wherever an
 authenticator code is.
+
+`check` is a step of a larger action (a sign-in, a re-confirmation) and leaves the commit to it; the
+actions here (`finish_enrolment`, `pass_code`) commit once, grant and codes included.
 """
 
 import hmac
@@ -18,7 +21,8 @@ import pyotp
 import segno
 from flask import current_app
 
-from directory.accounts import recovery_codes, throttle
+from directory.accounts import grants, recovery_codes, throttle
+from directory.accounts.grants import Grant
 from directory.accounts.models import User
 from directory.extensions import db
 from directory.logs import security_event
@@ -45,18 +49,33 @@ def qr_svg_data_uri(user: User) -> str:
     return segno.make(provisioning_uri(user), error="m").svg_data_uri(scale=4)
 
 
-def finish_enrolment(user: User, code: str) -> None:
+def finish_enrolment(user: User, code: str, grant: Grant | None = None, recovery: bool = False) -> list[str]:
+    """The pending secret proved by its first code and kept; `grant` (the caller's session or token)
+    counts as having passed the second factor, and with `recovery` the first recovery codes are made
+    (returned, shown once). One transaction: a failure at any step keeps none of them."""
     if not user.totp_pending:
         raise RuleError(409, "Start setting up the authenticator first.")
     step = _guarded(user, lambda: _matching_step(user.totp_pending, code))
     user.totp_secret, user.totp_pending = user.totp_pending, None
     user.totp_last_step = step
+    if grant is not None:
+        grants.mark(grant, mfa=True)
+    codes = recovery_codes.replace(user) if recovery else []
     db.session.commit()
     security_event("mfa.enrolled", user_id=user.id)
+    return codes
+
+
+def pass_code(user: User, code: str | None, grant: Grant) -> None:
+    """The second factor at sign-in: the code checked and the grant marked, in one transaction."""
+    check(user, code)
+    grants.mark(grant, mfa=True)
+    db.session.commit()
 
 
 def check(user: User, code: str | None) -> None:
-    """Pass, or RuleError: 401 for a missing or wrong code, 429 while the account's code check is closed."""
+    """Pass, or RuleError: 401 for a missing or wrong code, 429 while the account's code check is closed.
+    A step of the caller's action: the used step (or recovery code) is written, not committed."""
     if not user.totp_secret:
         raise RuleError(403, "Set up an authenticator first.", field="totp")
     code = code or ""
@@ -73,7 +92,6 @@ def check(user: User, code: str | None) -> None:
         )
 
     user.totp_last_step = _guarded(user, fresh_step)
-    db.session.commit()
     security_event("mfa.passed", user_id=user.id)
 
 

@@ -117,9 +117,12 @@ def import_roster(
                 field="file",
             )
         _apply(admin, plan, progress)
+        db.session.commit()  # the whole plan at once: nothing of it before this line is kept
         security_event("roster.import", issuer=issuer.slug, changes=plan.changes(), rows=len(rows))
         from directory.credentials import checkpoints
 
+        # Its own transaction, after the import's: the checkpoint signs what is committed, and taking
+        # its table lock while the import still held row locks could deadlock with a decision in flight.
         checkpoints.publish()
     return {
         "issuer": issuer.slug,
@@ -288,14 +291,14 @@ def _chunks(items: list, size: int) -> Iterable[list]:
 
 
 def _apply(admin: User, plan: Plan, progress: bool) -> None:
-    """All or nothing: one commit at the end; any failure rolls every change back."""
+    """Every move of the plan, flushed into the caller's transaction; any failure rolls all of them back."""
     try:
         with tqdm(total=plan.changes(), desc="Applying", unit=" credentials", disable=not progress) as bar:
             for action in MOVES:
                 for chunk in _chunks(plan.moves[action], CHUNK):
                     lifecycle.transition_batch(chunk, action, admin, "roster")
                     bar.update(len(chunk))
-        db.session.commit()
+        db.session.flush()  # a credential changed meanwhile shows here, still inside the try
     except (StaleDataError, sa.exc.IntegrityError, RuleError) as exc:
         db.session.rollback()
         raise RuleError(
