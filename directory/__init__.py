@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from directory.config import load_config
 
@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
         # The API authenticates by bearer token only, never by cookie, so CSRF cannot reach it.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    page_blueprints: tuple[Blueprint, ...] = (
+    page_blueprints = (
         web_views.bp,
         accounts_views.bp,
         practitioners_views.bp,
@@ -106,8 +106,8 @@ def register_blueprints(app: Flask) -> None:
         attestation_api.wellknown,
         ops.bp,
     )
-    for blueprint in page_blueprints:
-        app.register_blueprint(blueprint)
+    for page_blueprint in page_blueprints:
+        app.register_blueprint(page_blueprint)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -50,7 +50,7 @@ def _text_keys(value):
 
 
 def render_error(
-    code: int, message: str, errors: dict | None = None, headers: dict | None = None
+    code: int, message: str, errors: dict | list | None = None, headers: dict | None = None
 ) -> Response:
     status = HTTP_STATUS_CODES.get(code, "Error")
     # The id lets a user quote the failure and an operator find its log lines; never a stack trace.

@@ -1,7 +1,8 @@
 """Unbound extension objects only; the factory binds them with init_app."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -43,6 +44,12 @@ class DirectoryApi(Api):
 def app_object() -> Flask:
     """The app behind Flask's `current_app` proxy, for what outlives the request (threads, caches)."""
     return current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
+
+
+def affected(statement: sa.Executable) -> int:
+    """How many rows an UPDATE or DELETE matched, in the session's transaction (SQLAlchemy types
+    `execute` as returning any Result, and only a cursor's result has a row count)."""
+    return cast(sa.CursorResult, db.session.execute(statement)).rowcount or 0
 
 
 db = SQLAlchemy(model_class=Base)

@@ -8,7 +8,7 @@ class RuleError(Exception):
         message: str,
         field: str | None = None,
         retry_after: int | None = None,
-        errors: dict | None = None,
+        errors: dict | list | None = None,
         denied: bool = False,
     ):
         super().__init__(message)

@@ -12,16 +12,19 @@ calls them (a sign-in, a password change, a second factor passed) commits once. 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
 
 from directory.accounts.models import ApiToken, User, WebSession
 from directory.accounts.throttle import client_address
-from directory.extensions import db
+from directory.extensions import affected, db
 from directory.timeutil import now_utc
 
 Grant = WebSession | ApiToken
+# One kind of grant at a time: what `issue` and `find` are given (the class) is what they answer.
+G = TypeVar("G", WebSession, ApiToken)
 # Writing last_seen_at on every request would turn each page view into a write; a minute is precise enough.
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -39,7 +42,7 @@ def _limits(kind: type[Grant]) -> tuple[timedelta, timedelta]:
     return timedelta(hours=cfg["API_TOKEN_TTL_HOURS"]), timedelta(hours=cfg["API_TOKEN_IDLE_HOURS"])
 
 
-def issue(kind: type[Grant], user: User, mfa: bool = False) -> tuple[str, Grant]:
+def issue(kind: type[G], user: User, mfa: bool = False) -> tuple[str, G]:
     """A new grant for someone who has just proved their password (and, with `mfa`, their second factor)."""
     token = secrets.token_urlsafe(32)
     now = now_utc()
@@ -58,7 +61,7 @@ def issue(kind: type[Grant], user: User, mfa: bool = False) -> tuple[str, Grant]
     return token, row
 
 
-def find(kind: type[Grant], token: str) -> Grant | None:
+def find(kind: type[G], token: str) -> G | None:
     """The live grant for this secret, touched as seen; None if unknown, ended, expired or idle too long."""
     if not token:
         return None
@@ -96,7 +99,7 @@ def end_all(user: User) -> int:
     for kind in (WebSession, ApiToken):
         end_column = getattr(kind, kind.end_column)
         query = sa.update(kind).where(kind.user_id == user.id, end_column.is_(None))
-        ended += db.session.execute(query.values({end_column: now})).rowcount or 0
+        ended += affected(query.values({end_column: now}))
     return ended
 
 
@@ -122,9 +125,7 @@ def claim(model, *where) -> bool:
     """Use up a one-use row (a reset link, a confirmation link, a recovery code) with a conditional
     update, so that of two requests racing with the same secret exactly one wins. False (and the
     transaction rolled back) for the loser."""
-    claimed = db.session.execute(
-        sa.update(model).where(*where, model.used_at.is_(None)).values(used_at=now_utc())
-    ).rowcount
+    claimed = affected(sa.update(model).where(*where, model.used_at.is_(None)).values(used_at=now_utc()))
     if not claimed:
         db.session.rollback()
     return bool(claimed)

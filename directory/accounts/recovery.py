@@ -42,9 +42,8 @@ def request_reset(email: str) -> None:
         security_event("password.reset_throttled", logging.WARNING)
         return
     usable = user is not None and user.password_hash is not None
-    user_id = (
-        user.id if usable else None
-    )  # read now: after the commit it would cost a query, for known ones only
+    # Read now: after the commit it would cost a query, for known ones only.
+    user_id = user.id if user is not None and usable else None
     token = secrets.token_urlsafe(32)
     ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     db.session.add(
@@ -107,10 +106,12 @@ def check_handle(handle: str | None) -> PasswordReset:
 
 def complete_reset(row: PasswordReset, password: str) -> User:
     service.check_new_password(password)
+    user = row.user
+    if user is None:  # the row written for an unknown address: no link to it was ever mailed
+        raise RuleError(422, BAD_LINK, field="token")
     # Two tabs racing with one link cannot both use it; using one ends all of the account's links.
     if not grants.claim(PasswordReset, PasswordReset.user_id == row.user_id):
         raise RuleError(422, BAD_LINK, field="token")
-    user = row.user
     service.set_password(user, password)
     db.session.commit()
     security_event("password.reset", user_id=user.id)

@@ -108,7 +108,8 @@ def authenticate(email: str, password: str) -> User:
     attempt = throttle.Attempt("password", account, throttle.client_address(), devices.nonce_for(account))
     throttle.refuse_password_if_throttled(attempt)
     user = db.session.scalar(sa.select(User).where(User.email == email))
-    if not verify_password(user.password_hash if user else None, password):
+    # The hash is checked for unknown addresses too (against a dummy), so that timing tells nothing.
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         throttle.record_failure(attempt)
         security_event(
             "sign_in.failure", logging.WARNING, user_id=user.id if user else None, reason="wrong password"

@@ -39,9 +39,10 @@ def start_enrolment(user: User) -> str:
 
 
 def provisioning_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_pending or user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name=current_app.config["TOTP_ISSUER"]
-    )
+    secret = user.totp_pending or user.totp_secret
+    if secret is None:
+        raise RuleError(409, "Start setting up the authenticator first.")
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["TOTP_ISSUER"])
 
 
 def qr_svg_data_uri(user: User) -> str:

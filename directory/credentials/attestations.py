@@ -17,7 +17,7 @@ from flask import current_app
 from directory.config import site_url
 from directory.credentials import signing, standing
 from directory.credentials.models import Attestation, Credential
-from directory.extensions import db
+from directory.extensions import affected, db
 from directory.rules import RuleError
 from directory.timeutil import now_utc
 
@@ -93,7 +93,7 @@ def status(jti: str) -> dict:
     record = db.session.get(Attestation, jti)
     if record is None:
         raise RuleError(404, "This site issued no record with that jti.")
-    c = db.session.get(Credential, record.credential_id)
+    c = db.session.get_one(Credential, record.credential_id)
     now = now_utc()
     state = standing.effective_status(c)
     if now >= record.expires_at:
@@ -118,8 +118,8 @@ def status(jti: str) -> dict:
 
 def prune(before: datetime | None = None) -> int:
     """Forget records past their `exp` (they no longer verify offline either); returns how many."""
-    result = db.session.execute(
+    pruned = affected(
         sa.delete(Attestation).where(Attestation.expires_at < (before or now_utc()) - timedelta(days=1))
     )
     db.session.commit()
-    return result.rowcount
+    return pruned

@@ -53,7 +53,7 @@ class CredentialForm(FlaskForm):
             "issued_on": _given(self.issued_on.data),
             "expires_on": _given(self.expires_on.data),
         }
-        data = {name: value for name, value in values.items() if value is not None}
+        data: dict[str, object] = {name: value for name, value in values.items() if value is not None}
         data["techniques"] = list(self.techniques.data or [])
         return data
 

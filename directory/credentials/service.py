@@ -199,7 +199,7 @@ def evidence_for(user: User, credential_id: int, version: int | None = None) -> 
         user.role == "admin"
         or (credential.practitioner is not None and credential.practitioner.user_id == user.id)
     )
-    if not allowed or not credential.evidence:
+    if credential is None or not allowed or not credential.evidence:
         raise RuleError(404, "No such evidence.", denied=credential is not None and not allowed)
     if version is None:
         return credential.evidence[-1]

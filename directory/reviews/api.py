@@ -3,7 +3,7 @@ from flask.views import MethodView
 from directory.accounts.auth import api_login_required, current_api_user
 from directory.accounts.schemas import InviteRequestSchema
 from directory.apibase import SECURED, Blueprint
-from directory.reviews import invites, service
+from directory.reviews import invites, reading, service
 from directory.reviews.schemas import (
     FlagInSchema,
     FlagSchema,
@@ -28,7 +28,7 @@ class PractitionerReviews(MethodView):
     @blp.response(200, ReviewPageSchema)
     def get(self, args, practitioner_id):
         """Visible reviews, newest first, ten a page, with the practitioner's answer."""
-        total, rows = service.visible(practitioner_id, args["page"])
+        total, rows = reading.visible(practitioner_id, args["page"])
         return {"total": total, "results": rows}
 
     @api_login_required()

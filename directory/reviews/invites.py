@@ -120,8 +120,8 @@ def redeem(code: str | None, practitioner: Practitioner, user: User) -> ReviewIn
             "review.invite_same_place", logging.WARNING, user_id=user.id, practitioner_id=practitioner.id
         )
         problem = "This invite cannot be used from an account made where the practitioner signs in."
-    if problem:
-        raise RuleError(422, problem, field="invite_code")
+    if problem or invite is None:
+        raise RuleError(422, problem or NOT_FOR_YOU, field="invite_code")
     invite.used_at = now_utc()
     return invite
 

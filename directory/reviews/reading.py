@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from directory.extensions import db
 from directory.reviews.models import ModerationAction, Review, ReviewFlag
-from directory.reviews.service import moderation_queue
+from directory.reviews.service import moderation_queue, reviewable
 
 
 def own_review(practitioner_id: int, author_id: int) -> Review | None:
@@ -24,18 +24,28 @@ def exists(review_id: int) -> bool:
     return db.session.get(Review, review_id) is not None
 
 
-def of_practice(practitioner_id: int, page: int, per_page: int) -> tuple[int, list[Review]]:
-    """Every review of the practice, the hidden ones too (its owner sees what was hidden), newest first."""
-    where = Review.practitioner_id == practitioner_id
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(where))
+def _newest_first(page: int, per_page: int, *where) -> tuple[int, list[Review]]:
+    """One page of the reviews matching `where`, newest first, and how many match in all."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where)) or 0
     rows = db.session.scalars(
         sa.select(Review)
-        .where(where)
+        .where(*where)
         .order_by(Review.created_at.desc(), Review.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
     return total, list(rows)
+
+
+def visible(practitioner_id: int, page: int, per_page: int = 10) -> tuple[int, list[Review]]:
+    """The reviews anyone may read on a listed practitioner's profile (404 for anyone else)."""
+    reviewable(practitioner_id)
+    return _newest_first(page, per_page, Review.practitioner_id == practitioner_id, Review.hidden.is_(False))
+
+
+def of_practice(practitioner_id: int, page: int, per_page: int) -> tuple[int, list[Review]]:
+    """Every review of the practice, the hidden ones too (its owner sees what was hidden), newest first."""
+    return _newest_first(page, per_page, Review.practitioner_id == practitioner_id)
 
 
 def moderation_board() -> dict:

@@ -2,6 +2,7 @@
 flags, moderation, and the ratings everyone sees (always from visible reviews only)."""
 
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -42,7 +43,7 @@ def _hourly(model, column, user: User, limit_key: str, noun: str) -> None:
         raise RuleError(429, f"At most {limit} {noun} an hour; try again later.", retry_after=max(retry, 1))
 
 
-def _reviewable(practitioner_id: int) -> Practitioner:
+def reviewable(practitioner_id: int) -> Practitioner:
     practitioner = db.session.get(Practitioner, practitioner_id)
     if practitioner is None:
         raise RuleError(404, "No practitioner with that id.")
@@ -53,7 +54,7 @@ def write(user: User, practitioner_id: int, data: dict) -> Review:
     if user.role != "client":
         raise RuleError(403, "Only clients write reviews.")
     confirmation.require_confirmed(user)
-    practitioner = _reviewable(practitioner_id)
+    practitioner = reviewable(practitioner_id)
     if practitioner.user_id == user.id:
         raise RuleError(403, "You cannot review your own practice.")
     if (
@@ -97,20 +98,6 @@ def edit(user: User, review_id: int, data: dict) -> Review:
         review.author_name = data["author_name"]
     db.session.commit()
     return review
-
-
-def visible(practitioner_id: int, page: int, per_page: int = 10) -> tuple[int, list[Review]]:
-    _reviewable(practitioner_id)
-    where = (Review.practitioner_id == practitioner_id, Review.hidden.is_(False))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where))
-    rows = db.session.scalars(
-        sa.select(Review)
-        .where(*where)
-        .order_by(Review.created_at.desc(), Review.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return total, list(rows)
 
 
 def respond(user: User, review_id: int, body: str) -> ReviewResponse:
@@ -181,7 +168,7 @@ def moderate(admin: User, review_id: int, action: str, reason: str) -> Review:
 
 def ratings(practitioner_ids: list[int]) -> dict[int, dict]:
     """Average, count, histogram and Bayesian average of the visible reviews, per practitioner."""
-    out = {
+    out: dict[int, dict[str, Any]] = {
         pid: {
             "average": None,
             "count": 0,

@@ -43,7 +43,7 @@ def review_section(practitioner_id: int) -> dict:
     """Everything the profile's reviews section shows: a page of visible reviews, and the forms
     the visitor may use (left in `g` with their errors by a failed POST)."""
     page = _page()
-    total, reviews = service.visible(practitioner_id, page, PER_PAGE)
+    total, reviews = reading.visible(practitioner_id, page, PER_PAGE)
     is_client = current_user.is_authenticated and current_user.role == "client"
     own = reading.own_review(practitioner_id, current_user.id) if is_client else None
     invite = request.args.get("invite", "")

@@ -85,7 +85,8 @@ def submit(
         if exc.status in page_errors:
             raise
         if on_form:
-            attach_errors(form, exc.errors or {"_schema": [exc.message]})
+            # Errors by field land on their fields; anything else (a roster's lines) is the message.
+            attach_errors(form, exc.errors if isinstance(exc.errors, dict) else {"_schema": [exc.message]})
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Outcome(False, None, exc.status, headers, exc)
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from directory.reviews import service
+from directory.reviews import reading, service
 from tests.browser.kit import sign_in
 from tests.factories import PASSWORD, mails_to
 
@@ -79,7 +79,7 @@ def test_invite_review_answer_and_moderation(live_server, page, factory, artifac
     page.screenshot(path=str(artifacts / "review-profile.png"), full_page=True)
 
     with factory.app.app_context():
-        review_id = service.visible(practitioner.id, 1)[1][0].id
+        review_id = reading.visible(practitioner.id, 1)[1][0].id
         service.flag(flagger, review_id, "Posted by a friend of the practitioner")
 
     # An admin hides it from the moderation queue.
