@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from directory.credentials import numbers
+from directory.credentials import numbers, standing
 from directory.rules import RuleError
 
 HEADER = ("number", "name", "status", "expires_on")
@@ -37,7 +37,7 @@ class RosterRow:
     def inactive_reason(self, today: date) -> str | None:
         if self.status.casefold() != "active":
             return f"The roster lists it as {self.status}."
-        if self.expires_on and self.expires_on < today:
+        if standing.past(self.expires_on, today):
             return f"The roster says it expired on {self.expires_on.isoformat()}."
         return None
 

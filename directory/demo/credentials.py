@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from directory.credentials import standing
 from directory.credentials.lifecycle import Step, history_rows
 from directory.credentials.models import Credential, CredentialEvent, credential_techniques
 from directory.demo.profiles import record_rng
@@ -119,7 +120,7 @@ def _plan(rng, spec, claim: Claim, now: datetime, holder_ref: str) -> tuple[dict
     checked = now
     if status == "due":
         status, checked = "verified", now - timedelta(days=365 + rng.randint(-25, 25))
-    if status == "verified" and claim.expires_on and claim.expires_on < today:
+    if status == "verified" and standing.past(claim.expires_on, today):
         status, method = "expired", "expiry"
     if spec.legal_name is None and status in ("recheck", "pending"):
         status, method = "verified", "document"  # made before legal names: verified under the display name
