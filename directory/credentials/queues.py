@@ -18,7 +18,7 @@ from directory.credentials import standing
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
-from directory.timeutil import today_utc
+from directory.timeutil import day, today_utc
 
 RECHECK_AHEAD = timedelta(days=30)
 RECHECK_KINDS = ("contested", "recheck", "lapsed", "format", "due")
@@ -135,9 +135,9 @@ def _explained(c: Credential, reason: str, today: date) -> RecheckItem:
             c, "format", f"The number does not fit how {c.issuer.name} writes numbers{example}."
         )
     due = standing.next_check_due(c)
-    words = [f"Re-check due on {due.isoformat()}." if due else "Never checked."]
+    words = [f"Re-check due on {day(due)}." if due else "Never checked."]
     if due and due < today:
-        words.append(f"The badge goes after {standing.grace_ends(c).isoformat()}.")
+        words.append(f"The badge goes after {day(standing.grace_ends(c))}.")
     if c.practitioner and not c.practitioner.legal_name:
         words.append("No legal name on the profile yet: ask for it.")
     elif c.practitioner and c.verified_legal_name != c.practitioner.legal_name:

@@ -14,6 +14,7 @@ from datetime import date
 
 from directory.credentials import numbers, standing
 from directory.rules import RuleError
+from directory.timeutil import day
 
 HEADER = ("number", "name", "status", "expires_on")
 HEADER_WITH_ISSUE = (*HEADER, "issued_on")
@@ -38,7 +39,7 @@ class RosterRow:
         if self.status.casefold() != "active":
             return f"The roster lists it as {self.status}."
         if standing.past(self.expires_on, today):
-            return f"The roster says it expired on {self.expires_on.isoformat()}."
+            return f"The roster says it expired on {day(self.expires_on)}."
         return None
 
 
