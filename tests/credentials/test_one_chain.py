@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bench.roster import build
+from bench.load.roster import build
 from directory.catalog.models import Issuer
 from directory.credentials import lifecycle
 from directory.credentials.lifecycle import Step, history_rows
