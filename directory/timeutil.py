@@ -39,3 +39,33 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# How pages, mails and messages write dates: one set, so a day reads the same on every screen. Each takes
+# None too (nothing to show) and answers NONE then.
+NONE = "—"
+
+
+def day(value: date | datetime | None) -> str:
+    """A day as 2026-03-01; a timestamp gives its UTC day."""
+    if value is None:
+        return NONE
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def long_day(value: date | datetime | None) -> str:
+    """A day in words for people, as March 1, 2026 (a timestamp gives its UTC day)."""
+    if value is None:
+        return NONE
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC)
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+def stamp(value: datetime | None, seconds: bool = False) -> str:
+    """A moment as 2026-03-01 09:30 UTC (with :05 seconds where the order of events matters)."""
+    if value is None:
+        return NONE
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")

@@ -225,13 +225,13 @@ def one_at_a_time(app, body: bytes) -> float:
     import sqlalchemy as sa
     from sqlalchemy.orm import selectinload
 
-    from directory.credentials import lifecycle, roster
+    from directory.credentials import lifecycle, roster, service
     from directory.credentials.models import Credential
     from directory.extensions import db
 
     with app.app_context():
         admin = roster.default_admin(ADMIN)
-        issuer = roster.issuer_by_slug(ISSUER)
+        issuer = service.issuer(ISSUER)
         started = time.perf_counter()
         plan = roster._plan(admin, issuer, roster.parse_roster(body, issuer), progress=False)
         for action in roster.MOVES:

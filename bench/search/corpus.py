@@ -15,8 +15,10 @@ import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from types import SimpleNamespace
 
+from directory.credentials import standing
 from directory.geo.distance import EARTH_RADIUS_KM, haversine_km
 
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
@@ -136,19 +138,31 @@ def load_corpus(db_path: str) -> list[Doc]:
 
 
 def verified_until(con: sqlite3.Connection) -> dict[int, int]:
-    """pid -> the last day (ordinal) one of its verified credentials holds. The credentials domain is
-    not built yet; until it is (or where its columns differ from this guess) nobody is verified."""
+    """pid -> the last day (ordinal) one of its verified credentials keeps its badge, by the
+    credentials domain's own rule (standing.badge_until: the expiry in force, the re-check's grace)."""
     try:
         rows = con.execute(
-            "SELECT practitioner_id, expires_on FROM credentials WHERE status = 'verified'"
+            "SELECT practitioner_id, status, expires_on, source_expires_on, checked_at FROM credentials"
+            " WHERE status = 'verified'"
         ).fetchall()
     except sqlite3.Error:
         return {}
     until: dict[int, int] = {}
-    for pid, expires_on in rows:
-        day = date.fromisoformat(str(expires_on)[:10]).toordinal() if expires_on else NO_EXPIRY
+    for pid, status, expires_on, source_expires_on, checked_at in rows:
+        row = SimpleNamespace(
+            status=status,
+            expires_on=_day(expires_on),
+            source_expires_on=_day(source_expires_on),
+            checked_at=datetime.fromisoformat(checked_at) if checked_at else None,
+        )
+        last = standing.badge_until(row)
+        day = last.toordinal() if last else 0
         until[pid] = max(until.get(pid, 0), day)
     return until
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
 
 
 def bbox(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:

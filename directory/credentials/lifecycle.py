@@ -128,20 +128,18 @@ def _record(
     elif target == "pending":
         _forget_verification(credential)
     latest = credential.evidence[-1].sha256 if credential.evidence else ""
-    event = CredentialEvent(
-        credential_id=credential.id,
-        from_status=before,
-        to_status=target,
-        actor_id=actor.id if actor else None,
-        actor=actor.email if actor else "system",
-        actor_ref=audit.actor_ref(actor),
-        method=method,
-        reason=reason,
-        evidence_sha256=latest,
-        at=now,
-        prev_hash=audit.last_hash(credential.id),
+    row = _event_row(
+        credential.id,
+        before,
+        target,
+        _who(actor),
+        method,
+        reason,
+        latest,
+        now,
+        audit.last_hash(credential.id),
     )
-    event.hash = audit.event_hash(event)
+    event = CredentialEvent(**row)
     db.session.add(event)
     db.session.flush()
     return event
@@ -207,24 +205,15 @@ def transition_batch(items: list[BatchItem], action: str, actor: User | None, me
         raise RuleError(403, "You cannot decide on a credential of your own.")
     ids = [item.credential_id for item in items]
     heads, evidence = audit.last_hashes(ids), _latest_evidence(ids)
-    now, ref = now_utc(), audit.actor_ref(actor)
+    now, who = now_utc(), _who(actor)
     events, updates = [], []
     for item in items:
-        event = {
-            "credential_id": item.credential_id,
-            "from_status": item.status,
-            "to_status": target,
-            "actor_id": actor.id if actor else None,
-            "actor": actor.email if actor else "system",
-            "actor_ref": ref,
-            "method": method,
-            "reason": item.reason,
-            "evidence_sha256": evidence.get(item.credential_id, ""),
-            "at": now,
-            "prev_hash": heads[item.credential_id],
-        }
-        event["hash"] = audit.event_hash(SimpleNamespace(**event))
-        events.append(event)
+        cid = item.credential_id
+        events.append(
+            _event_row(
+                cid, item.status, target, who, method, item.reason, evidence.get(cid, ""), now, heads[cid]
+            )
+        )
         updates.append(_batch_values(item, target, method, now))
     table = Credential.__table__
     values = {name: sa.bindparam(f"v_{name}") for name in updates[0] if not name.startswith("b_")}
@@ -288,30 +277,51 @@ class Step:
 
 
 def history_rows(credential_id: int, steps: list[Step]) -> list[dict]:
-    """The chained audit rows of a credential inserted with its whole history at once, each move checked
-    against MOVES' statuses, hashed exactly as transition() would."""
-    rows, prev = [], audit.GENESIS
+    """The chained audit rows of a credential inserted with its whole history at once, each move one
+    of MOVES and starting where the one before ended, hashed exactly as transition() would."""
+    rows, prev, status = [], audit.GENESIS, None
     for step in steps:
-        if not any(
+        if step.from_status != status or not any(
             step.from_status in allowed and step.to_status == target for allowed, target, _ in MOVES.values()
         ):
-            raise ValueError(f"no move from {step.from_status} to {step.to_status}")
-        row = {
-            "credential_id": credential_id,
-            "from_status": step.from_status,
-            "to_status": step.to_status,
-            "actor_id": None,
-            "actor": step.actor,
-            "actor_ref": step.actor_ref,
-            "method": step.method,
-            "reason": step.reason,
-            "evidence_sha256": "",
-            "at": step.at,
-            "prev_hash": prev,
-        }
-        row["hash"] = prev = audit.event_hash(SimpleNamespace(**row))
+            raise ValueError(
+                f"no move from {step.from_status} to {step.to_status} (the history is at {status})"
+            )
+        who = (None, step.actor, step.actor_ref)
+        row = _event_row(
+            credential_id, step.from_status, step.to_status, who, step.method, step.reason, "", step.at, prev
+        )
         rows.append(row)
+        prev, status = row["hash"], step.to_status
     return rows
+
+
+def _who(actor: User | None) -> tuple[int | None, str, str]:
+    """(actor_id, actor, actor_ref) of an event: the account that acted, or the system."""
+    return (actor.id if actor else None, actor.email if actor else "system", audit.actor_ref(actor))
+
+
+def _event_row(
+    credential_id, before, target, who: tuple[int | None, str, str], method, reason, evidence, at, prev_hash
+) -> dict:
+    """One audit event's columns, hash included: the one place an event is put together, whether
+    transition() adds it as an object or the batch and bulk paths insert it as a row."""
+    actor_id, actor, ref = who
+    row = {
+        "credential_id": credential_id,
+        "from_status": before,
+        "to_status": target,
+        "actor_id": actor_id,
+        "actor": actor,
+        "actor_ref": ref,
+        "method": method,
+        "reason": reason,
+        "evidence_sha256": evidence,
+        "at": at,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = audit.event_hash(SimpleNamespace(**row))
+    return row
 
 
 def _latest_evidence(ids: list[int]) -> dict[int, str]:

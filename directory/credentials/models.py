@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.catalog.models import Issuer, Technique
+from directory.credentials import standing
 from directory.credentials.standing import HELD, STATUSES
 from directory.extensions import Model, db
 from directory.timeutil import UTCDateTime, now_utc
@@ -105,8 +106,7 @@ class Credential(Model):
 
     @property
     def ends_on(self) -> date | None:
-        """The expiry in force: what the source showed, else what the claimant said."""
-        return self.source_expires_on or self.expires_on
+        return standing.ends_on(self)
 
     def outbox_practitioner_id(self) -> int:
         return self.practitioner_id

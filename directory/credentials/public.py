@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from directory.credentials import lifecycle, numbers, queues, service, standing
+from directory.credentials import lifecycle, numbers, service, standing
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.rules import RuleError
@@ -62,11 +62,9 @@ def expire_due(today: date | None = None) -> dict:
     """Write down every expiry and every lapsed re-check that has happened (actor system); list what
     expires within 30 days and what is due for a re-check."""
     today = today or today_utc()
-    ends = sa.func.coalesce(Credential.source_expires_on, Credential.expires_on)
-    # Past the expiry in force, or past the grace after a due re-check (standing.effective_status).
-    past = queues.due_by(today - standing.RECHECK_GRACE - timedelta(days=1))
+    ends = standing.ends_on_sql(Credential)
     verified = sa.select(Credential).where(Credential.status == "verified")
-    changed = db.session.scalars(verified.where(sa.or_(ends < today, past))).all()
+    changed = db.session.scalars(verified.where(standing.no_longer_live_sql(Credential, today))).all()
     for credential in changed:
         lifecycle.settle(credential)
     db.session.commit()

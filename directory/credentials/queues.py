@@ -8,7 +8,7 @@ record that do not fit their issuer's format.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -18,7 +18,7 @@ from directory.credentials import standing
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
-from directory.timeutil import today_utc
+from directory.timeutil import day, today_utc
 
 RECHECK_AHEAD = timedelta(days=30)
 RECHECK_KINDS = ("contested", "recheck", "lapsed", "format", "due")
@@ -43,7 +43,7 @@ def _filtered(statement, args: dict):
     if args.get("kind"):
         statement = statement.where(Credential.kind == args["kind"])
     if args.get("due_before"):
-        statement = statement.where(due_by(args["due_before"]))
+        statement = statement.where(standing.due_by_sql(Credential, args["due_before"]))
     if args.get("q"):
         needle = args["q"].lower()
         holder = sa.select(Practitioner.id).where(
@@ -61,15 +61,6 @@ def _filtered(statement, args: dict):
             )
         )
     return statement
-
-
-def due_by(day: date):
-    """next_check_due <= day, in SQL: a year after the last check, or the expiry in force."""
-    cutoff = datetime.combine(day - standing.CHECK_EVERY, time.max, tzinfo=UTC)
-    return sa.or_(
-        Credential.checked_at <= cutoff,
-        sa.func.coalesce(Credential.source_expires_on, Credential.expires_on) <= day,
-    )
 
 
 def _page(statement, order, page: int, per_page: int) -> Page:
@@ -97,7 +88,7 @@ def verification_queue(args: dict, page: int = 1, per_page: int = 50) -> Page:
 
 def recheck_queue(args: dict, page: int = 1, per_page: int = 50, today: date | None = None) -> Page:
     today = today or today_utc()
-    due = sa.and_(Credential.status == "verified", due_by(today + RECHECK_AHEAD))
+    due = sa.and_(Credential.status == "verified", standing.due_by_sql(Credential, today + RECHECK_AHEAD))
     kinds = {
         "contested": Credential.status == "contested",
         "recheck": Credential.status == "recheck",
@@ -144,9 +135,9 @@ def _explained(c: Credential, reason: str, today: date) -> RecheckItem:
             c, "format", f"The number does not fit how {c.issuer.name} writes numbers{example}."
         )
     due = standing.next_check_due(c)
-    words = [f"Re-check due on {due.isoformat()}." if due else "Never checked."]
+    words = [f"Re-check due on {day(due)}." if due else "Never checked."]
     if due and due < today:
-        words.append(f"The badge goes after {standing.grace_ends(c).isoformat()}.")
+        words.append(f"The badge goes after {day(standing.grace_ends(c))}.")
     if c.practitioner and not c.practitioner.legal_name:
         words.append("No legal name on the profile yet: ask for it.")
     elif c.practitioner and c.verified_legal_name != c.practitioner.legal_name:

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from directory.accounts.models import User
 from directory.catalog.models import Issuer
-from directory.credentials import lifecycle, standing
+from directory.credentials import lifecycle, service, standing
 from directory.credentials.lifecycle import BatchItem, Facts
 from directory.credentials.models import Credential
 from directory.credentials.names import names_match
@@ -59,13 +59,6 @@ class Plan:
 
     def changes(self) -> int:
         return sum(len(items) for items in self.moves.values())
-
-
-def issuer_by_slug(slug: str) -> Issuer:
-    issuer = db.session.scalar(sa.select(Issuer).where(Issuer.slug == slug))
-    if issuer is None:
-        raise RuleError(404, f"No issuer {slug}. See /api/v1/issuers.")
-    return issuer
 
 
 def default_admin(email: str | None) -> User:
@@ -103,7 +96,7 @@ def import_roster(
     started = time.perf_counter()
     if admin is None or admin.role != "admin":
         raise RuleError(403, "Only an admin imports rosters.")
-    issuer = issuer_by_slug(issuer_slug)
+    issuer = service.issuer(issuer_slug, status=404)
     data = read_bytes(stream)
     rows = parse_roster(data, issuer)
     plan = _plan(admin, issuer, rows, progress)

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from directory.credentials import numbers
+from directory.credentials import numbers, standing
 from directory.rules import RuleError
+from directory.timeutil import day
 
 HEADER = ("number", "name", "status", "expires_on")
 HEADER_WITH_ISSUE = (*HEADER, "issued_on")
@@ -37,8 +38,8 @@ class RosterRow:
     def inactive_reason(self, today: date) -> str | None:
         if self.status.casefold() != "active":
             return f"The roster lists it as {self.status}."
-        if self.expires_on and self.expires_on < today:
-            return f"The roster says it expired on {self.expires_on.isoformat()}."
+        if standing.past(self.expires_on, today):
+            return f"The roster says it expired on {day(self.expires_on)}."
         return None
 
 

@@ -8,7 +8,7 @@ from wtforms import BooleanField
 
 from directory.accounts.auth import fresh_page_or_redirect, page_login_required
 from directory.catalog import service as catalog
-from directory.credentials import roster
+from directory.credentials import roster, service
 from directory.credentials.roster_api import REQUEST_LIMIT
 from directory.rules import RuleError
 from directory.web.forms import form_page
@@ -54,7 +54,7 @@ def index():
 @page_login_required("admin")
 def issuer_roster(slug: str):
     try:
-        issuer = roster.issuer_by_slug(slug)
+        issuer = service.issuer(slug, status=404)
     except RuleError:
         abort(404)
     form = RosterForm()

@@ -24,6 +24,8 @@ RENAMED = "The legal name on the profile changed; the credential must be checked
 
 
 def issuer(slug: str, status: int = 422) -> Issuer:
+    """The issuer of that slug, for every path that names one (claims, lookups, rosters): RuleError
+    `status` when there is none, 422 for a claim's field, 404 for a path."""
     found = db.session.scalar(sa.select(Issuer).where(Issuer.slug == slug))
     if found is None:
         raise RuleError(status, f"Unknown issuer {slug}. See /api/v1/issuers.", field="issuer")

@@ -14,10 +14,14 @@ Derived on read, whatever any job has written yet: a verified credential past th
 `next_check_due`, then reads `lapsed` ("lapsed: not re-checked").
 
 Every function takes anything with the credential's attributes (`status`, `expires_on`,
-`source_expires_on`, `checked_at`, `method`), so the search cards' plain rows use the same rules.
+`source_expires_on`, `checked_at`, `method`), so the search cards' plain rows use the same rules. The
+`*_sql` functions say the same in a query, given the model (or table) the columns come from; tests hold
+each pair to one answer.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
 
 from directory.timeutil import today_utc
 
@@ -46,6 +50,16 @@ def ends_on(c) -> date | None:
     return c.source_expires_on or c.expires_on
 
 
+def ends_on_sql(columns):
+    """ends_on() in a query."""
+    return sa.func.coalesce(columns.source_expires_on, columns.expires_on)
+
+
+def past(last_day: date | None, today: date) -> bool:
+    """A dated thing holds through its last day and is over from the day after (None: never over)."""
+    return last_day is not None and last_day < today
+
+
 def _day(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -59,6 +73,12 @@ def next_check_due(c) -> date | None:
     return min(yearly, end) if end else yearly
 
 
+def due_by_sql(columns, day: date):
+    """next_check_due(c) <= day in a query: a year after the last check, or the expiry in force."""
+    cutoff = datetime.combine(day - CHECK_EVERY, time.max, tzinfo=UTC)
+    return sa.or_(columns.checked_at <= cutoff, ends_on_sql(columns) <= day)
+
+
 def grace_ends(c) -> date | None:
     """The last day a verified credential keeps its badge without a re-check."""
     due = next_check_due(c)
@@ -68,13 +88,19 @@ def grace_ends(c) -> date | None:
 def effective_status(c, today: date | None = None) -> str:
     today = today or today_utc()
     if c.status == "verified":
-        end = ends_on(c)
-        if end and end < today:
+        if past(ends_on(c), today):
             return "expired"
-        last = grace_ends(c)
-        if last and last < today:
+        if past(grace_ends(c), today):
             return "lapsed"
     return c.status
+
+
+def no_longer_live_sql(columns, today: date):
+    """For a verified credential, effective_status(c, today) != "verified" in a query: past the expiry
+    in force, or past the grace after its re-check fell due."""
+    return sa.or_(
+        ends_on_sql(columns) < today, due_by_sql(columns, today - RECHECK_GRACE - timedelta(days=1))
+    )
 
 
 def is_live(c, today: date | None = None) -> bool:

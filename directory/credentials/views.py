@@ -4,8 +4,6 @@ The admin pages (queue, decisions, evidence preview, audit) live in admin_views.
 blueprint. Views parse, call the service, render.
 """
 
-from datetime import date, datetime
-
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
@@ -22,14 +20,6 @@ from directory.web.forms import attach_errors, flashed, form_page, load_into
 bp = Blueprint("credentials", __name__)
 
 
-def day(value: date | None) -> str:
-    return value.isoformat() if value else "—"
-
-
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
 @bp.context_processor
 def template_helpers() -> dict:
     """For the credential templates; admin_views installs the same on its blueprint."""
@@ -39,8 +29,6 @@ def template_helpers() -> dict:
         "recheck_due": standing.recheck_due,
         "next_check_due": standing.next_check_due,
         "grace_ends": standing.grace_ends,
-        "day": day,
-        "when": when,
         "resubmittable": service.RESUBMITTABLE,
     }
 

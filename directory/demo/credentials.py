@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from directory.credentials import numbers, standing
 from directory.credentials.lifecycle import Step, history_rows
 from directory.credentials.models import Credential, CredentialEvent, credential_techniques
 from directory.demo.profiles import record_rng
@@ -56,23 +57,23 @@ class Claim:
     techniques: tuple[str, ...] = ()
 
 
-def _number(template: str, n: int) -> tuple[str, str]:
-    """As printed, and in the canonical form (the issuer's separators dropped, upper case)."""
+def _number(template: str, n: int, fmt: numbers.NumberFormat) -> tuple[str, str]:
+    """As printed, and in the issuer's canonical form (numbers.py: the one rule claims and rosters use)."""
     printed = template.format(10000 + n)
-    return printed, printed.replace("-", "").replace(".", "").replace(" ", "").upper()
+    return printed, numbers.canonical(printed, fmt)
 
 
-def _claims(rng, spec, today: date) -> list[Claim]:
+def _claims(rng, spec, today: date, formats: dict[str, numbers.NumberFormat]) -> list[Claim]:
     claims = []
     region = spec.locations[0].region if spec.locations else ""
     issued = date(max(spec.practicing_since, 1990), rng.randint(1, 12), rng.randint(1, 28))
     board = STATE_BOARDS.get(region)
     if board and rng.random() < 0.8:
-        printed, key = _number(board[1], spec.n)
+        printed, key = _number(board[1], spec.n, formats[board[0]])
         expires = today + timedelta(days=rng.randint(-60, 720))
         claims.append(Claim(board[0], "license", "Licensed Massage Therapist", printed, key, issued, expires))
     elif rng.random() < 0.6:
-        printed, key = _number("{:06d}-00", spec.n)
+        printed, key = _number("{:06d}-00", spec.n, formats["ncbtmb"])
         expires = today + timedelta(days=rng.randint(-30, 1400))
         claims.append(
             Claim(
@@ -91,9 +92,9 @@ def _claims(rng, spec, today: date) -> list[Claim]:
     covered = [c for c in covered if c[2]]
     if covered and rng.random() < 0.45:
         slug, title, techs = rng.choice(covered)
-        printed = f"{slug.upper()}-{10000 + spec.n}"
+        printed, key = _number(f"{slug.upper()}-{{}}", spec.n, formats[slug])
         when = issued + timedelta(days=rng.randint(100, 2000)) if issued.year < 2020 else issued
-        claims.append(Claim(slug, "certification", title, printed, printed, when, None, tuple(techs)))
+        claims.append(Claim(slug, "certification", title, printed, key, when, None, tuple(techs)))
     return claims
 
 
@@ -119,7 +120,7 @@ def _plan(rng, spec, claim: Claim, now: datetime, holder_ref: str) -> tuple[dict
     checked = now
     if status == "due":
         status, checked = "verified", now - timedelta(days=365 + rng.randint(-25, 25))
-    if status == "verified" and claim.expires_on and claim.expires_on < today:
+    if status == "verified" and standing.past(claim.expires_on, today):
         status, method = "expired", "expiry"
     if spec.legal_name is None and status in ("recheck", "pending"):
         status, method = "verified", "document"  # made before legal names: verified under the display name
@@ -193,7 +194,12 @@ def _contest(spec, rival: Claim, now: datetime, holder_ref: str) -> tuple[dict, 
 
 def add_credentials(batch) -> None:
     """The hook: inserts this batch's credentials, technique links and audit events."""
-    issuers = dict(batch.connection.execute(sa.text("SELECT slug, id FROM issuers")).tuples().all())
+    issuers, formats = {}, {}
+    for slug, issuer_id, pattern, separators, example in batch.connection.execute(
+        sa.text("SELECT slug, id, number_pattern, number_separators, number_example FROM issuers")
+    ):
+        issuers[slug] = issuer_id
+        formats[slug] = numbers.NumberFormat(pattern, separators, example)
     refs = dict(
         batch.connection.execute(
             sa.text("SELECT id, audit_ref FROM users WHERE id IN :ids").bindparams(
@@ -210,7 +216,7 @@ def add_credentials(batch) -> None:
         ref = f"user:{refs[uid]}"
         made = [
             (claim, *_plan(rng, spec, claim, batch.now, ref))
-            for claim in _claims(rng, spec, batch.now.date())
+            for claim in _claims(rng, spec, batch.now.date(), formats)
         ]
         if previous and rng.random() < CONTEST_RATE and previous[1]["status"] in ("pending", "verified"):
             rival, rival_row, rival_steps = previous

@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import accumulate
 
+from directory.geo.distance import haversine_km
+
 KM_PER_DEGREE = 111.32
 # Some large geonames "cities" are neighbourhoods or census places whose name no ZIP carries
 # (Harlem, East Los Angeles); those take the ZIPs nearest their centre instead.
@@ -120,7 +122,7 @@ def _norm(name: str) -> str:
 
 
 def _nearest(zips: list[Zip] | tuple[Zip, ...], lat: float, lon: float) -> list[Zip]:
-    near = sorted((distance_km(lat, lon, z.lat, z.lon), z.code, z) for z in zips)
+    near = sorted((haversine_km(lat, lon, z.lat, z.lon), z.code, z) for z in zips)
     return [z for d, _, z in near[:NEAREST_FALLBACK_COUNT] if d <= NEAREST_FALLBACK_KM]
 
 
@@ -132,11 +134,3 @@ def jitter(rng: random.Random, lat: float, lon: float, max_km: float = 1.5) -> t
     dlat = r * math.cos(theta) / KM_PER_DEGREE
     dlon = r * math.sin(theta) / (KM_PER_DEGREE * math.cos(math.radians(lat)))
     return round(lat + dlat, 6), round(lon + dlon, 6)
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine: within 0.4% of geodesic, plenty for picking nearby ZIPs."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(a))

@@ -1,4 +1,4 @@
-"""How reviews read on the pages: the author's name as the public sees it, dates, page counts."""
+"""How reviews read on the pages: the author's name as the public sees it, page counts."""
 
 from math import ceil
 
@@ -10,19 +10,11 @@ def author(review: Review) -> str:
     return review.author_name or "A client"
 
 
-def when(value) -> str:
-    return value.strftime("%B %-d, %Y") if value else "—"
-
-
-def stamp(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
 def page_count(total: int, per_page: int) -> int:
     """At least one page, so an empty list still reads "page 1 of 1"."""
     return max(ceil(total / per_page), 1)
 
 
 def helpers() -> dict:
-    """What the review templates call on each review."""
-    return {"author": author, "when": when, "stamp": stamp}
+    """What the review templates call on each review (dates: the shared formats in directory/timeutil.py)."""
+    return {"author": author}

@@ -62,7 +62,6 @@ def review_section(practitioner_id: int) -> dict:
         "flag_for": g.get("flag_for"),
         "blank_flag": FlagForm(formdata=None),
         "author": present.author,
-        "when": present.when,
     }
 
 

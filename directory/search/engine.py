@@ -19,10 +19,10 @@ from datetime import datetime
 
 import numpy as np
 
+from directory.geo.distance import haversine_km
 from directory.search.arrays import IndexView
 from directory.search.synonyms import split_concepts
 
-EARTH_RADIUS_KM = 6371.0088
 WEIGHTS = {"text": 0.55, "verified": 0.15, "rating": 0.15, "proximity": 0.15}
 SLUG_WEIGHT = 1.0  # a synonym's vocabulary hit counts like a strong word match
 MAX_CONCEPTS = 12  # words or known phrases of a query that count; the rest are not searched for
@@ -91,13 +91,6 @@ def plan(q: str | None, analyzer) -> list[Concept]:
             if len(concepts) == MAX_CONCEPTS:
                 break
     return concepts
-
-
-def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat), np.radians(lats)
-    dphi, dlmb = p2 - p1, np.radians(lons - lon)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def _mask_of(view: IndexView, fieldname: str, term: str) -> np.ndarray:

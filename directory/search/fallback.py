@@ -13,13 +13,14 @@ from flask import current_app
 from directory.accounts.models import User
 from directory.catalog.models import Condition, Technique
 from directory.extensions import db
+from directory.geo.distance import haversine_km
 from directory.practitioners.models import (
     PracticeLocation,
     Practitioner,
     practitioner_conditions,
     practitioner_techniques,
 )
-from directory.search.engine import Concept, Hit, Outcome, Query, haversine_km
+from directory.search.engine import Concept, Hit, Outcome, Query
 
 SCAN_LIMIT = 5000
 

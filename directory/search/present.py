@@ -15,9 +15,10 @@ from whoosh.lang.porter import stem
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from directory.extensions import db
+from directory.geo.distance import haversine_km
 from directory.search import badges, spelling
 from directory.search.documents import STOPLIST, WORD
-from directory.search.engine import Hit, Outcome, Query, haversine_km
+from directory.search.engine import Hit, Outcome, Query
 from directory.search.synonyms import normalize
 
 SNIPPET_CHARS = 220

@@ -1,8 +1,10 @@
-"""Template filters shared by the pages."""
+"""Template filters and globals shared by the pages."""
 
 from urllib.parse import urlencode
 
 from flask import Flask, url_for
+
+from directory import timeutil
 
 
 def urlencode_multi(args: dict) -> str:
@@ -23,3 +25,7 @@ def map_marker(result: dict) -> dict:
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(urlencode_multi)
     app.add_template_filter(map_marker)
+    # The one set of date formats (timeutil), for every template: `day(x)` or `x|day`.
+    for format_ in (timeutil.day, timeutil.long_day, timeutil.stamp):
+        app.add_template_global(format_)
+        app.add_template_filter(format_)

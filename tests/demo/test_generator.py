@@ -13,9 +13,10 @@ import zipcodes
 from directory.accounts.models import User
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.demo.generator import DemoDataError, generate
-from directory.demo.places import distance_km, load_places
+from directory.demo.places import load_places
 from directory.demo.profiles import DemoPractitioner, make_practitioner
 from directory.extensions import db
+from directory.geo.distance import haversine_km
 from directory.practitioners.models import (
     PracticeLocation,
     Practitioner,
@@ -141,7 +142,7 @@ def test_locations_are_real_us_zip_codes():
         assert any(s <= loc.lat <= n and w <= loc.lon <= e for s, n, w, e in US_BOXES), loc
         (zip_,) = zipcodes.matching(loc.postal_code)
         assert (zip_["city"], zip_["state"]) == (loc.city, loc.region)
-        assert distance_km(loc.lat, loc.lon, float(zip_["lat"]), float(zip_["long"])) < 2.0
+        assert haversine_km(loc.lat, loc.lon, float(zip_["lat"]), float(zip_["long"])) < 2.0
 
 
 def test_same_seed_same_data_and_other_seed_differs():

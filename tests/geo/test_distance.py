@@ -29,7 +29,7 @@ def test_haversine_is_symmetric(a, b):
 
 @pytest.mark.parametrize(("a", "b"), [p for p in PAIRS if p[0] != p[1] and abs(p[0][0]) < 89])
 def test_haversine_is_close_to_geodesic(a, b):
-    # The DESIGN figure: the sphere is within 0.36% of the ellipsoid, so good enough for ranking.
+    # The sphere is within 0.36% of the ellipsoid, so good enough for ranking.
     assert haversine_km(*a, *b) == pytest.approx(geodesic(a, b).km, rel=0.0036)
 
 
