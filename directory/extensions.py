@@ -46,10 +46,15 @@ def app_object() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
 
 
-def affected(statement: sa.Executable) -> int:
+def affected(statement: sa.Executable, params: list[dict] | None = None) -> int:
     """How many rows an UPDATE or DELETE matched, in the session's transaction (SQLAlchemy types
     `execute` as returning any Result, and only a cursor's result has a row count)."""
-    return cast(sa.CursorResult, db.session.execute(statement)).rowcount or 0
+    return cast(sa.CursorResult, db.session.execute(statement, params)).rowcount or 0
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """A model's table, for bulk statements (the mapper types `__table__` as any FromClause)."""
+    return cast(sa.Table, model.__table__)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -19,13 +19,14 @@ few statements per chunk, writing the same chained event for each.
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 
 from directory.accounts.models import User
 from directory.credentials import audit, standing
 from directory.credentials.models import Credential, CredentialEvent, Evidence, credential_techniques
-from directory.extensions import db
+from directory.extensions import affected, db, table_of
 from directory.rules import RuleError
 from directory.search import outbox
 from directory.timeutil import now_utc
@@ -200,7 +201,7 @@ def transition_batch(items: list[BatchItem], action: str, actor: User | None, me
         return
     allowed, target, _ = MOVES[action]
     if any(item.status not in allowed for item in items):
-        raise RuleError(409, f"Only {', '.join(allowed)} credentials can be moved by {action}.")
+        raise RuleError(409, f"Only {', '.join(map(str, allowed))} credentials can be moved by {action}.")
     if actor is not None and action in JUDGEMENTS and any(i.practitioner_user_id == actor.id for i in items):
         raise RuleError(403, "You cannot decide on a credential of your own.")
     ids = [item.credential_id for item in items]
@@ -215,8 +216,10 @@ def transition_batch(items: list[BatchItem], action: str, actor: User | None, me
             )
         )
         updates.append(_batch_values(item, target, method, now))
-    table = Credential.__table__
-    values = {name: sa.bindparam(f"v_{name}") for name in updates[0] if not name.startswith("b_")}
+    table = table_of(Credential)
+    values: dict[str, Any] = {
+        name: sa.bindparam(f"v_{name}") for name in updates[0] if not name.startswith("b_")
+    }
     for name in ("source_issued_on", "source_expires_on"):
         if name in values:  # as in _apply_facts: what the source does not show stays as confirmed before
             values[name] = sa.func.coalesce(sa.bindparam(f"v_{name}", type_=sa.Date), table.c[name])
@@ -229,12 +232,12 @@ def transition_batch(items: list[BatchItem], action: str, actor: User | None, me
         )
         .values({**values, "version": table.c.version + 1})
     )
-    changed = db.session.execute(
+    changed = affected(
         statement, [{k if k.startswith("b_") else f"v_{k}": v for k, v in u.items()} for u in updates]
     )
-    if changed.rowcount != len(updates):
+    if changed != len(updates):
         raise RuleError(409, "A credential changed while the batch was being applied.")
-    db.session.execute(sa.insert(CredentialEvent.__table__), events)
+    db.session.execute(sa.insert(table_of(CredentialEvent)), events)
     outbox.write_rows(db.session.connection(), sorted({item.practitioner_id for item in items}))
 
 

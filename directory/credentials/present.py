@@ -81,7 +81,7 @@ def summary(credentials: list[Credential], today: date | None = None) -> dict:
         if licensed_since
         else None,
         "credentials": [public_credential(c, today) for c in credentials],
-        "verified_until": max((standing.badge_until(c) for c in live), default=None),
+        "verified_until": max((u for c in live if (u := standing.badge_until(c)) is not None), default=None),
     }
 
 
@@ -99,6 +99,8 @@ def lookup(c: Credential) -> dict:
 
 def feed_event(e: CredentialEvent) -> dict:
     c = e.credential
+    if c is None:  # the log's own events (checkpoints) are never in the feed
+        raise ValueError(f"event {e.id} is about no credential")
     return {
         "id": e.id,
         "credential_id": e.credential_id,

@@ -64,7 +64,7 @@ def _filtered(statement, args: dict):
 
 
 def _page(statement, order, page: int, per_page: int) -> Page:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery())) or 0
     items = db.session.scalars(
         statement.options(
             selectinload(Credential.practitioner),
@@ -113,7 +113,7 @@ def _latest_reasons(ids: list[int]) -> dict[int, str]:
         .where(CredentialEvent.credential_id.in_(ids))
         .order_by(CredentialEvent.id)
     )
-    return dict(rows.tuples().all())
+    return {cid: reason for cid, reason in rows.tuples() if cid is not None}
 
 
 def _explained(c: Credential, reason: str, today: date) -> RecheckItem:
@@ -126,7 +126,9 @@ def _explained(c: Credential, reason: str, today: date) -> RecheckItem:
                 Credential.id != c.id,
             )
         )
-        return RecheckItem(c, "contested", f"Claimed by {rivals + 1} accounts: decide which one holds it.")
+        return RecheckItem(
+            c, "contested", f"Claimed by {(rivals or 0) + 1} accounts: decide which one holds it."
+        )
     if c.status in ("recheck", "lapsed"):
         return RecheckItem(c, c.status, reason or "Sent back for a re-check.")
     if c.number_key is None:

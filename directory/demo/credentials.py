@@ -17,6 +17,7 @@ from directory.credentials import numbers, standing
 from directory.credentials.lifecycle import Step, history_rows
 from directory.credentials.models import Credential, CredentialEvent, credential_techniques
 from directory.demo.profiles import record_rng
+from directory.extensions import table_of
 
 STATE_BOARDS = {
     "CA": ("camtc", "CMT-{:05d}"),
@@ -233,14 +234,15 @@ def add_credentials(batch) -> None:
                 previous = (claim, stored, steps)
     if not rows:
         return
-    table = Credential.__table__
+    table = table_of(Credential)
     ids = list(
         batch.connection.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         ).scalars()
     )
     techniques = dict(batch.connection.execute(sa.text("SELECT slug, id FROM techniques")).tuples().all())
-    links, events = [], []
+    links: list[dict] = []
+    events: list[dict] = []
     for cid, (claim, steps, confirmed) in zip(ids, plans, strict=True):
         links.extend(
             {"credential_id": cid, "technique_id": techniques[t], "confirmed": confirmed}
@@ -249,4 +251,4 @@ def add_credentials(batch) -> None:
         events.extend(history_rows(cid, steps))
     if links:
         batch.connection.execute(sa.insert(credential_techniques), links)
-    batch.connection.execute(sa.insert(CredentialEvent.__table__), events)
+    batch.connection.execute(sa.insert(table_of(CredentialEvent)), events)

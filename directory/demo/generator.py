@@ -26,7 +26,7 @@ from directory.accounts.models import User
 from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.demo.places import PlacePicker, load_places
 from directory.demo.profiles import DemoLocation, DemoPractitioner, make_practitioner
-from directory.extensions import db
+from directory.extensions import db, table_of
 from directory.practitioners.models import (
     PracticeLocation,
     Practitioner,
@@ -142,9 +142,9 @@ def _write_batch(
     """Insert one batch in one transaction; returns how many locations it made."""
     specs = [make_practitioner(seed, n, places) for n in numbers]
     now = now_utc()
-    user_ids = _insert_returning_ids(User.__table__, [_user_row(p, now) for p in specs])
+    user_ids = _insert_returning_ids(table_of(User), [_user_row(p, now) for p in specs])
     practitioner_ids = _insert_returning_ids(
-        Practitioner.__table__,
+        table_of(Practitioner),
         [_practitioner_row(p, uid, now) for p, uid in zip(specs, user_ids, strict=True)],
     )
     pairs = list(zip(specs, practitioner_ids, strict=True))
@@ -154,7 +154,7 @@ def _write_batch(
         practitioner_client_groups, _links(pairs, "client_groups", "client_group_id", catalog.client_groups)
     )
     location_rows = [_location_row(loc, pid, now) for p, pid in pairs for loc in p.locations]
-    _insert(PracticeLocation.__table__, location_rows)
+    _insert(table_of(PracticeLocation), location_rows)
     connection = db.session.connection()
     batch = Batch(seed, connection, now, catalog, specs, user_ids, practitioner_ids)
     for hook in hooks:

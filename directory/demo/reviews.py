@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from directory.accounts.models import User
 from directory.demo.profiles import record_rng
+from directory.extensions import table_of
 from directory.reviews.models import Review, ReviewResponse
 
 POOL = 40
@@ -30,7 +31,7 @@ def add_reviews(batch) -> None:
     """The hook: client accounts for this batch, then their reviews and a few answers."""
     first = batch.practitioners[0].n if batch.practitioners else 0
     emails = [f"demo-client-{batch.seed}-{first}-{k}@example.org" for k in range(POOL)]
-    users = User.__table__
+    users = table_of(User)
     client_ids = list(
         batch.connection.execute(
             sa.insert(users).returning(users.c.id, sort_by_parameter_order=True),
@@ -70,7 +71,7 @@ def add_reviews(batch) -> None:
             answers.append(rng.random() < 0.3)
     if not rows:
         return
-    table = Review.__table__
+    table = table_of(Review)
     ids = list(
         batch.connection.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
@@ -86,4 +87,4 @@ def add_reviews(batch) -> None:
         if answer
     ]
     if responses:
-        batch.connection.execute(sa.insert(ReviewResponse.__table__), responses)
+        batch.connection.execute(sa.insert(table_of(ReviewResponse)), responses)
