@@ -3,12 +3,21 @@
 import math
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
+from directory.search import engine
 from tests.search.ram_index import NOW, facts, order, run, view_of
 
 KM_PER_DEGREE = math.pi / 180 * 6371.0088
 TODAY = NOW.date()
+
+
+def law_of_cosines_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance by another formula than the engine's (haversine), on the same radius."""
+    (p1, l1), (p2, l2) = [(math.radians(lat), math.radians(lon)) for lat, lon in (a, b)]
+    cos_angle = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(l2 - l1)
+    return 6371.0088 * math.acos(min(1.0, cos_angle))
 
 
 @pytest.mark.parametrize(
@@ -20,6 +29,14 @@ TODAY = NOW.date()
         ((0.0, 179.9), (0.0, -179.9), 25.0, 0.2 * KM_PER_DEGREE),  # across the date line
         ((89.9, 90.0), (89.9, -90.0), 25.0, 0.2 * KM_PER_DEGREE),  # over the pole
         ((0.0, 0.2), (0.0, 0.0), 25.0, 0.2 * KM_PER_DEGREE),  # along the equator
+        (
+            (0.0, 0.2245),
+            (0.0, 0.0),
+            25.0,
+            0.2245 * KM_PER_DEGREE,
+        ),  # 24.96 km east: the longitude window's edge
+        # Far north a circle bulges towards the pole: 26.5° east at 81° N is still within 500 km of 80° N.
+        ((81.0, 26.5), (80.0, 0.0), 500.0, law_of_cosines_km((81.0, 26.5), (80.0, 0.0))),
     ],
 )
 def test_a_place_inside_the_radius_is_found_at_its_great_circle_distance(place, point, radius_km, km):
@@ -42,10 +59,12 @@ def test_a_place_beyond_the_radius_is_not_found(place, point, radius_km):
 
 
 def test_the_radius_itself_is_inside():
-    km = 0.2 * KM_PER_DEGREE
     view = view_of(facts(1, places=[(40.2, -75.0)]))
-    assert run(view, lat=40.0, lon=-75.0, radius_km=km + 1e-9).total == 1
-    assert run(view, lat=40.0, lon=-75.0, radius_km=km - 1e-6).total == 0
+    # The radius set to the distance the engine computes, to the last bit: on the circle is inside.
+    (km,) = engine.haversine_km(40.0, -75.0, np.array([40.2]), np.array([-75.0]))
+    assert km == pytest.approx(0.2 * KM_PER_DEGREE)
+    assert run(view, lat=40.0, lon=-75.0, radius_km=float(km)).total == 1
+    assert run(view, lat=40.0, lon=-75.0, radius_km=float(km) - 1e-6).total == 0
 
 
 def test_a_profile_without_places_is_never_found_near_a_point():

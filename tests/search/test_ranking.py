@@ -45,6 +45,21 @@ def test_a_relaxed_match_counts_the_share_of_concepts_matched():
     assert found[2] == pytest.approx(0.55 * 1 / 3 * text_2 / text_1, rel=1e-6)
 
 
+def test_two_words_are_relaxed_too():
+    view = view_of(facts(1, "alpha"), facts(2, "beta"), *fillers(3, 4))
+    outcome = run(view, q="alpha beta")
+    assert (outcome.relaxed, order(outcome)) == (True, [1, 2])
+    assert relevance(outcome) == {1: pytest.approx(0.55 / 2), 2: pytest.approx(0.55 / 2)}
+
+
+def test_a_known_phrase_needs_all_its_words():
+    # "desk job" is one concept (a phrase with synonyms): "desk" alone does not match it.
+    view = view_of(facts(1, "desk job"), facts(2, "desk"), facts(3, "job"), *fillers(4, 5))
+    outcome = run(view, q="desk job")
+    assert [c.label for c in outcome.concepts] == ["desk job"]
+    assert (outcome.relaxed, order(outcome)) == (False, [1])
+
+
 def test_when_one_profile_matches_every_concept_only_full_matches_are_shown():
     view = view_of(facts(1, "alpha beta"), facts(2, "alpha"), *fillers(3, 4))
     outcome = run(view, q="alpha beta")
