@@ -30,7 +30,6 @@ LANG = "lang"  # ISO 639-1 codes
 META = "meta"  # the packed head and places below
 FIELDS = (PID, TEXT, WORDS, VOCAB, LANG, META)
 WORDS_PID_PREFIX = "~words-"
-NO_EXPIRY = date.max.toordinal()
 
 
 @dataclass
