@@ -63,10 +63,8 @@ OWNERS = {
     "mail.py": {"send_pending": COMMAND},
     "demo/generator.py": {"_write_batch": COMMAND + " (demo data, a batch at a time)"},
     # Whoosh's index writer, not the database.
-    "search/index.py": {
-        "_build": "the search index's own writer",
-        "catch_up": "the search index's own writer",
-    },
+    "search/index/building.py": {"_build": "the search index's own writer"},
+    "search/index/following.py": {"catch_up": "the search index's own writer"},
 }
 
 

@@ -14,23 +14,10 @@ from itertools import islice, takewhile
 import numpy as np
 
 from directory.search import spelling
-from directory.search.documents import META_HEAD, META_PLACE
+from directory.search.record import DL, HEAD_DTYPE, META, META_HEAD, META_PLACE, PID, TEXT, VOCAB, WORDS
 
 K1, B = 1.2, 0.75  # BM25's usual constants
 WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
-# One row per document, in the order of documents.META_HEAD (less the place count).
-HEAD_DTYPE = np.dtype(
-    [
-        ("pid", "i4"),
-        ("accepting_until", "i8"),
-        ("verified_until", "i4"),
-        ("since", "i2"),
-        ("rating", "f4"),
-        ("bayes", "f4"),
-        ("reviews", "i4"),
-        ("dl", "f4"),
-    ]
-)
 
 
 class SegmentArrays:
@@ -40,7 +27,7 @@ class SegmentArrays:
         loc_doc: list[int] = []
         loc_coords: list[tuple[float, float]] = []
         self._words_docs: list[int] = []  # documents that carry only spelling words (no meta)
-        for docnum, blob in enumerate(reader.column_reader("meta")):
+        for docnum, blob in enumerate(reader.column_reader(META)):
             if not blob:
                 self._words_docs.append(docnum)
                 continue
@@ -81,9 +68,9 @@ class SegmentArrays:
         Runs in a background thread."""
         self.spelling(reader, timeout=0)
         try:
-            terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("text")]
+            terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(TEXT)]
             for term in terms:
-                self.postings(reader, "text", term)
+                self.postings(reader, TEXT, term)
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return
 
@@ -117,13 +104,13 @@ class SegmentArrays:
         found: dict[str, None] = {}
         with self.lock:
             for docnum in self._words_docs:
-                stored = reader.stored_fields(docnum).get("words")
+                stored = reader.stored_fields(docnum).get(WORDS)
                 if stored is None:
                     break
                 found.update(dict.fromkeys(stored.lower().split()))
             else:
                 return list(found)
-        return _lexicon(reader, "words", self.lock)
+        return _lexicon(reader, WORDS, self.lock)
 
 
 class SpellingTable:
@@ -259,7 +246,7 @@ class IndexView:
         if bits is None:
             bits = np.zeros(len(self.alive), dtype=np.uint64)
             for b, slug in enumerate(slugs):
-                bits[self.postings("vocab", slug)[0]] |= np.uint64(1 << b)
+                bits[self.postings(VOCAB, slug)[0]] |= np.uint64(1 << b)
             self._postings[key] = bits
         return bits
 
@@ -289,7 +276,7 @@ class IndexView:
             ids, tf = self.postings(fieldname, term)
             if len(ids):
                 idf = np.log(1.0 + (self.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
-                dl = self.head["dl"][ids]
+                dl = self.head[DL][ids]
                 tf = (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / self.avgdl))).astype(np.float32)
                 self._postings[key] = (ids, tf)
             cached = (ids, tf)
@@ -334,7 +321,7 @@ class ViewCache:
         total = sum(seg.size for _, _, seg in parts)
         alive = np.ones(total, dtype=bool)
         head = np.concatenate([seg.head for _, _, seg in parts]) if parts else np.zeros(0, HEAD_DTYPE)
-        alive &= head["pid"] > 0  # spelling-word documents are not practitioners
+        alive &= head[PID] > 0  # spelling-word documents are not practitioners
         for reader, base, _ in parts:
             if reader.has_deletions():
                 alive[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64) + base] = False
@@ -347,7 +334,7 @@ class ViewCache:
         # Places sorted by latitude: a radius search binary-searches its latitude band (engine.py).
         order = np.argsort(loc_lat[keep], kind="stable")
         doc_count = int(alive.sum())
-        avgdl = float(head["dl"][alive].mean()) if doc_count else 1.0
+        avgdl = float(head[DL][alive].mean()) if doc_count else 1.0
         return IndexView(
             parts,
             alive,

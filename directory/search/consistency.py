@@ -13,8 +13,9 @@ from collections import defaultdict
 
 from directory.search import documents
 from directory.search.facts import all_ids_in_batches, facts_for
+from directory.search.record import LANG, META, PID, TEXT, VOCAB, WORDS, WORDS_PID_PREFIX
 
-FIELDS = ("text", "vocab", "lang")
+FIELDS = (TEXT, VOCAB, LANG)  # the analysed fields; `meta` is compared as bytes
 
 
 def _terms(field, value: str) -> set[str]:
@@ -26,7 +27,7 @@ def indexed_documents(reader) -> tuple[dict[str, list[int]], dict[int, dict[str,
     live = set(reader.all_doc_ids())
     by_pid: dict[str, list[int]] = defaultdict(list)
     for docnum in sorted(live):
-        by_pid[reader.stored_fields(docnum).get("pid", "")].append(docnum)
+        by_pid[reader.stored_fields(docnum).get(PID, "")].append(docnum)
     terms: dict[int, dict[str, set[str]]] = defaultdict(lambda: {f: set() for f in FIELDS})
     for fieldname in FIELDS:
         for term in reader.lexicon(fieldname):
@@ -34,7 +35,7 @@ def indexed_documents(reader) -> tuple[dict[str, list[int]], dict[int, dict[str,
             for docnum in reader.postings(fieldname, term).all_ids():
                 if docnum in live:
                     terms[docnum][fieldname].add(text)
-    column = reader.column_reader("meta")
+    column = reader.column_reader(META)
     meta = {docnum: column[docnum] for docnum in live}
     return by_pid, terms, meta
 
@@ -44,7 +45,7 @@ def compare(searcher, limit: int = 50) -> dict:
     reader = searcher.reader()
     schema = searcher.schema
     by_pid, terms, meta = indexed_documents(reader)
-    spelling = {w.decode() if isinstance(w, bytes) else w for w in reader.lexicon("words")}
+    spelling = {w.decode() if isinstance(w, bytes) else w for w in reader.lexicon(WORDS)}
     problems: list[dict] = []
 
     def problem(pid, what: str) -> None:
@@ -74,13 +75,13 @@ def compare(searcher, limit: int = 50) -> dict:
                 if held[fieldname] != want:
                     extra, lacking = sorted(held[fieldname] - want), sorted(want - held[fieldname])
                     problem(pid, f"{fieldname} differs: extra {extra[:5]}, lacking {lacking[:5]}")
-            if meta[docs[-1]] != expected["meta"]:
+            if meta[docs[-1]] != expected[META]:
                 problem(pid, "meta differs (places, ratings, badges, dates or length)")
             lacking_words = documents.spelling_words(text) - spelling
             if lacking_words:
                 problem(pid, f"spelling words not indexed: {sorted(lacking_words)[:5]}")
     for key in by_pid:
-        if key not in seen and not key.startswith(documents.WORDS_PID_PREFIX):
+        if key not in seen and not key.startswith(WORDS_PID_PREFIX):
             problem(key, "in the index but not in the database")
     return {"practitioners": checked, "count": len(problems), "mismatches": problems[:limit]}
 

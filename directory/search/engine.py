@@ -21,9 +21,32 @@ import numpy as np
 
 from directory.geo.distance import haversine_km
 from directory.search.arrays import IndexView
+from directory.search.record import (
+    ACCEPTING_UNTIL,
+    BAYES,
+    LANG,
+    PID,
+    RATING,
+    REVIEWS,
+    SINCE,
+    TEXT,
+    VERIFIED_UNTIL,
+    VOCAB,
+)
 from directory.search.synonyms import split_concepts
 
-WEIGHTS = {"text": 0.55, "verified": 0.15, "rating": 0.15, "proximity": 0.15}
+
+@dataclass(frozen=True)
+class Weights:
+    """The ranking formula's weights (module docstring); they sum to 1, so relevance is in 0..1."""
+
+    text: float = 0.55
+    verified: float = 0.15
+    rating: float = 0.15
+    proximity: float = 0.15
+
+
+WEIGHTS = Weights()
 SLUG_WEIGHT = 1.0  # a synonym's vocabulary hit counts like a strong word match
 MAX_CONCEPTS = 12  # words or known phrases of a query that count; the rest are not searched for
 
@@ -103,17 +126,17 @@ def _filters(view: IndexView, query: Query, now: datetime) -> np.ndarray:
     head = view.head
     mask = view.alive.copy()
     if query.verified:
-        mask &= head["verified_until"] >= now.date().toordinal()
+        mask &= head[VERIFIED_UNTIL] >= now.date().toordinal()
     if query.accepting:
-        mask &= head["accepting_until"] > int(now.timestamp())
+        mask &= head[ACCEPTING_UNTIL] > int(now.timestamp())
     if query.min_years is not None:
-        mask &= (head["since"] > 0) & (head["since"] <= now.year - query.min_years)
+        mask &= (head[SINCE] > 0) & (head[SINCE] <= now.year - query.min_years)
     if query.min_rating is not None:
-        mask &= (head["reviews"] > 0) & (head["rating"] >= query.min_rating)
+        mask &= (head[REVIEWS] > 0) & (head[RATING] >= query.min_rating)
     for slug in query.techniques + query.conditions:
-        mask &= _mask_of(view, "vocab", slug)
+        mask &= _mask_of(view, VOCAB, slug)
     if query.language:
-        mask &= _mask_of(view, "lang", query.language)
+        mask &= _mask_of(view, LANG, query.language)
     return mask
 
 
@@ -159,7 +182,7 @@ def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
             hits = np.zeros(size, dtype=np.int16)
             tscore = np.zeros(size, dtype=np.float32)
             for stem in concept.stems:  # a phrase needs all its words
-                ids, weights = view.bm25("text", stem)
+                ids, weights = view.bm25(TEXT, stem)
                 at, keep = gather(ids)
                 hits[at] += 1
                 tscore[at] += weights[keep]
@@ -167,7 +190,7 @@ def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
             cmask |= tmask
             score += np.where(tmask, tscore, 0)
         for slug in concept.slugs:
-            ids, _ = view.postings("vocab", slug)
+            ids, _ = view.postings(VOCAB, slug)
             if len(ids):
                 idf = np.log(1.0 + (view.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
                 at, _ = gather(ids)
@@ -179,7 +202,7 @@ def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
 
 def _unknown(view: IndexView, concept: Concept) -> bool:
     """A concept no document could match: a word the index has never seen, and no synonym."""
-    return not concept.slugs and any(len(view.postings("text", s)[0]) == 0 for s in concept.stems)
+    return not concept.slugs and any(len(view.postings(TEXT, s)[0]) == 0 for s in concept.stems)
 
 
 def _order_keys(primary: np.ndarray, pids: np.ndarray, descending: bool) -> np.ndarray:
@@ -228,17 +251,17 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
     )
     sort = query.sort or ("relevance" if concepts else "distance" if query.located else "rating")
     if sort == "distance" and dist is not None:
-        keys = _order_keys(dist[idx], head["pid"], descending=False)
+        keys = _order_keys(dist[idx], head[PID], descending=False)
     elif sort == "rating":
-        keys = _order_keys(head["bayes"], head["pid"], descending=True)
+        keys = _order_keys(head[BAYES], head[PID], descending=True)
     else:
-        keys = _order_keys(relevance, head["pid"], descending=True)
+        keys = _order_keys(relevance, head[PID], descending=True)
     start = (query.page - 1) * query.per_page
     picked = _page(keys, start, start + query.per_page)
     hits = [
         Hit(
             doc=int(idx[i]),
-            pid=int(head["pid"][i]),
+            pid=int(head[PID][i]),
             distance_km=float(dist[idx[i]]) if dist is not None else None,
             matched=[c for c, m in zip(concepts, masks, strict=True) if m[local[i]]],
             relevance=float(relevance[i]),
@@ -258,9 +281,9 @@ def _relevance(query, head, text_score, coverage, dist, now) -> np.ndarray:
     if coverage is not None:
         text = text_score.astype(np.float64)
         best = text.max() if len(text) else 0.0
-        parts += WEIGHTS["text"] * coverage * (text / best if best > 0 else 0.0)
-    parts += WEIGHTS["verified"] * (head["verified_until"] >= now.date().toordinal())
-    parts += WEIGHTS["rating"] * np.clip(head["bayes"] / 5.0, 0, 1)
+        parts += WEIGHTS.text * coverage * (text / best if best > 0 else 0.0)
+    parts += WEIGHTS.verified * (head[VERIFIED_UNTIL] >= now.date().toordinal())
+    parts += WEIGHTS.rating * np.clip(head[BAYES] / 5.0, 0, 1)
     if dist is not None:
-        parts += WEIGHTS["proximity"] * np.clip(1.0 - dist / query.radius_km, 0, 1)
+        parts += WEIGHTS.proximity * np.clip(1.0 - dist / query.radius_km, 0, 1)
     return parts

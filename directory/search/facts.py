@@ -12,7 +12,7 @@ from directory.accounts.models import User
 from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
-from directory.search.documents import SearchFacts
+from directory.search.record import SearchFacts
 
 
 def _base_facts(p: Practitioner) -> SearchFacts:

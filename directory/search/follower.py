@@ -1,7 +1,7 @@
 """A node's indexer: keeps this machine's index in step with the database's outbox.
 
 `flask --app wsgi directory indexer --follow` runs one per node beside the app workers. It uses the
-same catch-up the app runs after each write and before each search (index.py), so the two never
+same catch-up the app runs after each write and before each search (index/following.py), so the two never
 conflict: whoever holds the node's catch-up lock applies the rows, the other skips. Polling is a
 `SELECT max(id)` on the outbox's primary key every 200 ms; searches catch up on their own anyway,
 so the poll only bounds how stale an index can get on a node that takes no searches.

@@ -19,6 +19,7 @@ from directory.geo.distance import haversine_km
 from directory.search import badges, spelling
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query
+from directory.search.record import TEXT
 from directory.search.synonyms import normalize
 
 SNIPPET_CHARS = 220
@@ -273,7 +274,7 @@ def _nearest_word(view, word: str, deadline: float | None) -> str | None:
 
     def popularity(candidate: str) -> int:
         stemmed = _stem(candidate)
-        return len(view.postings("text", stemmed)[0]) if stemmed else 0
+        return len(view.postings(TEXT, stemmed)[0]) if stemmed else 0
 
     return min(nearest, key=lambda c: (-popularity(c), c))
 

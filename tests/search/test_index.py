@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
-from directory.search.index import GAP_PATIENCE_SECONDS, _advance
+from directory.search.index import GAP_PATIENCE_SECONDS, advance
 from directory.search.node import node
 
 
@@ -120,12 +120,12 @@ def test_while_the_index_is_rebuilt_search_answers_from_the_database(make_app, f
 
 def test_outbox_gaps_are_remembered_until_filled_or_stale():
     state = {"applied": 10, "gaps": {}}
-    state = _advance(state, [11, 14])
+    state = advance(state, [11, 14])
     assert state["applied"] == 14 and set(state["gaps"]) == {"12", "13"}
-    state = _advance(state, [12])
+    state = advance(state, [12])
     assert set(state["gaps"]) == {"13"}
     stale = {"applied": 14, "gaps": {"13": time.time() - GAP_PATIENCE_SECONDS - 1}}
-    assert _advance(stale, [])["gaps"] == {}
+    assert advance(stale, [])["gaps"] == {}
 
 
 def test_a_late_committed_outbox_row_is_still_applied(app, client, factory):

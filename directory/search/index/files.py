@@ -1,0 +1,117 @@
+"""Opening the live index: the `CURRENT` pointer, the damage check, the progress file, the node's locks."""
+
+import fcntl
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+BUILD_NAME = re.compile(r"ix-[0-9]+")
+# Whoosh's table of contents (`_MAIN_<generation>.toc`) and segment files (`MAIN_<id>.seg`), not its
+# lock file nor the temporary names it writes them under.
+INDEX_FILE = re.compile(r"_MAIN_[0-9]+\.toc|MAIN_[0-9a-z]+\.[a-z]+")
+
+
+class IndexUnavailable(Exception):
+    """There is no readable index yet (first start, or deleted or corrupted under us)."""
+
+
+class IndexFiles:
+    def __init__(self, data_dir: str, procs: int = 1):
+        self.root = Path(data_dir) / "search"
+        self.procs = procs
+        self._progress_cache: tuple | None = None
+
+    def current(self) -> Path | None:
+        """The live build's folder; None when there is none, or when the pointer is damaged (garbled
+        bytes, a name that is not a build's): either way the index is rebuilt, never trusted."""
+        try:
+            name = (self.root / "CURRENT").read_bytes().decode("ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not BUILD_NAME.fullmatch(name):
+            return None
+        folder = self.root / name
+        return folder if folder.is_dir() else None
+
+    def open(self):
+        folder = self.current()
+        if folder is None:
+            raise IndexUnavailable("no index has been built yet")
+        self.check_intact(folder)
+        try:
+            return whoosh_index.open_dir(str(folder))
+        except Exception as exc:  # Whoosh raises many kinds for a damaged folder
+            raise IndexUnavailable(f"the index at {folder} cannot be read: {exc}") from exc
+
+    def check_intact(self, folder: Path) -> None:
+        """IndexUnavailable if a file of the index changed after it was written. Whoosh never rewrites
+        a segment or table-of-contents file (a commit writes new ones), so a changed size or mtime means
+        damage: truncated or overwritten. Reading such a file returns wrong answers, raises, or (a
+        segment truncated under a reader's memory map) kills the process with SIGBUS; a few stat
+        calls per search keep all three away. A file gone since is fine (a later commit dropped it)."""
+        for name, (size, mtime_ns) in self.progress(folder).get("files", {}).items():
+            try:
+                found = os.stat(folder / name)
+            except FileNotFoundError:
+                continue
+            if (found.st_size, found.st_mtime_ns) != (size, mtime_ns):
+                raise IndexUnavailable(f"the index file {name} in {folder} changed after it was written")
+
+    def progress(self, folder: Path) -> dict:
+        """The build's progress file: the outbox position applied (`applied`, `gaps`) and the files
+        as written (`files`). Missing or damaged reads as nothing applied: replaying every row is slow
+        but right."""
+        path = folder / "progress.json"
+        try:
+            stamp = path.stat().st_mtime_ns
+            if self._progress_cache and self._progress_cache[0] == (path, stamp):
+                return json.loads(self._progress_cache[1])  # a copy: callers change it
+            text = path.read_text()
+        except FileNotFoundError:
+            return {"applied": 0, "gaps": {}}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return {"applied": 0, "gaps": {}}
+        if not isinstance(value, dict) or not isinstance(value.get("applied"), int):
+            return {"applied": 0, "gaps": {}}
+        self._progress_cache = ((path, stamp), text)
+        return value
+
+    def _write_progress(self, folder: Path, progress: dict) -> None:
+        progress = {"applied": progress["applied"], "gaps": progress["gaps"], "files": self._files(folder)}
+        tmp = folder / f".progress.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(progress))
+        os.replace(tmp, folder / "progress.json")
+
+    def _files(self, folder: Path) -> dict[str, list[int]]:
+        """Size and mtime of each index file, for check_intact. A file already recorded keeps its
+        first record, so damage done since is never written down as the new normal."""
+        recorded = self.progress(folder).get("files", {})
+        files = {}
+        for entry in os.scandir(folder):
+            if INDEX_FILE.fullmatch(entry.name):
+                stat = entry.stat()
+                files[entry.name] = recorded.get(entry.name) or [stat.st_size, stat.st_mtime_ns]
+        return files
+
+    @contextmanager
+    def exclusive(self, name: str, wait: bool = False):
+        """A node-wide lock between processes (flock). Without `wait`, yields False when busy."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f"{name}.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)

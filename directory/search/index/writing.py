@@ -1,0 +1,44 @@
+"""Writing practitioners' documents into a Whoosh writer: everyone (a build) or a changed few (catch-up)."""
+
+from collections.abc import Callable
+
+from directory.extensions import db
+from directory.search import documents
+from directory.search.facts import all_ids_in_batches, facts_for
+from directory.search.record import PID, WORDS
+
+
+def add_everyone(writer, on_batch: Callable[[int], None]) -> int:
+    """Every listed practitioner's document, then one document of every spelling word; returns how
+    many practitioners were written. `on_batch(n)` after each batch of n ids (a progress bar)."""
+    count = 0
+    words: set[str] = set()
+    for ids in all_ids_in_batches():
+        for facts in facts_for(ids).values():
+            text = documents.document_text(facts)
+            words |= documents.spelling_words(text)
+            writer.add_document(**documents.to_document(facts, text))
+            count += 1
+        db.session.expunge_all()  # keep memory flat on large directories
+        on_batch(len(ids))
+    if words:
+        writer.add_document(**documents.words_document(words))
+    return count
+
+
+def apply_changes(writer, practitioner_ids: set[int]) -> None:
+    """Rewrite each practitioner's document from the database, or delete it when they are gone (or
+    no longer listed); spelling words the index has not seen yet go into one new words document."""
+    facts = facts_for(practitioner_ids)
+    words: set[str] = set()
+    for pid in sorted(practitioner_ids):
+        if pid in facts:
+            text = documents.document_text(facts[pid])
+            words |= documents.spelling_words(text)
+            writer.update_document(**documents.to_document(facts[pid], text))
+        else:
+            writer.delete_by_term(PID, str(pid))
+    with writer.reader() as reader:
+        new_words = {w for w in words if (WORDS, w) not in reader}
+    if new_words:
+        writer.add_document(**documents.words_document(new_words))
