@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_mail import Message
 
 from directory.accounts.models import MailMessage
@@ -35,11 +35,12 @@ def init_app(app: Flask) -> None:
     app.after_request(_send_after_response)
 
 
-def queue(recipient: str, subject: str, body: str, connection=None) -> None:
+def queue(recipient: str, subject: str, body: str, connection: sa.Connection | None = None) -> None:
     """A message to send once the current transaction (or `connection`'s) has committed."""
     values = {"recipient": recipient, "subject": subject, "body": body, "created_at": now_utc()}
     if connection is not None:
-        queued = connection.execute(sa.insert(MailMessage).values(**values)).inserted_primary_key[0]
+        inserted = sa.insert(MailMessage).values(**values).returning(MailMessage.id)
+        queued: int | MailMessage = connection.execute(inserted).scalar_one()
     else:
         queued = MailMessage(**values)
         db.session.add(queued)
@@ -47,12 +48,12 @@ def queue(recipient: str, subject: str, body: str, connection=None) -> None:
         request.environ.setdefault(ENVIRON_KEY, []).append(queued)
 
 
-def _send_after_response(response):
+def _send_after_response(response: Response) -> Response:
     queued = request.environ.pop(ENVIRON_KEY, None)
     if not queued:
         return response
-    ids = [item if isinstance(item, int) else _committed_id(item) for item in queued]
-    ids = [i for i in ids if i is not None]
+    found = (item if isinstance(item, int) else _committed_id(item) for item in queued)
+    ids = [i for i in found if i is not None]
     if ids:
         app = app_object()
         # Runs when the server closes the response: after the client has its answer, outside the request.
@@ -60,7 +61,7 @@ def _send_after_response(response):
     return response
 
 
-def _committed_id(message) -> int | None:
+def _committed_id(message: MailMessage) -> int | None:
     state = sa.inspect(message)
     return state.identity[0] if state.persistent and state.identity else None
 

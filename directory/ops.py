@@ -12,6 +12,7 @@ Also here: the path the access log may print (gunicorn.conf.py), with secrets in
 import contextlib
 import logging
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
@@ -37,7 +38,7 @@ def readyz():
     from directory.search.node import node
 
     max_lag = float(current_app.config["READY_MAX_LAG_SECONDS"])
-    body = {
+    body: dict[str, Any] = {
         "status": "ready",
         "database": "ok",
         "index": "ok",

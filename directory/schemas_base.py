@@ -3,6 +3,7 @@ ASCII digits, a person's name shows as written, and no text holds what cannot be
 
 import re
 import unicodedata
+from typing import Any
 
 import marshmallow as ma
 
@@ -44,8 +45,9 @@ def unstorable(value):
                 found[key] = inner
         return found or None
     if isinstance(value, list):
-        found = {i: inner for i, item in enumerate(value) if (inner := unstorable(item)) is not None}
-        return found or None
+        # Keyed by position, as marshmallow reports a list's items.
+        by_index = {i: inner for i, item in enumerate(value) if (inner := unstorable(item)) is not None}
+        return by_index or None
     return None
 
 
@@ -124,10 +126,10 @@ INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
 FLOAT_TEXT = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
 
 
-class _WrittenInAscii:
-    text_pattern: re.Pattern
+class _WrittenInAscii(ma.fields.Number):  # mixed into Integer and Float only
+    text_pattern: re.Pattern[str]
 
-    def _validated(self, value):
+    def _validated(self, value: Any) -> Any:
         if isinstance(value, str) and not self.text_pattern.fullmatch(value):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)

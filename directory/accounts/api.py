@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from directory.accounts import confirmation, recovery, recovery_codes, service, totp
-from directory.accounts.auth import api_login_required, current_api_grant, current_api_user
+from directory.accounts.auth import api_grant, api_login_required, api_user, current_api_grant
 from directory.accounts.limits import (
     code_limit,
     confirm_email_limit,
@@ -72,7 +72,7 @@ class CurrentToken(MethodView):
     @api_login_required()
     def delete(self):
         """Sign out: this token stops working at once."""
-        service.end_api_token(current_api_grant())
+        service.end_api_token(api_grant())
 
 
 @blp.route("/auth/sign-out-everywhere")
@@ -83,7 +83,7 @@ class SignOutEverywhere(MethodView):
     @api_login_required()
     def post(self):
         """End every signed-in browser and every API token of this account, this one included."""
-        service.sign_out_everywhere(current_api_user())
+        service.sign_out_everywhere(api_user())
 
 
 @blp.route("/auth/password")
@@ -97,7 +97,7 @@ class Password(MethodView):
     @api_login_required()
     def post(self, data):
         """Change the password. Every session and token of the account ends, this token included."""
-        service.change_password(current_api_user(), data["current_password"], data["new_password"])
+        service.change_password(api_user(), data["current_password"], data["new_password"])
 
 
 @blp.route("/auth/password-reset")
@@ -144,7 +144,7 @@ class ResendConfirmation(MethodView):
     @api_login_required()
     def post(self):
         """Mail a new confirmation link to this account's address."""
-        confirmation.resend(current_api_user())
+        confirmation.resend(api_user())
         return {"message": "A new confirmation link is on its way."}
 
 
@@ -160,7 +160,7 @@ class RecoveryCodes(MethodView):
     def post(self):
         """A new set of ten single-use recovery codes (the old set stops working), shown this once. Each
         lets the admin in instead of an authenticator code."""
-        grant = current_api_grant()
+        grant = api_grant()
         if grant.mfa_at is None:
             abort(
                 403, message="New recovery codes need a token issued with your authenticator code (`totp`)."
@@ -178,7 +178,7 @@ class TotpEnrolment(MethodView):
     @api_login_required("admin")
     def post(self):
         """Start setting up an authenticator (admins): a new secret, confirmed by a first code."""
-        user = current_api_user()
+        user = api_user()
         secret = totp.start_enrolment(user)
         return {"secret": secret, "otpauth_uri": totp.provisioning_uri(user)}
 
@@ -196,7 +196,7 @@ class TotpConfirm(MethodView):
     @api_login_required("admin")
     def post(self, data):
         """Finish the setup with the authenticator's current code; this token then reaches the admin API."""
-        totp.finish_enrolment(current_api_user(), data["totp"], current_api_grant())
+        totp.finish_enrolment(api_user(), data["totp"], current_api_grant())
 
 
 @blp.route("/me")
@@ -207,7 +207,7 @@ class Me(MethodView):
     @api_login_required()
     def get(self):
         """Who the token belongs to."""
-        user = current_api_user()
+        user = api_user()
         practitioner = user.practitioner
         return {
             "id": user.id,

@@ -5,6 +5,7 @@ Admins need their second factor on top of the password, on every admin page and 
 """
 
 from functools import wraps
+from typing import NoReturn
 
 from flask import Flask, flash, redirect, request, url_for
 from flask_login import current_user
@@ -42,12 +43,29 @@ def current_api_user() -> User | None:
     return grant.user if grant is not None else None
 
 
-def _no_token():
+def api_grant() -> ApiToken:
+    """The caller's token, in a handler behind `api_login_required`."""
+    grant = current_api_grant()
+    if grant is None:
+        _no_token()
+    return grant
+
+
+def api_user() -> User:
+    """The caller, in a handler behind `api_login_required` (401 if somehow reached without a token)."""
+    user = current_api_user()
+    if user is None:
+        _no_token()
+    return user
+
+
+def _no_token() -> NoReturn:
     abort(
         401,
         message="Sign in first: send Authorization: Bearer <token>.",
         headers={"WWW-Authenticate": "Bearer"},
     )
+    raise AssertionError("abort() raises")  # flask-smorest does not declare it NoReturn
 
 
 def api_login_required(*roles: str):

@@ -8,8 +8,9 @@ the owner out. A forged, altered or expired cookie, or one for another account, 
 
 import secrets
 
-from flask import Response, current_app, has_request_context, request
+from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 COOKIE = "directory_device"
 SALT = "known-device"
@@ -31,7 +32,8 @@ def nonce_for(account: str) -> str | None:
         return None
     if not isinstance(data, dict) or data.get("a") != account or not isinstance(data.get("n"), str):
         return None
-    return data["n"][:64]
+    nonce: str = data["n"]
+    return nonce[:64]
 
 
 def remember(response: Response, account: str) -> None:

@@ -17,7 +17,14 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import current_app
 
-from directory.accounts.models import ApiToken, User, WebSession
+from directory.accounts.models import (
+    ApiToken,
+    EmailConfirmation,
+    PasswordReset,
+    RecoveryCode,
+    User,
+    WebSession,
+)
 from directory.accounts.throttle import client_address
 from directory.extensions import affected, db
 from directory.timeutil import now_utc
@@ -25,6 +32,8 @@ from directory.timeutil import now_utc
 Grant = WebSession | ApiToken
 # One kind of grant at a time: what `issue` and `find` are given (the class) is what they answer.
 G = TypeVar("G", WebSession, ApiToken)
+# The rows a secret can be used once from (`claim`).
+OneUse = PasswordReset | EmailConfirmation | RecoveryCode
 # Writing last_seen_at on every request would turn each page view into a write; a minute is precise enough.
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -121,7 +130,7 @@ def is_fresh(row: Grant | None, now: datetime | None = None) -> bool:
     return now - row.authenticated_at <= window and now - row.mfa_at <= window
 
 
-def claim(model, *where) -> bool:
+def claim(model: type[OneUse], *where: sa.ColumnElement[bool]) -> bool:
     """Use up a one-use row (a reset link, a confirmation link, a recovery code) with a conditional
     update, so that of two requests racing with the same secret exactly one wins. False (and the
     transaction rolled back) for the loser."""

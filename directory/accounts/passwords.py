@@ -36,7 +36,8 @@ def _dummy_hash() -> str:
     key = "directory_dummy_hash"
     if key not in current_app.extensions:
         current_app.extensions[key] = hash_password(_DUMMY_PASSWORD)
-    return current_app.extensions[key]
+    hashed: str = current_app.extensions[key]
+    return hashed
 
 
 # ---- what a new password must be ----------------------------------------------------------------
@@ -50,7 +51,8 @@ def _common_passwords() -> frozenset[str]:
         from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
         current_app.extensions[key] = frozenset(FREQUENCY_LISTS["passwords"])
-    return current_app.extensions[key]
+    common: frozenset[str] = current_app.extensions[key]
+    return common
 
 
 def weakness(password: str) -> str | None:

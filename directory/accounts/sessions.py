@@ -34,7 +34,7 @@ def configure(app: Flask, login: LoginManager) -> None:
     user_unauthorized.connect(_log_unauthorized, app)
 
 
-def _log_unauthorized(sender, **extra) -> None:
+def _log_unauthorized(sender: object, **extra: object) -> None:
     denied(401, "sign-in required")
 
 

@@ -56,14 +56,16 @@ def delay_for(failures: int, free: int) -> int:
     """Seconds to wait after the latest of `failures`: none for the first `free`, then 1, 2, 4…"""
     if failures < free:
         return 0
-    return min(2 ** (failures - free), current_app.config["THROTTLE_MAX_DELAY_SECONDS"])
+    longest: int = current_app.config["THROTTLE_MAX_DELAY_SECONDS"]
+    doubled: int = 2 ** (failures - free)
+    return min(doubled, longest)
 
 
 def _window_start(now: datetime) -> datetime:
     return now - timedelta(seconds=current_app.config["THROTTLE_WINDOW_SECONDS"])
 
 
-def _count(kind: str, now: datetime, *where) -> tuple[int, datetime | None]:
+def _count(kind: str, now: datetime, *where: sa.ColumnElement[bool]) -> tuple[int, datetime | None]:
     row = db.session.execute(
         sa.select(sa.func.count(AuthFailure.id), sa.func.max(AuthFailure.at)).where(
             AuthFailure.kind == kind, AuthFailure.at > _window_start(now), *where
@@ -154,7 +156,7 @@ def record_failure(attempt: Attempt, alert_to: str | None = None) -> None:
             _alert_if_closed(connection, attempt, alert_to, now)
 
 
-def _alert_if_closed(connection, attempt: Attempt, to: str, now: datetime) -> None:
+def _alert_if_closed(connection: sa.Connection, attempt: Attempt, to: str, now: datetime) -> None:
     limit = current_app.config["CODE_MAX_FAILURES"]
     count = connection.execute(
         sa.select(sa.func.count(AuthFailure.id)).where(

@@ -16,6 +16,8 @@ actions here (`finish_enrolment`, `pass_code`) commit once, grant and codes incl
 import hmac
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pyotp
 import segno
@@ -27,6 +29,8 @@ from directory.accounts.models import User
 from directory.extensions import db
 from directory.logs import security_event
 from directory.rules import RuleError
+
+T = TypeVar("T")
 
 
 def start_enrolment(user: User) -> str:
@@ -54,10 +58,11 @@ def finish_enrolment(user: User, code: str, grant: Grant | None = None, recovery
     """The pending secret proved by its first code and kept; `grant` (the caller's session or token)
     counts as having passed the second factor, and with `recovery` the first recovery codes are made
     (returned, shown once). One transaction: a failure at any step keeps none of them."""
-    if not user.totp_pending:
+    pending = user.totp_pending
+    if not pending:
         raise RuleError(409, "Start setting up the authenticator first.")
-    step = _guarded(user, lambda: _matching_step(user.totp_pending, code))
-    user.totp_secret, user.totp_pending = user.totp_pending, None
+    step = _guarded(user, lambda: _matching_step(pending, code))
+    user.totp_secret, user.totp_pending = pending, None
     user.totp_last_step = step
     if grant is not None:
         grants.mark(grant, mfa=True)
@@ -77,15 +82,16 @@ def pass_code(user: User, code: str | None, grant: Grant) -> None:
 def check(user: User, code: str | None) -> None:
     """Pass, or RuleError: 401 for a missing or wrong code, 429 while the account's code check is closed.
     A step of the caller's action: the used step (or recovery code) is written, not committed."""
-    if not user.totp_secret:
+    secret = user.totp_secret
+    if not secret:
         raise RuleError(403, "Set up an authenticator first.", field="totp")
     code = code or ""
     if recovery_codes.looks_like(code):
         _guarded(user, lambda: recovery_codes.use(user, code) or None)
         return
 
-    def fresh_step():
-        step = _matching_step(user.totp_secret, code)
+    def fresh_step() -> int | None:
+        step = _matching_step(secret, code)
         return (
             None
             if step is None or (user.totp_last_step is not None and step <= user.totp_last_step)
@@ -103,7 +109,7 @@ def reset(user: User) -> None:
     security_event("mfa.reset", user_id=user.id)
 
 
-def _guarded(user: User, matches):
+def _guarded(user: User, matches: Callable[[], T | None]) -> T:
     """`matches()` (None for a wrong code), unless the account's code check is closed; a wrong code is
     counted, and the one that closes the check mails the account's owner."""
     account = throttle.account_key(user.email)

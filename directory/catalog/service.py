@@ -1,20 +1,29 @@
 """The controlled vocabulary: what profiles may name, and the lookups that enforce it."""
 
 import re
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.extensions import db
 
-VOCABULARIES = {"techniques": Technique, "conditions": Condition, "client_groups": ClientGroup}
+# A term of one of the vocabularies a profile names (each has a slug and a name).
+Term = Technique | Condition | ClientGroup
+T = TypeVar("T", bound=Term)
+
+VOCABULARIES: dict[str, type[Term]] = {
+    "techniques": Technique,
+    "conditions": Condition,
+    "client_groups": ClientGroup,
+}
 
 
-def all_of(model) -> list:
+def all_of(model: type[T]) -> list[T]:
     return list(db.session.scalars(sa.select(model).order_by(model.name)))
 
 
-def vocabulary() -> dict:
+def vocabulary() -> dict[str, list[Term]]:
     return {name: all_of(model) for name, model in VOCABULARIES.items()}
 
 
@@ -25,7 +34,7 @@ def issuers() -> list[Issuer]:
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-def unknown_slugs(model, slugs: list[str]) -> list[str]:
+def unknown_slugs(model: type[Term], slugs: list[str]) -> list[str]:
     # Only slug-shaped text is looked up: anything else (control characters, NUL, which PostgreSQL
     # refuses in a query) is unknown without asking the database.
     candidates = {s for s in slugs if SLUG.fullmatch(s)}
@@ -37,7 +46,7 @@ def unknown_slugs(model, slugs: list[str]) -> list[str]:
     return [s for s in slugs if s not in known]
 
 
-def by_slugs(model, slugs: list[str]) -> list:
+def by_slugs(model: type[T], slugs: list[str]) -> list[T]:
     """Rows for the slugs, in the order given, duplicates dropped. Unknown slugs must be refused first."""
     rows = {r.slug: r for r in db.session.scalars(sa.select(model).where(model.slug.in_(set(slugs))))}
     return [rows[s] for s in dict.fromkeys(slugs) if s in rows]

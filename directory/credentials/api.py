@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from directory.accounts.auth import FRESH_ACTIONS, api_login_required, current_api_user, require_fresh_sign_in
+from directory.accounts.auth import FRESH_ACTIONS, api_login_required, api_user, require_fresh_sign_in
 from directory.apibase import SECURED, Blueprint
 from directory.credentials import (
     checkpoints,
@@ -76,7 +76,7 @@ class MyCredentials(MethodView):
     @blp.doc(**SECURED)
     def get(self):
         """Your credentials, with their status and the latest decision's reason."""
-        return service.mine(current_api_user())
+        return service.mine(api_user())
 
     @blp.arguments(CredentialInSchema, location="form")
     @blp.arguments(EvidenceUploadSchema, location="files")
@@ -92,7 +92,7 @@ class MyCredentials(MethodView):
         """Submit a credential with its evidence (multipart). It stays pending until decided, or is
         `contested` when another account claims or holds the same issuer and number. `number` is judged
         by the issuer's format (see /api/v1/issuers): plain ASCII letters and digits, separators as printed."""
-        return service.submit(current_api_user(), data, files["evidence"])
+        return service.submit(api_user(), data, files["evidence"])
 
 
 @blp.route("/me/credentials/<id:credential_id>/evidence")
@@ -113,7 +113,7 @@ class MyEvidence(MethodView):
     def post(self, _fields, files, credential_id):
         """Resubmit a rejected, expired, lapsed or sent-back credential with new evidence (a new version; old
         ones stay)."""
-        return service.resubmit(current_api_user(), credential_id, files["evidence"])
+        return service.resubmit(api_user(), credential_id, files["evidence"])
 
 
 @blp.route("/me/credentials/<id:credential_id>/evidence/file")
@@ -122,7 +122,7 @@ class MyEvidence(MethodView):
 @blp.doc(responses=FILE_RESPONSE, **SECURED)
 def my_evidence_file(args, credential_id):
     """Download your own evidence."""
-    return evidence.send(service.evidence_for(current_api_user(), credential_id, args["version"]))
+    return evidence.send(service.evidence_for(api_user(), credential_id, args["version"]))
 
 
 @blp.route("/admin/credentials")
@@ -168,9 +168,7 @@ def admin_credential(credential_id):
 @blp.doc(responses=FILE_RESPONSE, **SECURED)
 def admin_evidence(args, credential_id):
     """The evidence file: the latest version, or `version`."""
-    return evidence.send(
-        service.evidence_for(current_api_user(), credential_id, args["version"]), args["inline"]
-    )
+    return evidence.send(service.evidence_for(api_user(), credential_id, args["version"]), args["inline"])
 
 
 @blp.route("/admin/credentials/<id:credential_id>/decision", methods=["POST"])
@@ -196,7 +194,7 @@ def admin_decision(data, credential_id):
     in the last 15 minutes."""
     if data["action"] in FRESH_ACTIONS:
         require_fresh_sign_in()
-    credential = decisions.decide(current_api_user(), credential_id, data)
+    credential = decisions.decide(api_user(), credential_id, data)
     return {"id": credential.id, "status": standing.effective_status(credential)}
 
 
@@ -256,7 +254,7 @@ class MyLegalName(MethodView):
     def get(self):
         """Your legal name, as rosters and admins compare it (shown publicly only in signed records and
         the credential lookup)."""
-        return {"legal_name": practitioners.require_profile(current_api_user()).legal_name, "sent_back": []}
+        return {"legal_name": practitioners.require_profile(api_user()).legal_name, "sent_back": []}
 
     @blp.arguments(LegalNameSchema)
     @blp.response(200, LegalNameOutSchema)
@@ -265,4 +263,4 @@ class MyLegalName(MethodView):
     def put(self, data):
         """Set your legal name. Changing it once a credential is verified sends every verified credential
         back for a re-check (their badges go until an admin or a roster checks them again)."""
-        return service.set_legal_name(current_api_user(), data["legal_name"])
+        return service.set_legal_name(api_user(), data["legal_name"])

@@ -9,7 +9,7 @@ re-check, new legal name or new verification since).
 """
 
 import secrets
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,14 +18,14 @@ from directory.config import site_url
 from directory.credentials import signing, standing
 from directory.credentials.models import Attestation, Credential
 from directory.extensions import affected, db
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import now_utc
 
 RECORD_DAYS = 30
 JTI_BYTES = 16
 
 
-def _iso(value) -> str | None:
+def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -37,7 +37,7 @@ def _expiry(c: Credential, issued: datetime) -> datetime:
     return min(cap, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC))
 
 
-def payload(c: Credential, jti: str, issued: datetime, expires: datetime) -> dict:
+def payload(c: Credential, jti: str, issued: datetime, expires: datetime) -> Data:
     """What a record states: the credential as verified, its issuer and its holder."""
     return {
         "iss": site_url(current_app),
@@ -88,7 +88,7 @@ def issue(credential_id: int) -> str:
     return token
 
 
-def status(jti: str) -> dict:
+def status(jti: str) -> Data:
     """Whether the record `jti` still holds, and if not, why; 404 for a jti this site never issued."""
     record = db.session.get(Attestation, jti)
     if record is None:

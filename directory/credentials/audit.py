@@ -10,12 +10,14 @@ checkpoint shows: the count of events and a running digest over every hash (chec
 import hashlib
 import json
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
 from directory.accounts.models import User
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
+from directory.rules import Data
 
 GENESIS = "0" * 64
 HASHED = (
@@ -31,14 +33,14 @@ HASHED = (
 )
 
 
-def event_hash(event) -> str:
+def event_hash(event: CredentialEvent | SimpleNamespace) -> str:
     """SHA-256 over the event's hashed fields (an event object, or anything with those attributes)."""
     body = {name: getattr(event, name) for name in HASHED}
     body["at"] = event.at.isoformat(timespec="microseconds")
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def actor_ref(user) -> str:
+def actor_ref(user: User | None) -> str:
     return f"user:{user.audit_ref}" if user is not None else "system"
 
 
@@ -78,11 +80,11 @@ def fold(digest: str, hashes: Iterable[str]) -> str:
     return digest
 
 
-def verify_chain() -> dict:
+def verify_chain() -> Data:
     """Recompute every chain and replay every credential's status from its events.
 
     Returns {"events": n, "credentials": n, "broken": [first problem per chain]}."""
-    broken: list[dict] = []
+    broken: list[Data] = []
     broken_chains: set[int | None] = set()
     events = 0
     replayed: dict[int | None, str] = {}

@@ -25,6 +25,7 @@ from directory.config import site_url
 from directory.credentials import audit, signing
 from directory.credentials.models import AuditCheckpoint, CredentialEvent
 from directory.extensions import db
+from directory.rules import Data
 from directory.timeutil import now_utc
 
 TYPE = "audit-checkpoint"
@@ -37,7 +38,7 @@ def latest() -> AuditCheckpoint | None:
     return db.session.scalar(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
-def _hashes_after(after_id: int, upto: int | None = None):
+def _hashes_after(after_id: int, upto: int | None = None) -> sa.Result[tuple[int, str]]:
     statement = sa.select(CredentialEvent.id, CredentialEvent.hash).where(CredentialEvent.id > after_id)
     if upto is not None:
         statement = statement.where(CredentialEvent.id <= upto)
@@ -90,7 +91,7 @@ def publish_if_due(every: timedelta = EVERY) -> AuditCheckpoint | None:
     return publish()
 
 
-def document(checkpoint: AuditCheckpoint) -> dict:
+def document(checkpoint: AuditCheckpoint) -> Data:
     """What the public URL serves: the signed JWS and, for reading, its claims."""
     return {
         "jws": checkpoint.jws,
@@ -106,10 +107,10 @@ def load(source: str) -> str:
     """The JWS from a kept file or a URL: the JSON the public URL serves, or the JWS alone."""
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310: http(s) only, checked above
-            text = response.read(MAX_DOCUMENT_BYTES + 1).decode()
+            text: str = response.read(MAX_DOCUMENT_BYTES + 1).decode()
     else:
         with open(source, encoding="utf-8") as fh:
-            text = fh.read(MAX_DOCUMENT_BYTES + 1)
+            text = str(fh.read(MAX_DOCUMENT_BYTES + 1))
     if len(text) > MAX_DOCUMENT_BYTES:
         raise ValueError("that is not a checkpoint: it is far too long")
     text = text.strip()
@@ -118,7 +119,7 @@ def load(source: str) -> str:
     return text
 
 
-def check(token: str) -> dict:
+def check(token: str) -> Data:
     """Compare the log with a kept checkpoint. Returns {"claims", "problems": [sentences]}."""
     started = time.perf_counter()
     claims = signing.verify(token)

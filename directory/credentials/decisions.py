@@ -15,7 +15,7 @@ from directory.credentials.models import Credential
 from directory.credentials.queues import RECHECK_AHEAD
 from directory.extensions import db
 from directory.logs import security_event
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import today_utc
 
 AWARDED = "An admin found that another account holds this number."
@@ -25,7 +25,7 @@ NO_LEGAL_NAME = (
 )
 
 
-def decide(admin: User, credential_id: int, data: dict) -> Credential:
+def decide(admin: User, credential_id: int, data: Data) -> Credential:
     """`data` as DecisionSchema loads it. Two admins deciding at once: one wins, the other gets 409."""
     action = data["action"]
     if action not in lifecycle.DECISIONS:
@@ -53,7 +53,7 @@ def decide(admin: User, credential_id: int, data: dict) -> Credential:
     return credential
 
 
-def _verify(admin: User, credential: Credential, data: dict) -> None:
+def _verify(admin: User, credential: Credential, data: Data) -> None:
     legal_name = credential.practitioner.legal_name
     if not legal_name:
         raise RuleError(409, NO_LEGAL_NAME)

@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 from directory.credentials import inflight
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 
 MAX_BYTES = 5 * 1024 * 1024
 # (signature at offset 0, type); the name and the declared content type are not believed.
@@ -42,12 +42,16 @@ def folder() -> Path:
 def room_left(practitioner_id: int) -> int:
     """Bytes this practitioner may still store: the quota less every version of every credential's
     evidence (rejected ones too: their files stay on disk for the audit trail)."""
-    used = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Evidence.size), 0))
-        .join(Credential, Credential.id == Evidence.credential_id)
-        .where(Credential.practitioner_id == practitioner_id)
+    used = (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Evidence.size), 0))
+            .join(Credential, Credential.id == Evidence.credential_id)
+            .where(Credential.practitioner_id == practitioner_id)
+        )
+        or 0
     )
-    return current_app.config["EVIDENCE_QUOTA_BYTES"] - used
+    quota: int = current_app.config["EVIDENCE_QUOTA_BYTES"]
+    return quota - used
 
 
 def _size(size: int) -> str:
@@ -55,7 +59,7 @@ def _size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} kB"
 
 
-def store(upload: FileStorage | None, room: int | None = None) -> dict:
+def store(upload: FileStorage | None, room: int | None = None) -> Data:
     """Check and keep an uploaded file; returns the Evidence fields. RuleError 413/415/422.
     `room`: the bytes the owner may still store (room_left); a larger file is refused (413)."""
     if upload is None:

@@ -17,7 +17,7 @@ few statements per chunk, writing the same chained event for each.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +27,7 @@ from directory.accounts.models import User
 from directory.credentials import audit, standing
 from directory.credentials.models import Credential, CredentialEvent, Evidence, credential_techniques
 from directory.extensions import affected, db, table_of
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.search import outbox
 from directory.timeutil import now_utc
 
@@ -158,7 +158,7 @@ def _forget_verification(credential: Credential) -> None:
         )
 
 
-def _apply_facts(credential: Credential, facts: Facts | None, at) -> None:
+def _apply_facts(credential: Credential, facts: Facts | None, at: datetime) -> None:
     if facts is None:
         return
     # A date the source does not show leaves the one an earlier check confirmed (none after pending).
@@ -190,7 +190,7 @@ class BatchItem:
     practitioner_user_id: int
     facts: Facts | None = None
     reason: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: Data = field(default_factory=dict)
 
 
 def transition_batch(items: list[BatchItem], action: str, actor: User | None, method: str) -> None:
@@ -241,7 +241,7 @@ def transition_batch(items: list[BatchItem], action: str, actor: User | None, me
     outbox.write_rows(db.session.connection(), sorted({item.practitioner_id for item in items}))
 
 
-def _batch_values(item: BatchItem, target: str, method: str, now) -> dict:
+def _batch_values(item: BatchItem, target: str, method: str, now: datetime) -> Data:
     values = {
         "b_id": item.credential_id,
         "b_version": item.version,
@@ -273,13 +273,13 @@ class Step:
     from_status: str | None
     to_status: str
     method: str
-    at: object
+    at: datetime
     actor: str = "system"
     actor_ref: str = "system"
     reason: str = ""
 
 
-def history_rows(credential_id: int, steps: list[Step]) -> list[dict]:
+def history_rows(credential_id: int, steps: list[Step]) -> list[Data]:
     """The chained audit rows of a credential inserted with its whole history at once, each move one
     of MOVES and starting where the one before ended, hashed exactly as transition() would."""
     rows, prev, status = [], audit.GENESIS, None
@@ -305,8 +305,16 @@ def _who(actor: User | None) -> tuple[int | None, str, str]:
 
 
 def _event_row(
-    credential_id, before, target, who: tuple[int | None, str, str], method, reason, evidence, at, prev_hash
-) -> dict:
+    credential_id: int,
+    before: str | None,
+    target: str,
+    who: tuple[int | None, str, str],
+    method: str,
+    reason: str,
+    evidence: str,
+    at: datetime,
+    prev_hash: str,
+) -> Data:
     """One audit event's columns, hash included: the one place an event is put together, whether
     transition() adds it as an object or the batch and bulk paths insert it as a row."""
     actor_id, actor, ref = who

@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,6 +39,10 @@ class Credential(Model):
     """A claimed licence or certification. `status` is written by lifecycle.transition() alone."""
 
     __tablename__ = "credentials"
+
+    if TYPE_CHECKING:
+        # Set by the admin's credential view for its schema (every rival claim of the number), never stored.
+        rivals: list["Credential"]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(

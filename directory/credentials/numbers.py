@@ -11,8 +11,12 @@ and "CMT1001" are one CAMTC number, while "CMT-1OO1" (letter O) is refused by th
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from directory.rules import RuleError
+
+if TYPE_CHECKING:
+    from directory.catalog.models import Issuer
 
 # Where an issuer's format is unknown: ASCII letters and digits, hyphens kept as they are.
 DEFAULT_PATTERN = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
@@ -27,12 +31,12 @@ class NumberFormat:
     example: str = ""
 
     @classmethod
-    def of(cls, issuer) -> "NumberFormat":
+    def of(cls, issuer: "Issuer") -> "NumberFormat":
         return cls(issuer.number_pattern, issuer.number_separators, issuer.number_example)
 
 
 @lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern:
+def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
@@ -60,7 +64,7 @@ def canonical(number: str, fmt: NumberFormat, issuer_name: str = "this issuer") 
     return key
 
 
-def canonical_or_422(number: str, issuer) -> str:
+def canonical_or_422(number: str, issuer: "Issuer") -> str:
     """For a claim or a lookup: the canonical number, or a 422 naming `number`."""
     try:
         return canonical(number, NumberFormat.of(issuer), issuer.name)
@@ -68,7 +72,7 @@ def canonical_or_422(number: str, issuer) -> str:
         raise RuleError(422, str(exc), field="number") from exc
 
 
-def canonical_or_none(number: str, issuer) -> str | None:
+def canonical_or_none(number: str, issuer: "Issuer") -> str | None:
     """For numbers already on record: None when the number does not fit the issuer's format."""
     try:
         return canonical(number, NumberFormat.of(issuer), issuer.name)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from directory.credentials import lifecycle, numbers, service, standing
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import today_utc
 
 NOT_HELD = "No verified holder of that issuer and number is on record."
@@ -31,7 +31,7 @@ def lookup(issuer_slug: str, number: str) -> Credential:
     return holder[0]
 
 
-def public_events():
+def public_events() -> sa.ColumnElement[bool]:
     """The feed's rows: into verified (not a re-check's confirmation), or from a badge to its end."""
     e = CredentialEvent
     return sa.and_(
@@ -58,7 +58,7 @@ def events_after(after: int, limit: int) -> list[CredentialEvent]:
     )
 
 
-def expire_due(today: date | None = None) -> dict:
+def expire_due(today: date | None = None) -> Data:
     """Write down every expiry and every lapsed re-check that has happened (actor system); list what
     expires within 30 days and what is due for a re-check."""
     today = today or today_utc()

@@ -9,6 +9,7 @@ record that do not fit their issuer's format.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -18,6 +19,7 @@ from directory.credentials import standing
 from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
+from directory.rules import Data
 from directory.timeutil import day, today_utc
 
 RECHECK_AHEAD = timedelta(days=30)
@@ -26,7 +28,7 @@ RECHECK_KINDS = ("contested", "recheck", "lapsed", "format", "due")
 
 @dataclass
 class Page:
-    items: list
+    items: list[Any]  # credentials, or re-check items
     total: int
 
 
@@ -37,7 +39,7 @@ class RecheckItem:
     changed: str  # what changed, in a sentence
 
 
-def _filtered(statement, args: dict):
+def _filtered(statement: sa.Select[Any], args: Data) -> sa.Select[Any]:
     if args.get("issuer"):
         statement = statement.where(Credential.issuer.has(Issuer.slug == args["issuer"]))
     if args.get("kind"):
@@ -63,7 +65,7 @@ def _filtered(statement, args: dict):
     return statement
 
 
-def _page(statement, order, page: int, per_page: int) -> Page:
+def _page(statement: sa.Select[Any], order: tuple[Any, ...], page: int, per_page: int) -> Page:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery())) or 0
     items = db.session.scalars(
         statement.options(
@@ -78,7 +80,7 @@ def _page(statement, order, page: int, per_page: int) -> Page:
     return Page(list(items), total)
 
 
-def verification_queue(args: dict, page: int = 1, per_page: int = 50) -> Page:
+def verification_queue(args: Data, page: int = 1, per_page: int = 50) -> Page:
     """Oldest first; `status` pending unless asked (pending includes nothing contested: ask for it)."""
     statement = sa.select(Credential)
     if args.get("status"):
@@ -86,7 +88,7 @@ def verification_queue(args: dict, page: int = 1, per_page: int = 50) -> Page:
     return _page(_filtered(statement, args), (Credential.created_at, Credential.id), page, per_page)
 
 
-def recheck_queue(args: dict, page: int = 1, per_page: int = 50, today: date | None = None) -> Page:
+def recheck_queue(args: Data, page: int = 1, per_page: int = 50, today: date | None = None) -> Page:
     today = today or today_utc()
     due = sa.and_(Credential.status == "verified", standing.due_by_sql(Credential, today + RECHECK_AHEAD))
     kinds = {

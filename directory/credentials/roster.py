@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,8 +38,12 @@ from directory.credentials.roster_file import RosterRow, parse_roster, read_byte
 from directory.extensions import db
 from directory.logs import security_event
 from directory.practitioners.models import Practitioner
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import today_utc
+
+# One active claim with its holder, as `_holdings` reads it (a row of credential and account columns).
+Holding = sa.Row[Any]
+T = TypeVar("T")
 
 REASON = "Matched the issuer's roster"
 CHUNK = 2000
@@ -50,11 +55,11 @@ MOVES = ("verify", "confirm", "recheck", "lapse")
 class Plan:
     matched: int = 0
     moves: dict[str, list[BatchItem]] = field(default_factory=lambda: {m: [] for m in MOVES})
-    mismatched: list[dict] = field(default_factory=list)
-    lapsed: list[dict] = field(default_factory=list)
-    sent_back: list[dict] = field(default_factory=list)
-    contested: list[dict] = field(default_factory=list)
-    dates_differ: list[dict] = field(default_factory=list)
+    mismatched: list[Data] = field(default_factory=list)
+    lapsed: list[Data] = field(default_factory=list)
+    sent_back: list[Data] = field(default_factory=list)
+    contested: list[Data] = field(default_factory=list)
+    dates_differ: list[Data] = field(default_factory=list)
     pending_not_on_roster: int = 0
 
     def changes(self) -> int:
@@ -84,11 +89,11 @@ def default_admin(email: str | None) -> User:
 def import_roster(
     admin: User,
     issuer_slug: str,
-    stream,
+    stream: IO[bytes],
     progress: bool = False,
     dry_run: bool = False,
     max_changes: int | None = None,
-) -> dict:
+) -> Data:
     """Check the whole file, then apply the plan in one transaction.
 
     `stream` is bytes or a binary file. Returns {rows, matched, verified, confirmed, sent_back,
@@ -143,7 +148,7 @@ def import_roster(
     }
 
 
-def _holdings(issuer: Issuer) -> dict[str, list]:
+def _holdings(issuer: Issuer) -> dict[str, list[Holding]]:
     """The issuer's active claims with their holders, in one query, by canonical number."""
     records = db.session.execute(
         sa.select(
@@ -169,13 +174,13 @@ def _holdings(issuer: Issuer) -> dict[str, list]:
         )
         .order_by(Credential.id)
     ).all()
-    by_number: dict[str, list] = defaultdict(list)
+    by_number: dict[str, list[Holding]] = defaultdict(list)
     for record in records:
         by_number[record.number_key].append(record)
     return by_number
 
 
-def _item(record, row: RosterRow | None, reason: str) -> dict:
+def _item(record: Holding, row: RosterRow | None, reason: str) -> Data:
     return {
         "credential_id": record.id,
         "number": record.number,
@@ -185,7 +190,7 @@ def _item(record, row: RosterRow | None, reason: str) -> dict:
     }
 
 
-def _move(plan: Plan, action: str, record, reason: str, facts: Facts | None = None) -> None:
+def _move(plan: Plan, action: str, record: Holding, reason: str, facts: Facts | None = None) -> None:
     plan.moves[action].append(
         BatchItem(
             record.id, record.status, record.version, record.practitioner_id, record.user_id, facts, reason
@@ -219,7 +224,7 @@ def _plan(admin: User, issuer: Issuer, rows: list[RosterRow], progress: bool) ->
     return plan
 
 
-def _judge(plan: Plan, admin: User, record, row: RosterRow, today: date) -> None:
+def _judge(plan: Plan, admin: User, record: Holding, row: RosterRow, today: date) -> None:
     """What the row means for one claim of its number."""
     if record.status == "contested":
         plan.contested.append(_item(record, row, "Contested: an admin decides which account holds it."))
@@ -255,7 +260,7 @@ def _judge(plan: Plan, admin: User, record, row: RosterRow, today: date) -> None
     _move(plan, "confirm" if record.status == "verified" else "verify", record, REASON, facts)
 
 
-def _report_dates(plan: Plan, record, row: RosterRow) -> None:
+def _report_dates(plan: Plan, record: Holding, row: RosterRow) -> None:
     for name, claimed, shown in (
         ("issued_on", record.issued_on, row.issued_on),
         ("expires_on", record.expires_on, row.expires_on),
@@ -273,12 +278,12 @@ def _report_dates(plan: Plan, record, row: RosterRow) -> None:
             )
 
 
-def _live(record, today: date) -> bool:
+def _live(record: Holding, today: date) -> bool:
     # A verified credential already past its expiry or its grace reads so: no badge left to lapse.
     return standing.is_live(record, today)
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask import current_app, request
 from flask_smorest.fields import Upload
 
-from directory.accounts.auth import api_login_required, current_api_user, require_fresh_sign_in
+from directory.accounts.auth import api_login_required, api_user, require_fresh_sign_in
 from directory.apibase import Blueprint
 from directory.credentials import roster, roster_file
 from directory.credentials.schemas import NoFieldsSchema
@@ -147,7 +147,7 @@ def import_roster(args, files, _fields, slug):
     if not args["dry_run"]:
         require_fresh_sign_in()
     return roster.import_roster(
-        current_api_user(),
+        api_user(),
         slug,
         files["file"],
         dry_run=args["dry_run"],

@@ -8,6 +8,7 @@ an admin settles a contest (decisions.py).
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 
 from directory.accounts.models import User
 from directory.catalog import service as catalog
@@ -17,7 +18,7 @@ from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
 from directory.practitioners import service as practitioners
 from directory.practitioners.models import Practitioner
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 
 CONTESTED = "Another account claims this number too: an admin will decide which account holds it."
 RENAMED = "The legal name on the profile changed; the credential must be checked against it again."
@@ -32,7 +33,9 @@ def issuer(slug: str, status: int = 422) -> Issuer:
     return found
 
 
-def claims_of_number(issuer_id: int, number_key: str, statuses=standing.ACTIVE) -> list[Credential]:
+def claims_of_number(
+    issuer_id: int, number_key: str, statuses: tuple[str, ...] = standing.ACTIVE
+) -> list[Credential]:
     return list(
         db.session.scalars(
             sa.select(Credential)
@@ -46,7 +49,7 @@ def claims_of_number(issuer_id: int, number_key: str, statuses=standing.ACTIVE) 
     )
 
 
-def submit(user: User, data: dict, upload) -> Credential:
+def submit(user: User, data: Data, upload: FileStorage | None) -> Credential:
     """A new claim with its evidence; pending (or contested) until an admin or a roster decides."""
     practitioner = practitioners.require_profile(user)
     found = issuer(data["issuer"])
@@ -116,7 +119,7 @@ def owned(user: User, credential_id: int) -> Credential:
 RESUBMITTABLE = lifecycle.MOVES["resubmit"][0]
 
 
-def resubmit(user: User, credential_id: int, upload) -> Credential:
+def resubmit(user: User, credential_id: int, upload: FileStorage | None) -> Credential:
     """New evidence for a rejected, expired, lapsed or sent-back credential: a new version, pending again."""
     credential = owned(user, credential_id)
     if standing.effective_status(credential) not in RESUBMITTABLE:
@@ -142,7 +145,7 @@ def resubmit(user: User, credential_id: int, upload) -> Credential:
     return credential
 
 
-def _store_within_quota(practitioner_id: int, upload) -> dict:
+def _store_within_quota(practitioner_id: int, upload: FileStorage | None) -> Data:
     """Keep the file if the practitioner's evidence quota has room for it (413 if not). The practitioner's
     row stays locked until commit (PostgreSQL), so two uploads at once cannot both take the last room."""
     db.session.execute(sa.select(Practitioner.id).where(Practitioner.id == practitioner_id).with_for_update())
@@ -153,7 +156,7 @@ def _store_within_quota(practitioner_id: int, upload) -> dict:
         raise
 
 
-def _forget(stored: dict) -> None:
+def _forget(stored: Data) -> None:
     """The transaction failed: no row points at the stored file, so no file may stay behind."""
     db.session.rollback()
     evidence.discard(stored["stored_name"])
@@ -168,7 +171,7 @@ def mine(user: User) -> list[Credential]:
     )
 
 
-def set_legal_name(user: User, legal_name: str) -> dict:
+def set_legal_name(user: User, legal_name: str) -> Data:
     """The name on the practitioner's licences. Changing it once any credential is verified sends every
     verified credential back for a re-check at once (its badge goes, and its signed records stop
     holding); setting it for the first time leaves earlier verifications to their next re-check.

@@ -20,6 +20,7 @@ each pair to one answer.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -34,6 +35,25 @@ ACTIVE = UNDECIDED + HELD
 CHECK_EVERY = timedelta(days=365)
 RECHECK_GRACE = timedelta(days=30)
 
+
+class Dated(Protocol):
+    """What these rules read of a credential: a model row, or a search card's plain row."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def checked_at(self) -> datetime | None: ...
+    @property
+    def expires_on(self) -> date | None: ...
+    @property
+    def source_expires_on(self) -> date | None: ...
+
+
+# The `*_sql` functions' `columns`: the Credential model, or its table's columns (bulk statements).
+Columns = Any
+
 LABELS = {
     "pending": "pending",
     "contested": "contested",
@@ -45,12 +65,12 @@ LABELS = {
 }
 
 
-def ends_on(c) -> date | None:
+def ends_on(c: Dated) -> date | None:
     """The expiry in force: what the source showed, else what the claimant said."""
     return c.source_expires_on or c.expires_on
 
 
-def ends_on_sql(columns):
+def ends_on_sql(columns: Columns) -> sa.ColumnElement[date]:
     """ends_on() in a query."""
     return sa.func.coalesce(columns.source_expires_on, columns.expires_on)
 
@@ -64,7 +84,7 @@ def _day(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def next_check_due(c) -> date | None:
+def next_check_due(c: Dated) -> date | None:
     """When the source should next confirm it: the expiry, or a year after the last confirmation."""
     if c.checked_at is None:
         return None
@@ -73,19 +93,19 @@ def next_check_due(c) -> date | None:
     return min(yearly, end) if end else yearly
 
 
-def due_by_sql(columns, day: date):
+def due_by_sql(columns: Columns, day: date) -> sa.ColumnElement[bool]:
     """next_check_due(c) <= day in a query: a year after the last check, or the expiry in force."""
     cutoff = datetime.combine(day - CHECK_EVERY, time.max, tzinfo=UTC)
     return sa.or_(columns.checked_at <= cutoff, ends_on_sql(columns) <= day)
 
 
-def grace_ends(c) -> date | None:
+def grace_ends(c: Dated) -> date | None:
     """The last day a verified credential keeps its badge without a re-check."""
     due = next_check_due(c)
     return due + RECHECK_GRACE if due else None
 
 
-def effective_status(c, today: date | None = None) -> str:
+def effective_status(c: Dated, today: date | None = None) -> str:
     today = today or today_utc()
     if c.status == "verified":
         if past(ends_on(c), today):
@@ -95,7 +115,7 @@ def effective_status(c, today: date | None = None) -> str:
     return c.status
 
 
-def no_longer_live_sql(columns, today: date):
+def no_longer_live_sql(columns: Columns, today: date) -> sa.ColumnElement[bool]:
     """For a verified credential, effective_status(c, today) != "verified" in a query: past the expiry
     in force, or past the grace after its re-check fell due."""
     return sa.or_(
@@ -103,19 +123,19 @@ def no_longer_live_sql(columns, today: date):
     )
 
 
-def is_live(c, today: date | None = None) -> bool:
+def is_live(c: Dated, today: date | None = None) -> bool:
     """True while the badge shows."""
     return effective_status(c, today) == "verified"
 
 
-def recheck_due(c, today: date | None = None) -> bool:
+def recheck_due(c: Dated, today: date | None = None) -> bool:
     """A live badge whose re-check is due: it still shows, marked "re-check due"."""
     today = today or today_utc()
     due = next_check_due(c)
     return is_live(c, today) and due is not None and due <= today
 
 
-def badge_until(c) -> date | None:
+def badge_until(c: Dated) -> date | None:
     """The last day the badge can show without anything new happening (None: not verified)."""
     if c.status != "verified":
         return None
@@ -123,13 +143,13 @@ def badge_until(c) -> date | None:
     return min(days) if days else date.max
 
 
-def public_status(c, today: date | None = None) -> str:
+def public_status(c: Dated, today: date | None = None) -> str:
     """What the public reads: a contest is an admin's business, so a contested claim reads pending."""
     status = effective_status(c, today)
     return "pending" if status == "contested" else status
 
 
-def label(c, today: date | None = None, public: bool = True) -> str:
+def label(c: Dated, today: date | None = None, public: bool = True) -> str:
     """The words people read for the state of a credential."""
     status = public_status(c, today) if public else effective_status(c, today)
     if status == "verified" and recheck_due(c, today):

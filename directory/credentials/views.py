@@ -154,7 +154,7 @@ def verify():
                 found = present.lookup(public.lookup(args["issuer"], args["number"]))
             except RuleError as exc:
                 if exc.status == 422:
-                    attach_errors(form, exc.errors)
+                    attach_errors(form, exc.field_errors)
                     status = 422
                 elif exc.status == 404:
                     missing, status = exc.message, 404

@@ -10,6 +10,7 @@ Each comes with the audit events that lead to its status (lifecycle.history_rows
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -127,7 +128,7 @@ def _plan(rng, spec, claim: Claim, now: datetime, holder_ref: str) -> tuple[dict
         status, method = "verified", "document"  # made before legal names: verified under the display name
     shows_dates = status in ("verified", "recheck", "lapsed", "expired") and rng.random() < 0.7
     ever_verified = status in ("verified", "recheck", "lapsed", "expired")
-    row = {
+    row: dict[str, Any] = {
         "issuer": claim.issuer,
         "kind": claim.kind,
         "title": claim.title,

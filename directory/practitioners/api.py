@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from directory.accounts.auth import api_login_required, current_api_user
+from directory.accounts.auth import api_login_required, api_user
 from directory.apibase import SECURED, Blueprint
 from directory.practitioners import present, service
 from directory.practitioners.schemas import (
@@ -24,14 +24,14 @@ class MyProfile(MethodView):
     @blp.doc(**SECURED)
     def get(self):
         """Your own profile."""
-        return present.owner_view(service.require_profile(current_api_user()))
+        return present.owner_view(service.require_profile(api_user()))
 
     @blp.arguments(ProfileInSchema)
     @blp.response(200, OwnerProfileSchema)
     @blp.doc(**SECURED)
     def put(self, data):
         """Create or replace your profile. Saving also confirms that you accept clients."""
-        return present.owner_view(service.save_profile(current_api_user(), data))
+        return present.owner_view(service.save_profile(api_user(), data))
 
 
 @blp.route("/me/profile/confirm-accepting")
@@ -43,7 +43,7 @@ class ConfirmAccepting(MethodView):
     @blp.doc(**SECURED)
     def post(self):
         """Confirm again that you accept new clients (it lapses after 30 days)."""
-        return present.owner_view(service.confirm_accepting(current_api_user()))
+        return present.owner_view(service.confirm_accepting(api_user()))
 
 
 @blp.route("/me/locations")
@@ -55,7 +55,7 @@ class MyLocations(MethodView):
     @blp.doc(**SECURED)
     def get(self):
         """Your places."""
-        return service.require_profile(current_api_user()).locations
+        return service.require_profile(api_user()).locations
 
     @blp.arguments(LocationInSchema)
     @blp.response(201, LocationSchema)
@@ -65,7 +65,7 @@ class MyLocations(MethodView):
     @blp.doc(**SECURED)
     def post(self, data):
         """Add a place: lat and lon, or an address, city or postal code that geocodes."""
-        return service.add_location(current_api_user(), data)
+        return service.add_location(api_user(), data)
 
 
 @blp.route("/me/locations/<id:location_id>")
@@ -77,7 +77,7 @@ class MyLocation(MethodView):
     @blp.doc(**SECURED)
     def delete(self, location_id):
         """Remove one of your places."""
-        service.delete_location(current_api_user(), location_id)
+        service.delete_location(api_user(), location_id)
 
 
 @blp.route("/practitioners/<id:practitioner_id>")

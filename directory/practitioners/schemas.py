@@ -5,6 +5,7 @@ import re
 import marshmallow as ma
 
 from directory.catalog import service as catalog
+from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.practitioners.languages import ISO_639_1
 from directory.schemas_base import Float, Integer, PersonName, StrictSchema, TrimmedString
 from directory.timeutil import today_utc
@@ -38,9 +39,9 @@ class ProfileInSchema(StrictSchema):
     display_name = PersonName(required=True, validate=ma.validate.Length(min=1, max=120))
     headline = TrimmedString(load_default="", validate=ma.validate.Length(max=200))
     approach = TrimmedString(load_default="", validate=ma.validate.Length(max=5000))
-    techniques = _slug_list(catalog.Technique, "technique")
-    conditions = _slug_list(catalog.Condition, "condition")
-    client_groups = _slug_list(catalog.ClientGroup, "client group")
+    techniques = _slug_list(Technique, "technique")
+    conditions = _slug_list(Condition, "condition")
+    client_groups = _slug_list(ClientGroup, "client group")
     practicing_since = Integer(strict=True, load_default=None, allow_none=True)
     languages = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(sorted(ISO_639_1), error="Not an ISO 639-1 code.")),

@@ -11,7 +11,7 @@ from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.extensions import db
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder
 from directory.practitioners.models import PracticeLocation, Practitioner
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import now_utc, today_utc
 
 MAX_LOCATIONS = 10
@@ -40,7 +40,7 @@ def require_profile(user: User) -> Practitioner:
     return practitioner
 
 
-def save_profile(user: User, data: dict) -> Practitioner:
+def save_profile(user: User, data: Data) -> Practitioner:
     """Create or replace the user's profile from validated data (ProfileInSchema)."""
     practitioner = profile_of(user) or Practitioner(user_id=user.id)
     for field in SCALAR_FIELDS:
@@ -82,7 +82,7 @@ def years_experience(practitioner: Practitioner) -> int | None:
     return max(0, today_utc().year - practitioner.practicing_since)
 
 
-def _place_query(data: dict) -> tuple[str, str]:
+def _place_query(data: Data) -> tuple[str, str]:
     """The text to geocode and the field to blame when it finds nothing."""
     if data["postal_code"]:
         return data["postal_code"], "postal_code"
@@ -93,7 +93,7 @@ def _place_query(data: dict) -> tuple[str, str]:
     return text, ("address" if data["address"] else "city")
 
 
-def add_location(user: User, data: dict) -> PracticeLocation:
+def add_location(user: User, data: Data) -> PracticeLocation:
     """Add a place from validated data (LocationInSchema): coordinates as given, or geocoded."""
     practitioner = require_profile(user)
     if len(practitioner.locations) >= MAX_LOCATIONS:
@@ -109,7 +109,7 @@ def add_location(user: User, data: dict) -> PracticeLocation:
     return place
 
 
-def _geocode(data: dict) -> dict:
+def _geocode(data: Data) -> Data:
     query, field = _place_query(data)
     if not query:
         raise RuleError(

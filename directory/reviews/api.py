@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from directory.accounts.auth import api_login_required, current_api_user
+from directory.accounts.auth import api_login_required, api_user
 from directory.accounts.schemas import InviteRequestSchema
 from directory.apibase import SECURED, Blueprint
 from directory.reviews import invites, reading, service
@@ -41,7 +41,7 @@ class PractitionerReviews(MethodView):
     def post(self, data, practitioner_id):
         """Write a review (clients with a confirmed email). An unused invite of this practitioner, mailed to
         this account's address, marks it verified."""
-        return service.write(current_api_user(), practitioner_id, data)
+        return service.write(api_user(), practitioner_id, data)
 
 
 @blp.route("/reviews/<id:review_id>", methods=["PUT"])
@@ -51,7 +51,7 @@ class PractitionerReviews(MethodView):
 @blp.doc(**SECURED)
 def edit_review(data, review_id):
     """Edit your review; the earlier text is kept."""
-    return service.edit(current_api_user(), review_id, data)
+    return service.edit(api_user(), review_id, data)
 
 
 @blp.route("/me/review-invites", methods=["POST"])
@@ -64,7 +64,7 @@ def edit_review(data, review_id):
 def create_invite(data):
     """Mail a single-use invite, valid 30 days, to a client's address. Only a confirmed account with that
     address can redeem it; the code goes only to the client (the answer never holds it)."""
-    return invites.create(current_api_user(), data["email"])
+    return invites.create(api_user(), data["email"])
 
 
 @blp.route("/reviews/<id:review_id>/response", methods=["POST"])
@@ -75,7 +75,7 @@ def create_invite(data):
 @blp.doc(**SECURED)
 def respond(data, review_id):
     """Answer a review of yours, once, publicly."""
-    return service.respond(current_api_user(), review_id, data["body"])
+    return service.respond(api_user(), review_id, data["body"])
 
 
 @blp.route("/reviews/<id:review_id>/flags", methods=["POST"])
@@ -87,7 +87,7 @@ def respond(data, review_id):
 @blp.doc(**SECURED)
 def flag(data, review_id):
     """Flag a review for the moderators, with a reason."""
-    return service.flag(current_api_user(), review_id, data["reason"])
+    return service.flag(api_user(), review_id, data["reason"])
 
 
 @blp.route("/admin/reviews/<id:review_id>/moderation", methods=["POST"])
@@ -97,4 +97,4 @@ def flag(data, review_id):
 @blp.doc(**SECURED)
 def moderate(data, review_id):
     """Hide or restore a review, with a reason (recorded with who and when). Hidden reviews leave the rating."""
-    return service.moderate(current_api_user(), review_id, data["action"], data["reason"])
+    return service.moderate(api_user(), review_id, data["action"], data["reason"])

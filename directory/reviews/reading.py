@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from directory.extensions import db
 from directory.reviews.models import ModerationAction, Review, ReviewFlag
 from directory.reviews.service import moderation_queue, reviewable
+from directory.rules import Data
 
 
 def own_review(practitioner_id: int, author_id: int) -> Review | None:
@@ -24,7 +25,7 @@ def exists(review_id: int) -> bool:
     return db.session.get(Review, review_id) is not None
 
 
-def _newest_first(page: int, per_page: int, *where) -> tuple[int, list[Review]]:
+def _newest_first(page: int, per_page: int, *where: sa.ColumnElement[bool]) -> tuple[int, list[Review]]:
     """One page of the reviews matching `where`, newest first, and how many match in all."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where)) or 0
     rows = db.session.scalars(
@@ -48,7 +49,7 @@ def of_practice(practitioner_id: int, page: int, per_page: int) -> tuple[int, li
     return _newest_first(page, per_page, Review.practitioner_id == practitioner_id)
 
 
-def moderation_board() -> dict:
+def moderation_board() -> Data:
     """The flagged reviews (most-flagged first) with their open flags, and the hidden reviews with the
     last moderation action on each."""
     queue = moderation_queue()

@@ -2,10 +2,10 @@
 flags, moderation, and the ratings everyone sees (always from visible reviews only)."""
 
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import InstrumentedAttribute
 
 from directory.accounts import confirmation
 from directory.accounts.models import User
@@ -20,7 +20,7 @@ from directory.reviews.models import (
     ReviewResponse,
     ReviewRevision,
 )
-from directory.rules import RuleError
+from directory.rules import Data, RuleError
 from directory.timeutil import now_utc
 
 # Bayesian average: every practitioner starts with PRIOR_WEIGHT imaginary reviews at PRIOR_MEAN, so one
@@ -28,7 +28,13 @@ from directory.timeutil import now_utc
 PRIOR_MEAN, PRIOR_WEIGHT = 3.5, 5
 
 
-def _hourly(model, column, user: User, limit_key: str, noun: str) -> None:
+def _hourly(
+    model: type[Review] | type[ReviewFlag],
+    column: InstrumentedAttribute[int],
+    user: User,
+    limit_key: str,
+    noun: str,
+) -> None:
     """Per-account hourly limits counted in the database, so every worker enforces the same."""
     limit = current_app.config[limit_key]
     since = now_utc() - timedelta(hours=1)
@@ -50,7 +56,7 @@ def reviewable(practitioner_id: int) -> Practitioner:
     return practitioner
 
 
-def write(user: User, practitioner_id: int, data: dict) -> Review:
+def write(user: User, practitioner_id: int, data: Data) -> Review:
     if user.role != "client":
         raise RuleError(403, "Only clients write reviews.")
     confirmation.require_confirmed(user)
@@ -84,7 +90,7 @@ def write(user: User, practitioner_id: int, data: dict) -> Review:
     return review
 
 
-def edit(user: User, review_id: int, data: dict) -> Review:
+def edit(user: User, review_id: int, data: Data) -> Review:
     review = db.session.get(Review, review_id)
     if review is None or review.author_id != user.id:
         raise RuleError(404, "No such review of yours.", denied=review is not None)
@@ -166,9 +172,9 @@ def moderate(admin: User, review_id: int, action: str, reason: str) -> Review:
     return review
 
 
-def ratings(practitioner_ids: list[int]) -> dict[int, dict]:
+def ratings(practitioner_ids: list[int]) -> dict[int, Data]:
     """Average, count, histogram and Bayesian average of the visible reviews, per practitioner."""
-    out: dict[int, dict[str, Any]] = {
+    out: dict[int, Data] = {
         pid: {
             "average": None,
             "count": 0,

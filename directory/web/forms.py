@@ -11,7 +11,7 @@ from directory.rules import RuleError
 from directory.schemas_base import FLOAT_TEXT, INTEGER_TEXT
 
 
-class _NumberText:
+class _NumberText(wtforms.Field):
     """WTForms reads a number box with int() or float(), which take any script's digits ("١٩٩٠" is
     1990): text not written as a number in ASCII is handed to the schema as it is, for the schema to
     refuse with its own message (schemas_base.Integer, Float)."""
@@ -85,8 +85,7 @@ def submit(
         if exc.status in page_errors:
             raise
         if on_form:
-            # Errors by field land on their fields; anything else (a roster's lines) is the message.
-            attach_errors(form, exc.errors if isinstance(exc.errors, dict) else {"_schema": [exc.message]})
+            attach_errors(form, exc.field_errors)
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Outcome(False, None, exc.status, headers, exc)
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 import marshmallow as ma
 from flask import Blueprint, current_app, render_template, request
 
@@ -13,20 +15,22 @@ RADII = (5, 10, 25, 50, 100, 250, 500)
 @bp.route("/")
 def home():
     """The search page: the same arguments and rules as GET /api/v1/search, rendered as HTML."""
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     result = None
     raw = request.args.to_dict(flat=False)
     # Empty form fields arrive as ""; they mean "not given".
     cleaned = {k: [v for v in vs if v != ""] for k, vs in raw.items()}
-    cleaned = {k: (vs if k in ("technique", "condition") else vs[0]) for k, vs in cleaned.items() if vs}
+    given: dict[str, Any] = {
+        k: (vs if k in ("technique", "condition") else vs[0]) for k, vs in cleaned.items() if vs
+    }
     status = 200
     try:
-        args = SearchArgsSchema().load(cleaned)
+        args = SearchArgsSchema().load(given)
         result = search.search(args)
     except ma.ValidationError as exc:
-        errors, status = exc.messages, 422
+        errors, status = exc.normalized_messages(), 422
     except RuleError as exc:
-        errors, status = (exc.errors or {"_schema": [exc.message]}), exc.status
+        errors, status = exc.field_errors, exc.status
     return render_template(
         "web/search.html",
         form=request.args,
