@@ -12,17 +12,25 @@ from dataclasses import dataclass, field
 from itertools import islice, takewhile
 
 import numpy as np
+from numpy.typing import NDArray
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from directory.search import spelling
 from directory.search.record import DL, HEAD_DTYPE, META, META_HEAD, META_PLACE, PID, TEXT, VOCAB, WORDS
+
+# A term's postings: document numbers, and the term's frequency (or BM25 score) in each.
+Postings = tuple[NDArray[np.int32], NDArray[np.float32]]
+# One segment of a view: its reader, the number of its first document in the view, its arrays.
+Leaf = tuple[IndexReader, int, "SegmentArrays"]
 
 K1, B = 1.2, 0.75  # BM25's usual constants
 WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
 
 
 class SegmentArrays:
-    def __init__(self, reader):
-        n = reader.doc_count_all()
+    def __init__(self, reader: IndexReader):
+        n: int = reader.doc_count_all()
         head = np.zeros(n, dtype=HEAD_DTYPE)
         loc_doc: list[int] = []
         loc_coords: list[tuple[float, float]] = []
@@ -41,14 +49,14 @@ class SegmentArrays:
         self.loc_doc = np.asarray(loc_doc, dtype=np.int32)
         coords = np.asarray(loc_coords, dtype=np.float64).reshape(-1, 2)
         self.loc_lat, self.loc_lon = coords[:, 0].copy(), coords[:, 1].copy()
-        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._postings: dict[tuple[str, str], Postings] = {}
         # A Whoosh reader seeks and reads a shared file: one thread at a time per segment.
         self.lock = threading.Lock()
         self._spelling: SpellingTable | None = None
         self._spelling_lock = threading.Lock()
         self._spelling_ready: threading.Event | None = None
 
-    def postings(self, reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    def postings(self, reader: IndexReader, fieldname: str, term: str) -> Postings:
         """A term's postings, kept once read. A term the segment lacks is not kept: what a query may
         ask about is unbounded (random words), what the segment holds is not."""
         key = (fieldname, term)
@@ -62,7 +70,7 @@ class SegmentArrays:
                         self._postings[key] = found
         return found
 
-    def warm(self, reader) -> None:
+    def warm(self, reader: IndexReader) -> None:
         """Read every text term's postings now, so no search pays for a first read (a common word
         in a large segment takes tens of milliseconds), and start the spelling table's build.
         Runs in a background thread."""
@@ -74,7 +82,7 @@ class SegmentArrays:
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return
 
-    def spelling(self, reader, timeout: float | None = None) -> "SpellingTable | None":
+    def spelling(self, reader: IndexReader, timeout: float | None = None) -> "SpellingTable | None":
         """This segment's spelling table, or None if it is not built within `timeout` seconds (None:
         wait for it). It is built in a thread of its own, started by the first call, so a search
         never spends more than its wait on it: one that finds it unready answers without a
@@ -89,7 +97,7 @@ class SegmentArrays:
         ready.wait(timeout)
         return self._spelling
 
-    def _build_spelling(self, reader, ready: threading.Event) -> None:
+    def _build_spelling(self, reader: IndexReader, ready: threading.Event) -> None:
         try:
             self._spelling = SpellingTable(self._vocabulary(reader))
         except Exception:  # noqa: BLE001 - the reader was closed under us: the next search starts again
@@ -98,7 +106,7 @@ class SegmentArrays:
         finally:
             ready.set()
 
-    def _vocabulary(self, reader) -> list[str]:
+    def _vocabulary(self, reader: IndexReader) -> list[str]:
         """The segment's spelling words, from the stored text of its words documents (a read each);
         an index written before that text was stored is read term by term instead."""
         found: dict[str, None] = {}
@@ -162,7 +170,7 @@ def probe_hashes(word: str) -> Probes:
     return Probes(keys, shallow)
 
 
-def _lexicon(reader, fieldname: str, lock: threading.Lock, chunk: int = 2000) -> list[str]:
+def _lexicon(reader: IndexReader, fieldname: str, lock: threading.Lock, chunk: int = 2000) -> list[str]:
     """Every term of a field, read a chunk at a time so searches reading postings of the same
     segment (which takes the lock too) wait for a chunk at most, not for the whole vocabulary."""
     terms: list[bytes] = []
@@ -184,7 +192,7 @@ def _lexicon(reader, fieldname: str, lock: threading.Lock, chunk: int = 2000) ->
         after = terms[-1]
 
 
-def _read_postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_postings(reader: IndexReader, fieldname: str, term: str) -> Postings:
     if (fieldname, term) not in reader:
         return np.empty(0, np.int32), np.empty(0, np.float32)
     matcher = reader.postings(fieldname, term)
@@ -211,18 +219,20 @@ def _read_postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.nd
 class IndexView:
     """One index generation, as arrays indexed by a dense document number."""
 
-    leaves: list  # (reader, base, SegmentArrays)
-    alive: np.ndarray
-    head: np.ndarray
-    loc_doc: np.ndarray
-    loc_lat: np.ndarray
-    loc_lon: np.ndarray
+    leaves: list[Leaf]
+    alive: NDArray[np.bool_]
+    head: NDArray[np.void]  # one HEAD_DTYPE row a document
+    loc_doc: NDArray[np.int32]  # the document of each place, places sorted by latitude
+    loc_lat: NDArray[np.float64]
+    loc_lon: NDArray[np.float64]
     doc_count: int
     avgdl: float
-    _postings: dict = field(default_factory=dict)
+    # (field, term) → its postings, and ("bm25", field, term) → its BM25 scores
+    _postings: dict[tuple[str, ...], Postings] = field(default_factory=dict)
+    _bits: dict[tuple[str, ...], NDArray[np.uint64]] = field(default_factory=dict)  # slugs → slug_bits
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    def postings(self, fieldname: str, term: str) -> Postings:
         """Live documents holding the term, with its frequency in each (kept unless there are none:
         see SegmentArrays.postings)."""
         key = (fieldname, term)
@@ -238,16 +248,15 @@ class IndexView:
                 self._postings[key] = cached
         return cached
 
-    def slug_bits(self, slugs: tuple[str, ...]) -> np.ndarray:
+    def slug_bits(self, slugs: tuple[str, ...]) -> NDArray[np.uint64]:
         """One bit per slug for every document (a vocabulary has well under 64 terms): facet counts
         over a result set are then a few vectorised operations on that set alone."""
-        key = ("bits", slugs)
-        bits = self._postings.get(key)
+        bits = self._bits.get(slugs)
         if bits is None:
             bits = np.zeros(len(self.alive), dtype=np.uint64)
             for b, slug in enumerate(slugs):
                 bits[self.postings(VOCAB, slug)[0]] |= np.uint64(1 << b)
-            self._postings[key] = bits
+            self._bits[slugs] = bits
         return bits
 
     def spelling_candidates(
@@ -269,7 +278,7 @@ class IndexView:
             found |= table.lookup(probes, within_one)
         return found
 
-    def bm25(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    def bm25(self, fieldname: str, term: str) -> Postings:
         key = ("bm25", fieldname, term)
         cached = self._postings.get(key)
         if cached is None:
@@ -286,26 +295,27 @@ class IndexView:
 class ViewCache:
     """Segment arrays survive across generations; a view is rebuilt when the generation changes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._segments: dict[str, SegmentArrays] = {}
-        self._view_key = None
+        self._view_key: tuple[tuple[str, int, int], ...] | None = None
         self._view: IndexView | None = None
         self._lock = threading.Lock()
 
-    def view(self, searcher) -> IndexView:
+    def view(self, searcher: Searcher) -> IndexView:
         reader = searcher.reader()
         # An index without segments has one EmptyReader leaf, with no segment at all.
         leaves = [(r, base) for r, base in reader.leaf_readers() if r.segment() is not None]
         key = tuple((r.segment().segment_id(), r.segment().deleted_count(), base) for r, base in leaves)
         with self._lock:
-            if key != self._view_key:
-                self._view = self._build(leaves)
+            view = self._view
+            if view is None or key != self._view_key:
+                view = self._view = self._build(leaves)
                 self._view_key = key
-            return self._view
+            return view
 
-    def _build(self, leaves) -> IndexView:
-        live_ids = set()
-        parts = []
+    def _build(self, leaves: list[tuple[IndexReader, int]]) -> IndexView:
+        live_ids: set[str] = set()
+        parts: list[Leaf] = []
         for reader, base in leaves:
             seg_id = reader.segment().segment_id()
             live_ids.add(seg_id)

@@ -5,6 +5,7 @@ The rows are judged by the same rules as everywhere else (credentials/standing.p
 
 from datetime import date
 from types import SimpleNamespace
+from typing import TypedDict
 
 import sqlalchemy as sa
 
@@ -13,7 +14,7 @@ from directory.extensions import db
 from directory.reviews.service import ratings
 from directory.timeutil import UTCDateTime, today_utc
 
-_IDS = sa.bindparam("ids", expanding=True)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _CREDENTIALS = (
     sa.text(
         "SELECT c.practitioner_id, c.status, c.method, c.expires_on, c.source_expires_on, c.checked_at, "
@@ -34,15 +35,43 @@ _CREDENTIALS = (
 )
 
 
-def _day(value) -> date | None:
+class Badge(TypedDict):
+    """One credential as a card shows it."""
+
+    issuer: str
+    title: str
+    status: str  # the public status (standing.public_status)
+    label: str  # that status in words (standing.label)
+
+
+class Rating(TypedDict):
+    average: float | None  # None without reviews
+    count: int
+
+
+class Badges(TypedDict):
+    verified: bool  # any credential reads verified today
+    credentials: list[Badge]
+    rating: Rating
+
+
+def _day(value: date | str | None) -> date | None:
     # SQLite hands a plain SELECT's dates back as text unless told the column's type.
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def for_practitioners(ids: list[int]) -> dict[int, dict]:
-    out = {pid: {"verified": False, "credentials": [], "rating": None} for pid in ids}
+def for_practitioners(ids: list[int]) -> dict[int, Badges]:
     if not ids:
-        return out
+        return {}
+    summaries = ratings(ids)  # one for every id asked about, reviewed or not
+    out: dict[int, Badges] = {
+        pid: {
+            "verified": False,
+            "credentials": [],
+            "rating": {"average": summaries[pid]["average"], "count": summaries[pid]["count"]},
+        }
+        for pid in ids
+    }
     today = today_utc()
     for row in db.session.execute(_CREDENTIALS, {"ids": ids}):
         c = SimpleNamespace(
@@ -57,6 +86,4 @@ def for_practitioners(ids: list[int]) -> dict[int, dict]:
             {"issuer": row.name, "title": row.title, "status": status, "label": standing.label(c, today)}
         )
         out[row.practitioner_id]["verified"] = out[row.practitioner_id]["verified"] or status == "verified"
-    for pid, summary in ratings(ids).items():
-        out[pid]["rating"] = {"average": summary["average"], "count": summary["count"]}
     return out

@@ -10,19 +10,38 @@ It reads every posting, so it is for checks (the crash bench, tests), not for th
 """
 
 from collections import defaultdict
+from typing import Final, TypedDict
+
+from whoosh.fields import FieldType
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from directory.search import documents
 from directory.search.facts import all_ids_in_batches, facts_for
+from directory.search.index import IndexStore
 from directory.search.record import LANG, META, PID, TEXT, VOCAB, WORDS, WORDS_PID_PREFIX
 
-FIELDS = (TEXT, VOCAB, LANG)  # the analysed fields; `meta` is compared as bytes
+FIELDS: Final = (TEXT, VOCAB, LANG)  # the analysed fields; `meta` is compared as bytes
 
 
-def _terms(field, value: str) -> set[str]:
+class Mismatch(TypedDict):
+    pid: int | str  # a practitioner's id; the document's pid text for one the database lacks
+    problem: str
+
+
+class Report(TypedDict):
+    practitioners: int  # checked
+    count: int  # mismatches found
+    mismatches: list[Mismatch]  # the first `limit` of them
+
+
+def _terms(field: FieldType, value: str) -> set[str]:
     return {term.decode() if isinstance(term, bytes) else term for term, *_ in field.index(value)}
 
 
-def indexed_documents(reader) -> tuple[dict[str, list[int]], dict[int, dict[str, set[str]]], dict]:
+def indexed_documents(
+    reader: IndexReader,
+) -> tuple[dict[str, list[int]], dict[int, dict[str, set[str]]], dict[int, bytes]]:
     """From a Whoosh reader: pid → live docnums, docnum → {field: terms}, docnum → meta bytes."""
     live = set(reader.all_doc_ids())
     by_pid: dict[str, list[int]] = defaultdict(list)
@@ -40,15 +59,15 @@ def indexed_documents(reader) -> tuple[dict[str, list[int]], dict[int, dict[str,
     return by_pid, terms, meta
 
 
-def compare(searcher, limit: int = 50) -> dict:
+def compare(searcher: Searcher, limit: int = 50) -> Report:
     """{"practitioners": n checked, "mismatches": [{"pid", "problem"}] (at most `limit`), "count": all}."""
     reader = searcher.reader()
     schema = searcher.schema
     by_pid, terms, meta = indexed_documents(reader)
     spelling = {w.decode() if isinstance(w, bytes) else w for w in reader.lexicon(WORDS)}
-    problems: list[dict] = []
+    problems: list[Mismatch] = []
 
-    def problem(pid, what: str) -> None:
+    def problem(pid: int | str, what: str) -> None:
         problems.append({"pid": pid, "problem": what})
 
     checked = 0
@@ -86,7 +105,7 @@ def compare(searcher, limit: int = 50) -> dict:
     return {"practitioners": checked, "count": len(problems), "mismatches": problems[:limit]}
 
 
-def compare_store(store, limit: int = 50) -> dict:
+def compare_store(store: IndexStore, limit: int = 50) -> Report:
     """compare() on a store's live index (IndexUnavailable when there is none or it is damaged)."""
     ix = store.open()
     with ix.searcher() as searcher:

@@ -11,7 +11,7 @@ import re
 import time
 
 from whoosh import fields
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.columns import VarBytesColumn
 
@@ -24,7 +24,9 @@ from directory.search.record import (
     VOCAB,
     WORDS,
     WORDS_PID_PREFIX,
+    PractitionerDocument,
     SearchFacts,
+    WordsDocument,
     pack_meta,
 )
 from directory.search.synonyms import normalize
@@ -59,7 +61,7 @@ TOKEN_PATTERN = r"[^\W_]+(?:['’][^\W_]+)?"  # noqa: S105  # nosec B105: a rege
 WORD = re.compile(TOKEN_PATTERN)
 
 
-def text_analyzer():
+def text_analyzer() -> Analyzer:
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPLIST) | StemFilter()
 
 
@@ -93,12 +95,12 @@ def document_text(facts: SearchFacts) -> str:
     return normalize("\n".join(t for t in facts.texts if t))
 
 
-def words_document(words: set[str]) -> dict:
+def words_document(words: set[str]) -> WordsDocument:
     """A document that only carries spelling words; its pid marks it as not a practitioner."""
     return {PID: f"{WORDS_PID_PREFIX}{time.time_ns()}", WORDS: " ".join(sorted(words))}
 
 
-def to_document(facts: SearchFacts, text: str) -> dict:
+def to_document(facts: SearchFacts, text: str) -> PractitionerDocument:
     return {
         PID: str(facts.pid),
         TEXT: text,

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+from numpy.typing import NDArray
+from whoosh.analysis import Analyzer
 
 from directory.geo.distance import haversine_km
 from directory.search.arrays import IndexView
@@ -69,8 +71,13 @@ class Query:
     per_page: int = 20
 
     @property
+    def point(self) -> tuple[float, float] | None:
+        """(lat, lon) of the searched place, or None without one."""
+        return (self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+
+    @property
     def located(self) -> bool:
-        return self.lat is not None and self.lon is not None
+        return self.point is not None
 
 
 @dataclass
@@ -100,11 +107,11 @@ class Outcome:
     facets: dict[str, dict[str, int]]
 
 
-def plan(q: str | None, analyzer) -> list[Concept]:
+def plan(q: str | None, analyzer: Analyzer) -> list[Concept]:
     """The query's concepts, each once (a word typed twice is one concept), and at most MAX_CONCEPTS
     of them: each costs arrays the size of the candidates, and no one searching means more."""
     concepts: list[Concept] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for phrase, slugs in split_concepts(q or ""):
         stems = list(dict.fromkeys(t.text for t in analyzer(phrase)))
         key = (tuple(stems), slugs)
@@ -116,13 +123,13 @@ def plan(q: str | None, analyzer) -> list[Concept]:
     return concepts
 
 
-def _mask_of(view: IndexView, fieldname: str, term: str) -> np.ndarray:
+def _mask_of(view: IndexView, fieldname: str, term: str) -> NDArray[np.bool_]:
     mask = np.zeros(len(view.alive), dtype=bool)
     mask[view.postings(fieldname, term)[0]] = True
     return mask
 
 
-def _filters(view: IndexView, query: Query, now: datetime) -> np.ndarray:
+def _filters(view: IndexView, query: Query, now: datetime) -> NDArray[np.bool_]:
     head = view.head
     mask = view.alive.copy()
     if query.verified:
@@ -140,10 +147,10 @@ def _filters(view: IndexView, query: Query, now: datetime) -> np.ndarray:
     return mask
 
 
-def _distances(view: IndexView, query: Query) -> np.ndarray:
+def _distances(view: IndexView, point: tuple[float, float], radius: float) -> NDArray[np.float64]:
     """Great-circle km from the point to each document's nearest place (inf beyond the radius)."""
     dist = np.full(len(view.alive), np.inf, dtype=np.float64)
-    lat, lon, radius = query.lat, query.lon, query.radius_km
+    lat, lon = point
     dlat = radius / 111.0 + 0.01
     # Places are sorted by latitude (arrays.py), so the band is a slice found by binary search.
     lo, hi = np.searchsorted(view.loc_lat, [lat - dlat, lat + dlat])
@@ -161,7 +168,9 @@ def _distances(view: IndexView, query: Query) -> np.ndarray:
     return dist
 
 
-def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
+def _text(
+    view: IndexView, concepts: list[Concept], candidates: NDArray[np.intp]
+) -> tuple[list[NDArray[np.bool_]], NDArray[np.float32]]:
     """For the candidate documents only (those the filters and radius kept): which match each
     concept, and the summed BM25 score of what matched. Postings are gathered onto the
     candidates, so a narrow search never touches arrays the size of the index."""
@@ -169,9 +178,9 @@ def _text(view: IndexView, concepts: list[Concept], candidates: np.ndarray):
     position = np.full(len(view.alive), -1, dtype=np.int64)
     position[candidates] = np.arange(size)
     score = np.zeros(size, dtype=np.float32)
-    masks = []
+    masks: list[NDArray[np.bool_]] = []
 
-    def gather(ids):
+    def gather(ids: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
         at = position[ids]
         keep = at >= 0
         return at[keep], keep
@@ -224,11 +233,14 @@ def _page(keys: np.ndarray, start: int, stop: int) -> np.ndarray:
     return np.argsort(keys, kind="stable")[start:stop]
 
 
-def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, facet_slugs: dict) -> Outcome:
+def run(
+    view: IndexView, query: Query, concepts: list[Concept], now: datetime, facet_slugs: dict[str, list[str]]
+) -> Outcome:
     mask = _filters(view, query, now)
     dist = None
-    if query.located:
-        dist = _distances(view, query)
+    point = query.point
+    if point is not None:
+        dist = _distances(view, point, query.radius_km)
         mask &= np.isfinite(dist)
     candidates = np.flatnonzero(mask)
     relaxed = False
@@ -268,7 +280,7 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
         )
         for i in picked
     ]
-    facets = {}
+    facets: dict[str, dict[str, int]] = {}
     for name, slugs in facet_slugs.items():
         bits = view.slug_bits(tuple(slugs))[idx]
         facets[name] = {slug: int(np.count_nonzero(bits & (1 << b))) for b, slug in enumerate(slugs)}
@@ -276,7 +288,14 @@ def run(view: IndexView, query: Query, concepts: list[Concept], now: datetime, f
     return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
 
 
-def _relevance(query, head, text_score, coverage, dist, now) -> np.ndarray:
+def _relevance(
+    query: Query,
+    head: NDArray[np.void],
+    text_score: NDArray[np.float32],
+    coverage: NDArray[np.float64] | None,
+    dist: NDArray[np.float64] | None,
+    now: datetime,
+) -> NDArray[np.float64]:
     parts = np.zeros(len(head), dtype=np.float64)
     if coverage is not None:
         text = text_score.astype(np.float64)

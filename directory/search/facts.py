@@ -3,7 +3,7 @@
 Other domains add their part here (credentials now; reviews' ratings when they land).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -76,7 +76,7 @@ def _credentials(facts: dict[int, SearchFacts]) -> None:
         facts[pid].texts.extend(c.issuer.name for c in items)
 
 
-def all_ids_in_batches(size: int = 2000):
+def all_ids_in_batches(size: int = 2000) -> Iterator[Sequence[int]]:
     """Every practitioner id, in order, a batch at a time (keyset paging keeps memory flat)."""
     last = 0
     while True:

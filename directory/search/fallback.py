@@ -25,7 +25,7 @@ from directory.search.engine import Concept, Hit, Outcome, Query
 SCAN_LIMIT = 5000
 
 
-def _concept_clause(concept: Concept):
+def _concept_clause(concept: Concept) -> sa.ColumnElement[bool]:
     p = Practitioner
     like = [
         sa.or_(p.display_name.ilike(f"%{w}%"), p.headline.ilike(f"%{w}%"), p.approach.ilike(f"%{w}%"))
@@ -80,7 +80,8 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
             if r.accepting_clients and r.accepting_confirmed_at and now - r.accepting_confirmed_at < lapse
         ]
     distances: dict[int, float] = {}
-    if query.located:
+    point = query.point
+    if point is not None:
         ids = [r.id for r in rows]
         places = (
             db.session.execute(
@@ -93,22 +94,25 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
         )
         if places:
             d = haversine_km(
-                query.lat, query.lon, np.array([x.lat for x in places]), np.array([x.lon for x in places])
+                point[0], point[1], np.array([x.lat for x in places]), np.array([x.lon for x in places])
             )
             for place, km in zip(places, d, strict=True):
                 if km <= query.radius_km and km < distances.get(place.practitioner_id, np.inf):
                     distances[place.practitioner_id] = float(km)
         rows = [r for r in rows if r.id in distances]
     if query.language:
-        langs = dict(
-            db.session.execute(sa.select(p.id, p.languages).where(p.id.in_([r.id for r in rows]))).all()
-        )
+        langs: dict[int, list[str] | None] = {
+            pid: languages
+            for pid, languages in db.session.execute(
+                sa.select(p.id, p.languages).where(p.id.in_([r.id for r in rows]))
+            )
+        }
         rows = [r for r in rows if query.language in (langs.get(r.id) or [])]
-    ordered = sorted(rows, key=lambda r: (distances.get(r.id, 0.0), r.id) if query.located else (0, r.id))
+    ordered = sorted(rows, key=lambda r: (distances.get(r.id, 0.0), r.id) if point is not None else (0, r.id))
     start = (query.page - 1) * query.per_page
     hits = [
         Hit(doc=-1, pid=r.id, distance_km=distances.get(r.id), matched=list(concepts), relevance=0.0)
         for r in ordered[start : start + query.per_page]
     ]
-    sort = "distance" if query.located else "id"
+    sort = "distance" if point is not None else "id"
     return Outcome(len(ordered), hits, False, sort, concepts, [], {"technique": {}, "condition": {}})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from directory.extensions import db
 from directory.search.index import IndexUnavailable
+from directory.search.index.files import Progress
 from directory.search.node import SearchNode
 
 LOG = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Follower:
         finally:
             _release_session()
 
-    def _log_batch(self, rows: int, practitioners: int, state: dict, seconds: float) -> None:
+    def _log_batch(self, rows: int, practitioners: int, state: Progress, seconds: float) -> None:
         LOG.info(
             "search.indexer.batch",
             extra={
@@ -146,7 +147,7 @@ class Follower:
     def _delay(self) -> float:
         if not self.failures:
             return self.interval
-        return min(MAX_BACKOFF_SECONDS, self.interval * 2 ** min(self.failures, 10))
+        return min(MAX_BACKOFF_SECONDS, self.interval * 2.0 ** min(self.failures, 10))
 
 
 def _release_session() -> None:

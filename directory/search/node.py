@@ -5,8 +5,11 @@ One per app (app.extensions); the database is the only state shared between proc
 
 import logging
 import threading
+from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
+from whoosh.index import Index
+from whoosh.searching import Searcher
 
 from directory.extensions import app_object
 from directory.search import documents
@@ -23,21 +26,21 @@ class SearchNode:
         self.views = ViewCache()
         self.analyzer = documents.text_analyzer()
         self._lock = threading.RLock()
-        self._folder = None
-        self._ix = None
-        self._searcher = None
+        self._folder: Path | None = None
+        self._ix: Index | None = None
+        self._searcher: Searcher | None = None
         self._rebuilding: threading.Event | None = None
 
-    def searcher(self):
+    def searcher(self) -> Searcher:
         """A searcher on the live index, refreshed when another process committed or swapped it."""
         with self._lock:
             folder = self.store.current()
-            if folder is None or folder != self._folder or self._searcher is None:
+            if folder is None or folder != self._folder or self._ix is None or self._searcher is None:
                 self._close()
                 self._ix = self.store.open()
                 self._folder = folder
-                self._searcher = self._ix.searcher()
-                return self._searcher
+                self._searcher = searcher = self._ix.searcher()
+                return searcher
             # Damaged under us (truncated, overwritten): stop before this searcher reads it.
             self.store.check_intact(folder)
             if not self._searcher.up_to_date():
@@ -46,7 +49,8 @@ class SearchNode:
                 # The old searcher is let go, never closed here: with threaded workers another
                 # request may still be reading through it, and it is freed when the last one is done.
                 self._searcher = None
-                self._searcher = self._ix.searcher()
+                self._searcher = searcher = self._ix.searcher()
+                return searcher
             return self._searcher
 
     def view(self) -> IndexView:
@@ -83,7 +87,7 @@ class SearchNode:
                 self._rebuilding = done
             return self._rebuilding
 
-    def _rebuild(self, app, done: threading.Event) -> None:
+    def _rebuild(self, app: Flask, done: threading.Event) -> None:
         try:
             with app.app_context(), self.store.exclusive("rebuild", wait=True):
                 # Another process may have rebuilt it while we waited for the lock.
@@ -125,6 +129,9 @@ class SearchNode:
 
 def node() -> SearchNode:
     ext = current_app.extensions
-    if EXTENSION not in ext:
-        ext[EXTENSION] = SearchNode(current_app.config["DATA_DIR"], current_app.config["SEARCH_INDEX_PROCS"])
-    return ext[EXTENSION]
+    found = ext.get(EXTENSION)
+    if not isinstance(found, SearchNode):
+        found = ext[EXTENSION] = SearchNode(
+            current_app.config["DATA_DIR"], current_app.config["SEARCH_INDEX_PROCS"]
+        )
+    return found

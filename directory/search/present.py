@@ -3,10 +3,11 @@ each with a highlighted snippet and the plain sentences that explain its place."
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import takewhile
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 import sqlalchemy as sa
@@ -17,8 +18,11 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from directory.extensions import db
 from directory.geo.distance import haversine_km
 from directory.search import badges, spelling
+from directory.search.arrays import IndexView
+from directory.search.badges import Badge, Badges
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Hit, Outcome, Query
+from directory.search.node import SearchNode
 from directory.search.record import TEXT
 from directory.search.synonyms import normalize
 
@@ -41,11 +45,31 @@ class Card:
     headline: str
     approach: str
     places: list["Place"] = field(default_factory=list)
-    techniques: list = field(default_factory=list)
+    techniques: list[str] = field(default_factory=list)  # slugs
+
+
+class Result(TypedDict):
+    """One result card (ResultSchema)."""
+
+    id: int
+    display_name: str
+    headline: str
+    city: str | None  # of the practitioner's place nearest the searched point (or their first)
+    region: str | None
+    lat: float | None
+    lon: float | None
+    distance_km: float | None
+    rating: float | None
+    review_count: int
+    verified: bool
+    credentials: list[Badge]
+    techniques: list[str]
+    snippet: str  # HTML-escaped, matches in <mark>
+    why: list[str]
 
 
 # Plain SQL built once: a search page pays for three small queries, not for building them.
-_IDS = sa.bindparam("ids", expanding=True)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _CARDS = sa.text(
     "SELECT p.id, p.display_name, p.headline, p.approach, l.city, l.region, l.lat, l.lon "
     "FROM practitioners p LEFT JOIN practice_locations l ON l.practitioner_id = p.id "
@@ -70,10 +94,10 @@ def _load(pids: list[int]) -> dict[int, Card]:
     return cards
 
 
-def cards(outcome: Outcome, query: Query, place_label: str | None) -> list[dict]:
+def cards(outcome: Outcome, query: Query, place_label: str | None) -> list[Result]:
     rows = _load([h.pid for h in outcome.hits])
     live = badges.for_practitioners(list(rows))
-    out = []
+    out: list[Result] = []
     for hit in outcome.hits:
         p = rows.get(hit.pid)
         if p is None:  # deleted since the index saw it; the outbox will catch up
@@ -102,14 +126,15 @@ def cards(outcome: Outcome, query: Query, place_label: str | None) -> list[dict]
     return out
 
 
-def _nearest_place(p: Card, query: Query):
+def _nearest_place(p: Card, query: Query) -> Place | None:
     if not p.places:
         return None
-    if not query.located or len(p.places) == 1:
+    point = query.point
+    if point is None or len(p.places) == 1:
         return p.places[0]
     lats = np.array([place.lat for place in p.places])
     lons = np.array([place.lon for place in p.places])
-    return p.places[int(np.argmin(haversine_km(query.lat, query.lon, lats, lons)))]
+    return p.places[int(np.argmin(haversine_km(point[0], point[1], lats, lons)))]
 
 
 def _stem(word: str) -> str | None:
@@ -124,7 +149,7 @@ def _stem_of(word: str) -> str | None:
 _cached_stem = lru_cache(maxsize=50_000)(_stem_of)
 
 
-def _matching_words(text: str, stems: set[str]):
+def _matching_words(text: str, stems: set[str]) -> Iterator[tuple[int, int]]:
     """Where the words of `text` that stem to one of `stems` are, cut as the index cut them (WORD).
 
     Only words that begin as one of the stems does are stemmed: Porter rewrites at most the last two
@@ -139,15 +164,23 @@ def _matching_words(text: str, stems: set[str]):
         spans = (m.span() for m in WORD.finditer(text))
     else:
         starts = (m.start() for m in _beginning_with(heads).finditer(lowered))
-        spans = (WORD.match(text, at).span() for at in starts if _starts_word(text, at))
+        # Every such start begins a WORD (a run of letters or digits, by the pattern's lookbehind).
+        spans = (_word_at(text, at) for at in starts if _starts_word(text, at))
     for start, end in spans:
         word = text[start:end]
         if _stem((normalize(word) if "'" in word or "’" in word else word).lower()) in stems:
             yield start, end
 
 
+def _word_at(text: str, at: int) -> tuple[int, int]:
+    found = WORD.match(text, at)
+    if found is None:  # never: _beginning_with only starts where a run of letters or digits does
+        raise ValueError(f"no word at {at}")
+    return found.span()
+
+
 @lru_cache(maxsize=1024)
-def _beginning_with(heads: tuple[str, ...]) -> re.Pattern:
+def _beginning_with(heads: tuple[str, ...]) -> re.Pattern[str]:
     """Runs of letters and digits that begin with one of `heads`."""
     return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, heads))})[^\W_]*")
 
@@ -180,7 +213,8 @@ def snippet(p: Card, hit: Hit) -> str:
         end = max(text.rfind(" ", start, end), first[1] if first else start)
     # Words past the window are not looked for.
     spans = [] if first is None else [first, *takewhile(lambda span: span[0] < end, found)]
-    pieces, cursor = [], start
+    pieces: list[str] = []
+    cursor = start
     for s, e in spans:
         if s < start or e > end:
             continue
@@ -193,8 +227,8 @@ def snippet(p: Card, hit: Hit) -> str:
     return prefix + "".join(pieces).strip() + suffix
 
 
-def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[str]:
-    reasons = []
+def why(hit: Hit, outcome: Outcome, place_label: str | None, b: Badges) -> list[str]:
+    reasons: list[str] = []
     if outcome.concepts:
         words = [
             f"“{c.label}”"
@@ -212,15 +246,20 @@ def why(hit: Hit, outcome: Outcome, place_label: str | None, b: dict) -> list[st
     if b["verified"]:
         live = [f"{c['title']} ({c['issuer']})" for c in b["credentials"] if c["status"] == "verified"]
         reasons.append(f"Verified credential: {'; '.join(live)}." if live else "Has a verified credential.")
-    if b["rating"]["count"]:
-        reasons.append(f"Rated {b['rating']['average']:.1f} from {b['rating']['count']} reviews.")
+    rating = b["rating"]
+    if rating["count"]:
+        reasons.append(f"Rated {rating['average']:.1f} from {rating['count']} reviews.")
     else:
         reasons.append("No reviews yet.")
     return reasons
 
 
 def suggestion(
-    search_node, view, q: str | None, outcome: Outcome, wait_seconds: float | None = None
+    search_node: SearchNode,
+    view: IndexView,
+    q: str | None,
+    outcome: Outcome,
+    wait_seconds: float | None = None,
 ) -> str | None:
     """A corrected query when some words are unknown to the index (and have no synonym): each such
     word becomes the nearest known word (fewest edits, then the most common). At most
@@ -252,14 +291,14 @@ class _NotReady(Exception):
     """A spelling table was not built by the deadline."""
 
 
-def _candidates(view, word: str, deadline: float | None, within_one: bool = False) -> set[str]:
+def _candidates(view: IndexView, word: str, deadline: float | None, within_one: bool = False) -> set[str]:
     found = view.spelling_candidates(word, deadline, within_one)
     if found is None:
         raise _NotReady
     return found
 
 
-def _nearest_word(view, word: str, deadline: float | None) -> str | None:
+def _nearest_word(view: IndexView, word: str, deadline: float | None) -> str | None:
     """The known word fewest edits away (at most two), then the one in the most documents. Words one
     edit away are looked for first among the few candidates that can be (one pass over each pair of
     words); the full edit distance is taken over every candidate only when none is."""

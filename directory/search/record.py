@@ -18,18 +18,35 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Final, TypedDict
 
 import numpy as np
 
 # -- the Whoosh fields of a document ----------------------------------------------------------------
-PID = "pid"  # the practitioner's id as text (stored); spelling-word documents carry WORDS_PID_PREFIX
-TEXT = "text"  # stemmed words, matched and scored (BM25)
-WORDS = "words"  # unstemmed spelling words, in documents of their own
-VOCAB = "vocab"  # vocabulary slugs (techniques, conditions, client groups): synonyms, filters, facets
-LANG = "lang"  # ISO 639-1 codes
-META = "meta"  # the packed head and places below
+PID: Final = "pid"  # the practitioner's id as text (stored); spelling-word documents carry WORDS_PID_PREFIX
+TEXT: Final = "text"  # stemmed words, matched and scored (BM25)
+WORDS: Final = "words"  # unstemmed spelling words, in documents of their own
+VOCAB: Final = "vocab"  # vocabulary slugs (techniques, conditions, client groups): synonyms, filters, facets
+LANG: Final = "lang"  # ISO 639-1 codes
+META: Final = "meta"  # the packed head and places below
 FIELDS = (PID, TEXT, WORDS, VOCAB, LANG, META)
 WORDS_PID_PREFIX = "~words-"
+
+
+# A document as Whoosh's writer takes it (keyword arguments, one per field). A TypedDict needs its keys
+# written out, so the names above are spelt again here; documents.py builds both from the names above,
+# so mypy holds the two in step.
+class PractitionerDocument(TypedDict):
+    pid: str
+    text: str
+    vocab: str
+    lang: str
+    meta: bytes
+
+
+class WordsDocument(TypedDict):
+    pid: str
+    words: str
 
 
 @dataclass
@@ -47,7 +64,7 @@ class SearchFacts:
     rating_average: float | None = None
     rating_bayes: float = 0.0
     review_count: int = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,7 +114,7 @@ def pack_meta(facts: SearchFacts, text_length: int) -> bytes:
     return head + b"".join(META_PLACE.pack(lat, lon) for lat, lon in facts.places)
 
 
-def unpack_meta(blob: bytes) -> tuple[tuple, list[tuple[float, float]]]:
+def unpack_meta(blob: bytes) -> tuple[tuple[int | float, ...], list[tuple[float, float]]]:
     """(the head's values, then the place count; the places)."""
     head = META_HEAD.unpack_from(blob)
     return head, [META_PLACE.unpack_from(blob, META_HEAD.size + i * META_PLACE.size) for i in range(head[-1])]

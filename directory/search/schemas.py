@@ -1,9 +1,31 @@
+from typing import TypedDict
+
 import marshmallow as ma
 
 from directory.practitioners.languages import ISO_639_1
 from directory.schemas_base import Float, Integer, StrictSchema
 
 SORTS = ("relevance", "distance", "rating")
+
+
+class SearchArgs(TypedDict):
+    """What SearchArgsSchema loads: every argument, None (or its default) when not given."""
+
+    q: str | None
+    near: str | None
+    lat: float | None
+    lon: float | None
+    radius_km: float
+    technique: list[str]
+    condition: list[str]
+    language: str | None
+    verified: bool | None
+    min_years: int | None
+    min_rating: float | None
+    accepting: bool | None
+    sort: str | None
+    page: int
+    per_page: int
 
 
 class SearchArgsSchema(StrictSchema):
@@ -38,17 +60,17 @@ class SearchArgsSchema(StrictSchema):
     per_page = Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
     @ma.validates_schema
-    def _point(self, data, **kwargs):
+    def _point(self, data: dict[str, object], **kwargs: object) -> None:
         if (data.get("lat") is None) != (data.get("lon") is None):
             raise ma.ValidationError(
                 "Give lat and lon together.", "lon" if data.get("lon") is None else "lat"
             )
 
     @ma.post_load
-    def _clean(self, data, **kwargs):
+    def _clean(self, data: dict[str, object], **kwargs: object) -> dict[str, object]:
         for name in ("q", "near"):
             text = data.get(name)
-            if text is not None:
+            if isinstance(text, str):  # or None: not given
                 # NUL and other control characters mean nothing in a search box.
                 data[name] = "".join(ch if ch.isprintable() else " " for ch in text).strip() or None
         return data

@@ -4,6 +4,8 @@ Badges, ratings and `verified` shown to people come from the database (present.p
 the index, so a lagging index can never show a revoked credential as verified.
 """
 
+from typing import TypedDict
+
 from flask import current_app
 
 from directory.catalog import service as catalog
@@ -11,7 +13,9 @@ from directory.catalog.models import Condition, Technique
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_latlon
 from directory.rules import RuleError
 from directory.search import engine, fallback, present
-from directory.search.node import node
+from directory.search.arrays import IndexView
+from directory.search.node import SearchNode, node
+from directory.search.schemas import SearchArgs
 from directory.timeutil import now_utc
 
 ARG_NAMES = (
@@ -32,10 +36,32 @@ ARG_NAMES = (
 )
 
 
-def locate(args: dict) -> dict | None:
+class Location(TypedDict):
+    lat: float
+    lon: float
+    label: str  # as given, or the place the geocoder found
+
+
+class SearchResponse(TypedDict):
+    """GET /api/v1/search's answer (SearchResponseSchema), and the search page's."""
+
+    degraded: bool
+    total: int
+    page: int
+    per_page: int
+    location: Location | None
+    relaxed: bool
+    sort: str
+    suggestion: str | None
+    facets: dict[str, dict[str, int]]
+    results: list[present.Result]
+
+
+def locate(args: SearchArgs) -> Location | None:
     """The searched point: `lat`/`lon`, or `near` as "lat,lon", a ZIP, a city or an address."""
-    if args.get("lat") is not None and args.get("lon") is not None:
-        return {"lat": args["lat"], "lon": args["lon"], "label": f"{args['lat']:.4f}, {args['lon']:.4f}"}
+    lat, lon = args.get("lat"), args.get("lon")
+    if lat is not None and lon is not None:
+        return {"lat": lat, "lon": lon, "label": f"{lat:.4f}, {lon:.4f}"}
     near = (args.get("near") or "").strip()
     if not near:
         return None
@@ -54,7 +80,7 @@ def locate(args: dict) -> dict | None:
     return {"lat": found.latitude, "lon": found.longitude, "label": found.address}
 
 
-def _query(args: dict, location: dict | None) -> engine.Query:
+def _query(args: SearchArgs, location: Location | None) -> engine.Query:
     query = engine.Query(
         q=args.get("q"),
         lat=location["lat"] if location else None,
@@ -76,7 +102,9 @@ def _query(args: dict, location: dict | None) -> engine.Query:
     return query
 
 
-def find(args: dict):
+def find(
+    args: SearchArgs,
+) -> tuple[Location | None, engine.Query, SearchNode, IndexView | None, engine.Outcome]:
     """The ranked page of ids and everything about how they were found, without loading cards."""
     location = locate(args)
     query = _query(args, location)
@@ -91,7 +119,7 @@ def find(args: dict):
     return location, query, search_node, view, outcome
 
 
-def search(args: dict) -> dict:
+def search(args: SearchArgs) -> SearchResponse:
     """Run a search from already-validated arguments (SearchArgsSchema); returns the API response."""
     location, query, search_node, view, outcome = find(args)
     return {
@@ -112,10 +140,10 @@ def search(args: dict) -> dict:
     }
 
 
-def _slugs(model) -> list[str]:
+def _slugs(model: type[Technique] | type[Condition]) -> list[str]:
     key = f"directory_slugs_{model.__tablename__}"
     cached = current_app.extensions.get(key)
-    if cached is None:
+    if not isinstance(cached, list):  # None: not read yet
         cached = [row.slug for row in catalog.all_of(model)]
         current_app.extensions[key] = cached
     return cached

@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -11,17 +12,24 @@ from whoosh import index as whoosh_index
 
 from directory.extensions import db
 from directory.search import documents
-from directory.search.index.files import IndexFiles
+from directory.search.index.files import IndexFiles, Progress
 from directory.search.index.progress import advance
 from directory.search.index.writing import add_everyone
 from directory.search.models import SearchOutbox
+
+
+class RebuildSummary(TypedDict):
+    documents: int  # practitioners written
+    seconds: float
+    folder: str  # the new build's folder name
+
 
 KEEP_BUILDS = 2
 START_WINDOW = 1000  # outbox ids a new build looks back over for transactions still in flight
 
 
 class Rebuilding(IndexFiles):
-    def rebuild(self, progress_bar: bool = False) -> dict:
+    def rebuild(self, progress_bar: bool = False) -> RebuildSummary:
         """Build a new index from the database beside the live one, then swap it in."""
         started = time.perf_counter()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -39,7 +47,7 @@ class Rebuilding(IndexFiles):
         self._swap(folder)
         return {"documents": count, "seconds": time.perf_counter() - started, "folder": folder.name}
 
-    def _start_position(self) -> dict:
+    def _start_position(self) -> Progress:
         """Where a new build starts following: the newest outbox id, with the recent ids not visible
         yet kept as gaps. Such an id belongs to a transaction still in flight, whose change the build
         may not read; starting plainly past it would lose that change for good."""
@@ -48,8 +56,8 @@ class Rebuilding(IndexFiles):
         ).all()
         if not recent:
             return {"applied": 0, "gaps": {}}
-        recent.reverse()
-        return advance({"applied": recent[0], "gaps": {}}, recent[1:])
+        ascending = recent[::-1]
+        return advance({"applied": ascending[0], "gaps": {}}, ascending[1:])
 
     def _build(self, folder: Path, progress_bar: bool) -> int:
         ix = whoosh_index.create_in(str(folder), documents.schema())

@@ -4,8 +4,10 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
 from whoosh import index as whoosh_index
 
@@ -19,11 +21,19 @@ class IndexUnavailable(Exception):
     """There is no readable index yet (first start, or deleted or corrupted under us)."""
 
 
+class Progress(TypedDict):
+    """A build's progress file (progress.json): the outbox position applied, and its files as written."""
+
+    applied: int  # the outbox id the index has applied every row up to (but for the gaps)
+    gaps: dict[str, float]  # outbox id (as text: JSON keys) → when it was first found missing (epoch s)
+    files: NotRequired[dict[str, list[int]]]  # index file name → [size, mtime_ns] as written
+
+
 class IndexFiles:
     def __init__(self, data_dir: str, procs: int = 1):
         self.root = Path(data_dir) / "search"
         self.procs = procs
-        self._progress_cache: tuple | None = None
+        self._progress_cache: tuple[tuple[Path, int], str] | None = None
 
     def current(self) -> Path | None:
         """The live build's folder; None when there is none, or when the pointer is damaged (garbled
@@ -39,10 +49,18 @@ class IndexFiles:
         folder = self.root / name
         return folder if folder.is_dir() else None
 
-    def open(self):
+    def live(self) -> Path:
+        """The live build's folder (current()), or IndexUnavailable when there is none."""
         folder = self.current()
         if folder is None:
             raise IndexUnavailable("no index has been built yet")
+        return folder
+
+    def open(self) -> whoosh_index.Index:
+        return self.open_at(self.live())
+
+    def open_at(self, folder: Path) -> whoosh_index.Index:
+        """The index in one build's folder, checked first (check_intact)."""
         self.check_intact(folder)
         try:
             return whoosh_index.open_dir(str(folder))
@@ -63,38 +81,39 @@ class IndexFiles:
             if (found.st_size, found.st_mtime_ns) != (size, mtime_ns):
                 raise IndexUnavailable(f"the index file {name} in {folder} changed after it was written")
 
-    def progress(self, folder: Path) -> dict:
+    def progress(self, folder: Path) -> Progress:
         """The build's progress file: the outbox position applied (`applied`, `gaps`) and the files
         as written (`files`). Missing or damaged reads as nothing applied: replaying every row is slow
         but right."""
         path = folder / "progress.json"
         try:
             stamp = path.stat().st_mtime_ns
-            if self._progress_cache and self._progress_cache[0] == (path, stamp):
-                return json.loads(self._progress_cache[1])  # a copy: callers change it
-            text = path.read_text()
+            cached = self._progress_cache
+            # Parsed again even when unchanged: each caller gets a copy of its own to change.
+            text = cached[1] if cached and cached[0] == (path, stamp) else path.read_text()
         except FileNotFoundError:
             return {"applied": 0, "gaps": {}}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return {"applied": 0, "gaps": {}}
-        if not isinstance(value, dict) or not isinstance(value.get("applied"), int):
+        value = _parse(text)
+        if value is None:
             return {"applied": 0, "gaps": {}}
         self._progress_cache = ((path, stamp), text)
         return value
 
-    def _write_progress(self, folder: Path, progress: dict) -> None:
-        progress = {"applied": progress["applied"], "gaps": progress["gaps"], "files": self._files(folder)}
+    def _write_progress(self, folder: Path, progress: Progress) -> None:
+        written: Progress = {
+            "applied": progress["applied"],
+            "gaps": progress["gaps"],
+            "files": self._files(folder),
+        }
         tmp = folder / f".progress.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(progress))
+        tmp.write_text(json.dumps(written))
         os.replace(tmp, folder / "progress.json")
 
     def _files(self, folder: Path) -> dict[str, list[int]]:
         """Size and mtime of each index file, for check_intact. A file already recorded keeps its
         first record, so damage done since is never written down as the new normal."""
         recorded = self.progress(folder).get("files", {})
-        files = {}
+        files: dict[str, list[int]] = {}
         for entry in os.scandir(folder):
             if INDEX_FILE.fullmatch(entry.name):
                 stat = entry.stat()
@@ -102,7 +121,7 @@ class IndexFiles:
         return files
 
     @contextmanager
-    def exclusive(self, name: str, wait: bool = False):
+    def exclusive(self, name: str, wait: bool = False) -> Iterator[bool]:
         """A node-wide lock between processes (flock). Without `wait`, yields False when busy."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / f"{name}.lock", "a") as fh:
@@ -115,3 +134,15 @@ class IndexFiles:
                 yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _parse(text: str) -> Progress | None:
+    """A progress file's text as read back: None unless it is a JSON object with a whole `applied`."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("applied"), int):
+        return None
+    # Past `applied`, the shape is this module's own writing (_write_progress), read back as written.
+    return cast(Progress, value)

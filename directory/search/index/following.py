@@ -1,16 +1,27 @@
 """Following the outbox: how far behind the live index is, and applying the rows it lacks."""
 
 import time
+from collections.abc import Callable
+from typing import TypedDict
 
 import sqlalchemy as sa
 from whoosh.index import LockError
 
 from directory.extensions import db
-from directory.search.index.files import IndexFiles, IndexUnavailable
+from directory.search.index.files import IndexFiles, Progress
 from directory.search.index.progress import advance, unapplied
 from directory.search.index.writing import apply_changes
 from directory.search.models import SearchOutbox
 from directory.timeutil import now_utc
+
+# on_batch(rows, practitioners, state, seconds): after each batch of a catch-up is committed.
+BatchListener = Callable[[int, int, Progress, float], None]
+
+
+class Lag(TypedDict):
+    applied: int  # the outbox id the live index has applied up to
+    pending: int  # rows not applied yet
+    oldest_seconds: float | None  # age of the oldest of them; None when there is none
 
 
 class Following(IndexFiles):
@@ -23,7 +34,7 @@ class Following(IndexFiles):
         newest = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
         return newest > state["applied"] or bool(state["gaps"])
 
-    def catch_up(self, batch: int = 5000, on_batch=None) -> int | None:
+    def catch_up(self, batch: int = 5000, on_batch: BatchListener | None = None) -> int | None:
         """Apply outbox rows the live index lacks. Returns rows applied, or None if another
         process or thread is applying them right now. `on_batch(rows, practitioners, applied, seconds)`
         is called after each batch is committed (the indexer logs it).
@@ -34,8 +45,9 @@ class Following(IndexFiles):
         with self.exclusive("catch-up") as mine:
             if not mine:
                 return None
-            ix = self.open()
-            folder = self.current()
+            # One read of the pointer: the rows go into the index whose progress file records them.
+            folder = self.live()
+            ix = self.open_at(folder)
             applied = 0
             while True:
                 state = self.progress(folder)
@@ -60,23 +72,20 @@ class Following(IndexFiles):
                 if len(rows) < batch:
                     return applied
 
-    def lag(self) -> dict:
+    def lag(self) -> Lag:
         """How far the live index is behind the outbox: rows not applied yet, and the age in seconds of
         the oldest of them (None when there is none). IndexUnavailable when there is no index."""
-        folder = self.current()
-        if folder is None:
-            raise IndexUnavailable("no index has been built yet")
-        state = self.progress(folder)
+        state = self.progress(self.live())
         count, oldest = db.session.execute(
             sa.select(sa.func.count(), sa.func.min(SearchOutbox.created_at)).where(unapplied(state))
         ).one()
         age = None if oldest is None else max(0.0, round((now_utc() - oldest).total_seconds(), 3))
         return {"applied": state["applied"], "pending": count, "oldest_seconds": age}
 
-    def _pending_rows(self, state: dict, batch: int) -> list[tuple[int, int]]:
+    def _pending_rows(self, state: Progress, batch: int) -> list[tuple[int, int]]:
         return [
-            tuple(r)
-            for r in db.session.execute(
+            (row_id, pid)
+            for row_id, pid in db.session.execute(
                 sa.select(SearchOutbox.id, SearchOutbox.practitioner_id)
                 .where(unapplied(state))
                 .order_by(SearchOutbox.id)

@@ -5,15 +5,17 @@ replaying a row is harmless; skipping one is not, which is why gaps in the outbo
 """
 
 import time
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from directory.search.index.files import Progress
 from directory.search.models import SearchOutbox
 
 GAP_PATIENCE_SECONDS = 120  # a missing outbox id older than this belonged to a rolled-back transaction
 
 
-def unapplied(state: dict):
+def unapplied(state: Progress) -> sa.ColumnElement[bool]:
     """The outbox rows a progress state has not applied: after its position, or in its gaps."""
     condition = SearchOutbox.id > state["applied"]
     gap_ids = [int(g) for g in state["gaps"]]
@@ -22,7 +24,7 @@ def unapplied(state: dict):
     return condition
 
 
-def advance(state: dict, seen_ids: list[int]) -> dict:
+def advance(state: Progress, seen_ids: Sequence[int]) -> Progress:
     """Move the applied position past the rows just applied, remembering ids skipped over.
 
     Ids are handed out when a row is inserted but become visible when its transaction commits, so

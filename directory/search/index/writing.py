@@ -2,13 +2,15 @@
 
 from collections.abc import Callable
 
+from whoosh.writing import IndexWriter
+
 from directory.extensions import db
 from directory.search import documents
 from directory.search.facts import all_ids_in_batches, facts_for
 from directory.search.record import PID, WORDS
 
 
-def add_everyone(writer, on_batch: Callable[[int], None]) -> int:
+def add_everyone(writer: IndexWriter, on_batch: Callable[[int], object]) -> int:
     """Every listed practitioner's document, then one document of every spelling word; returns how
     many practitioners were written. `on_batch(n)` after each batch of n ids (a progress bar)."""
     count = 0
@@ -26,7 +28,7 @@ def add_everyone(writer, on_batch: Callable[[int], None]) -> int:
     return count
 
 
-def apply_changes(writer, practitioner_ids: set[int]) -> None:
+def apply_changes(writer: IndexWriter, practitioner_ids: set[int]) -> None:
     """Rewrite each practitioner's document from the database, or delete it when they are gone (or
     no longer listed); spelling words the index has not seen yet go into one new words document."""
     facts = facts_for(practitioner_ids)
