@@ -38,10 +38,11 @@ run: demo serve
 test: lint
 	$(BIN)/python -m pytest
 
-## Static checks, also run first by `make test`: ruff (lint, format) and bandit (security)
+## Static checks, also run first by `make test`: ruff (lint, format), mypy (types) and bandit (security)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	@# bandit logs a warning for every nosec line it passes over; show that log only when it fails.
 	$(BIN)/bandit -c pyproject.toml -q -r directory 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
 

@@ -7,8 +7,10 @@ about 150x faster, which matters in search loops; geopy stays the tool for geoco
 import math
 from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
@@ -19,7 +21,20 @@ _FLOATS = SimpleNamespace(
 )
 
 
-def haversine_km(lat1, lon1, lat2, lon2):
+Degrees = float | NDArray[np.floating[Any]]
+
+
+@overload
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float: ...
+@overload
+def haversine_km(
+    lat1: Degrees, lon1: Degrees, lat2: NDArray[np.floating[Any]], lon2: NDArray[np.floating[Any]]
+) -> NDArray[np.float64]: ...
+@overload
+def haversine_km(lat1: Degrees, lon1: Degrees, lat2: Degrees, lon2: Degrees) -> Degrees: ...
+
+
+def haversine_km(lat1: Degrees, lon1: Degrees, lat2: Degrees, lon2: Degrees) -> Any:
     """Distance in km between points given in degrees. Floats give a float; where any argument is a
     NumPy array the answer is an array, element by element (broadcast: one origin against many)."""
     arrays = any(isinstance(v, np.ndarray) for v in (lat1, lon1, lat2, lon2))
