@@ -16,6 +16,9 @@ from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
 from directory.timeutil import now_utc
 
 PASSWORD = "correct horse battery"
+# Just enough of a PNG and a PDF for the evidence checks, which read what a file starts with.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _seq = itertools.count(1)
 
 
@@ -102,7 +105,7 @@ def make_admin(email: str, password: str = PASSWORD):
     """An admin (new, or an existing account promoted) whose authenticator is set up, as admins work."""
     admin = accounts.create_admin(email, password)
     totp.start_enrolment(admin)
-    totp.finish_enrolment(admin, pyotp.TOTP(admin.totp_pending).now())
+    totp.finish_enrolment(admin, authenticator_code(admin.totp_pending))
     return admin
 
 
@@ -132,7 +135,14 @@ def totp_code(user) -> str:
     user = db.session.get(User, user.id)
     user.totp_last_step = None
     db.session.commit()
-    return pyotp.TOTP(user.totp_secret).now()
+    return authenticator_code(user.totp_secret)
+
+
+def authenticator_code(secret: str, steps_ahead: int = 0) -> str:
+    """What an authenticator holding `secret` shows now by the directory's clock (so the `clock` fixture
+    moves it too), or `steps_ahead` thirty-second steps later."""
+    authenticator = pyotp.TOTP(secret)
+    return authenticator.at(int(now_utc().timestamp()) + steps_ahead * authenticator.interval)
 
 
 def mails_to(recipient: str) -> list[str]:
@@ -179,3 +189,16 @@ def _rows(connection, skip) -> dict[str, list[tuple]]:
         for table in db.metadata.sorted_tables
         if table.name not in skip
     }
+
+
+def submission(**overrides) -> dict:
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "Certified Massage Therapist",
+        "number": "CMT-1001",
+        "issued_on": "2015-06-01",
+        "expires_on": "2030-06-01",
+    }
+    data.update(overrides)
+    return data

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from directory.credentials import inflight
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
-from tests.credentials.conftest import PNG
+from tests.factories import PNG
 
 UPLOAD_THEN_DIE = textwrap.dedent(
     """

@@ -13,7 +13,7 @@ from werkzeug.test import encode_multipart
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
 from directory.timeutil import today_utc
-from tests.credentials.conftest import PDF, PNG, submission
+from tests.factories import PDF, PNG, submission
 
 MB5 = 5 * 1024 * 1024
 URL = "/api/v1/me/credentials"
