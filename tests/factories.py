@@ -2,6 +2,7 @@
 
 import itertools
 import re
+from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
@@ -192,6 +193,7 @@ def _rows(connection, skip) -> dict[str, list[tuple]]:
 
 
 def submission(**overrides) -> dict:
+    """A credential claim as a practitioner fills it in (without the evidence file)."""
     data = {
         "issuer": "camtc",
         "kind": "license",
@@ -202,3 +204,26 @@ def submission(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def count(model) -> int:
+    """How many rows `model` has now, read afresh (another client's request may have written them)."""
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def evidence_dir(app) -> Path:
+    return Path(app.config["DATA_DIR"]) / "evidence"
+
+
+def attest(client, credential_id: int) -> str:
+    """The signed record (compact JWS) of a credential, as anyone may fetch it."""
+    response = client.get(f"/api/v1/credentials/{credential_id}/attestation")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["jws"]
+
+
+def search_verified(client) -> list[int]:
+    """The ids the public search lists under "verified only"."""
+    body = client.get("/api/v1/search", query_string={"verified": "true"}).get_json()
+    return [r["id"] for r in body["results"]]

@@ -41,9 +41,6 @@ from tests.security.authz_kit import (
     target_side,
 )
 
-# The figure adds up what every test of this module saw: with several test workers, they share one.
-pytestmark = pytest.mark.xdist_group("authz_matrix")
-
 SCOPED_PREFIXES = ("/account", "/admin", "/api/v1/me", "/api/v1/admin")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # answered by the framework from GET, never by a view
 
