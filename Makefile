@@ -34,9 +34,14 @@ serve: setup
 ## Set everything up, load demo data and serve on http://127.0.0.1:5000
 run: demo serve
 
+# One test worker per core (pytest-xdist), each on a database of its own (tests/conftest.py). A module's
+# tests stay on one worker: some add up a figure together (the authorisation matrix). TEST_WORKERS=0 runs
+# them all in this process.
+TEST_WORKERS ?= auto
+
 ## Set everything up, run the static checks (lint), then the whole test suite
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## Static checks, also run first by `make test`: ruff (lint, format), mypy (types) and bandit (security)
 lint: setup

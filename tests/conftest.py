@@ -1,4 +1,5 @@
 import os
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -10,17 +11,24 @@ from directory.extensions import db
 from tests import dbreset
 from tests.factories import Factory
 
+URL_VARIABLE = "DIRECTORY_TEST_DATABASE_URL"
 # Argon2id at its floor: the real cost is the production default, not what tests measure.
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 @pytest.fixture(scope="session")
-def database(tmp_path_factory):
-    url = os.environ.get("DIRECTORY_TEST_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    )
-    app = create_app(_config(url, tmp_path_factory.mktemp("data")))
-    return url, dbreset.migrate_and_snapshot(app)
+def database(tmp_path_factory, worker_id):
+    """The suite's database, migrated once: a file per worker on SQLite (each worker has its own temporary
+    folder); on PostgreSQL, with several workers, a database per worker named after the given one, and
+    DIRECTORY_TEST_DATABASE_URL pointed at it so that what tests derive from it is the worker's own."""
+    shared = os.environ.get(URL_VARIABLE)
+    with ExitStack() as stack:
+        if shared and worker_id != "master":
+            os.environ[URL_VARIABLE] = stack.enter_context(dbreset.worker_database(shared, worker_id))
+            stack.callback(os.environ.__setitem__, URL_VARIABLE, shared)
+        url = os.environ.get(URL_VARIABLE) or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        app = create_app(_config(url, tmp_path_factory.mktemp("data")))
+        yield url, dbreset.migrate_and_snapshot(app)
 
 
 def _config(url: str, data_dir) -> dict:
@@ -61,13 +69,14 @@ def make_app(database, tmp_path):
         return app
 
     yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     if made:
         with made[0].app_context():
-            db.session.remove()
             dbreset.restore(db.engine, snapshot)
-        for app in made:
-            with app.app_context():
-                db.engine.dispose()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import itertools
 import re
+from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
@@ -16,6 +17,9 @@ from directory.practitioners.schemas import LocationInSchema, ProfileInSchema
 from directory.timeutil import now_utc
 
 PASSWORD = "correct horse battery"
+# Just enough of a PNG and a PDF for the evidence checks, which read what a file starts with.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _seq = itertools.count(1)
 
 
@@ -102,7 +106,7 @@ def make_admin(email: str, password: str = PASSWORD):
     """An admin (new, or an existing account promoted) whose authenticator is set up, as admins work."""
     admin = accounts.create_admin(email, password)
     totp.start_enrolment(admin)
-    totp.finish_enrolment(admin, pyotp.TOTP(admin.totp_pending).now())
+    totp.finish_enrolment(admin, authenticator_code(admin.totp_pending))
     return admin
 
 
@@ -132,7 +136,14 @@ def totp_code(user) -> str:
     user = db.session.get(User, user.id)
     user.totp_last_step = None
     db.session.commit()
-    return pyotp.TOTP(user.totp_secret).now()
+    return authenticator_code(user.totp_secret)
+
+
+def authenticator_code(secret: str, steps_ahead: int = 0) -> str:
+    """What an authenticator holding `secret` shows now by the directory's clock (so the `clock` fixture
+    moves it too), or `steps_ahead` thirty-second steps later."""
+    authenticator = pyotp.TOTP(secret)
+    return authenticator.at(int(now_utc().timestamp()) + steps_ahead * authenticator.interval)
 
 
 def mails_to(recipient: str) -> list[str]:
@@ -179,3 +190,40 @@ def _rows(connection, skip) -> dict[str, list[tuple]]:
         for table in db.metadata.sorted_tables
         if table.name not in skip
     }
+
+
+def submission(**overrides) -> dict:
+    """A credential claim as a practitioner fills it in (without the evidence file)."""
+    data = {
+        "issuer": "camtc",
+        "kind": "license",
+        "title": "Certified Massage Therapist",
+        "number": "CMT-1001",
+        "issued_on": "2015-06-01",
+        "expires_on": "2030-06-01",
+    }
+    data.update(overrides)
+    return data
+
+
+def count(model) -> int:
+    """How many rows `model` has now, read afresh (another client's request may have written them)."""
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def evidence_dir(app) -> Path:
+    return Path(app.config["DATA_DIR"]) / "evidence"
+
+
+def attest(client, credential_id: int) -> str:
+    """The signed record (compact JWS) of a credential, as anyone may fetch it."""
+    response = client.get(f"/api/v1/credentials/{credential_id}/attestation")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["jws"]
+
+
+def search_verified(client) -> list[int]:
+    """The ids the public search lists under "verified only"."""
+    body = client.get("/api/v1/search", query_string={"verified": "true"}).get_json()
+    return [r["id"] for r in body["results"]]

@@ -5,12 +5,7 @@ import sqlalchemy as sa
 from directory.accounts.models import User
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
-from tests.factories import PASSWORD
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
+from tests.factories import PASSWORD, count
 
 # -- demo -------------------------------------------------------------------------------------------
 

@@ -9,15 +9,24 @@ the owner out. A forged, altered or expired cookie, or one for another account, 
 import secrets
 
 from flask import current_app, has_request_context, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
+
+from directory.timeutil import now_utc
 
 COOKIE = "directory_device"
 SALT = "known-device"
 
 
+class _Signer(TimestampSigner):
+    """Stamps and ages cookies by the directory's clock (timeutil), not the library's own reading."""
+
+    def get_timestamp(self) -> int:
+        return int(now_utc().timestamp())
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT, signer=_Signer)
 
 
 def nonce_for(account: str) -> str | None:

@@ -15,7 +15,6 @@ actions here (`finish_enrolment`, `pass_code`) commit once, grant and codes incl
 
 import hmac
 import logging
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,6 +28,7 @@ from directory.accounts.models import User
 from directory.extensions import db
 from directory.logs import security_event
 from directory.rules import RuleError
+from directory.timeutil import now_utc
 
 T = TypeVar("T")
 
@@ -133,7 +133,7 @@ def _matching_step(secret: str, code: str) -> int | None:
     if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
-    now = int(time.time())
+    now = int(now_utc().timestamp())
     for drift in (0, -1, 1):
         at = now + drift * totp.interval
         if hmac.compare_digest(totp.at(at), code):

@@ -5,7 +5,6 @@ import io
 import re
 from datetime import timedelta
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 
@@ -14,8 +13,7 @@ from directory.accounts.models import ApiToken, User, WebSession
 from directory.credentials.models import Credential
 from directory.extensions import db
 from directory.timeutil import now_utc
-from tests.credentials.conftest import PNG, submission
-from tests.factories import PASSWORD, signed_in, totp_code
+from tests.factories import PASSWORD, PNG, authenticator_code, signed_in, submission, totp_code
 
 QUEUE_API = "/api/v1/admin/credentials"
 
@@ -33,7 +31,7 @@ def _password_only(app, user):
 
 def _code(user) -> str:
     user = db.session.get(User, user.id)
-    return pyotp.TOTP(user.totp_pending or user.totp_secret).now()
+    return authenticator_code(user.totp_pending or user.totp_secret)
 
 
 # -- pages ---------------------------------------------------------------------------------------------
@@ -132,7 +130,7 @@ def test_an_admin_without_an_authenticator_enrols_through_the_api(client):
     secret = started.get_json()["secret"]
     assert started.get_json()["otpauth_uri"].startswith("otpauth://totp/")
     confirm = client.post(
-        "/api/v1/auth/totp/confirm", json={"totp": pyotp.TOTP(secret).now()}, headers=headers
+        "/api/v1/auth/totp/confirm", json={"totp": authenticator_code(secret)}, headers=headers
     )
     assert confirm.status_code == 204
 

@@ -106,7 +106,7 @@ def test_an_admin_settles_a_contested_number_side_by_side(live_server, page, fac
 
     from directory.credentials import service
     from directory.credentials.schemas import CredentialInSchema
-    from tests.credentials.conftest import submission
+    from tests.factories import submission
 
     with factory.app.app_context():
         squatter = factory.practitioner(display_name="Jordan Park")

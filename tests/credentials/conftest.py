@@ -4,22 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from directory.extensions import db
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def submission(**overrides) -> dict:
-    data = {
-        "issuer": "camtc",
-        "kind": "license",
-        "title": "Certified Massage Therapist",
-        "number": "CMT-1001",
-        "issued_on": "2015-06-01",
-        "expires_on": "2030-06-01",
-    }
-    data.update(overrides)
-    return data
+from tests.factories import PNG, submission
 
 
 @pytest.fixture

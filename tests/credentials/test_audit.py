@@ -15,7 +15,7 @@ from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from directory.rules import RuleError
 from directory.timeutil import today_utc
-from tests.credentials.conftest import PDF, PNG
+from tests.factories import PDF, PNG
 
 GENESIS = "0" * 64
 # The status machine, as (from, to) edges; None is "not yet submitted". Written out, not read from MOVES.

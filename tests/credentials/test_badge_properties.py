@@ -20,8 +20,7 @@ from directory.extensions import db
 from directory.practitioners.models import Practitioner
 from directory.rules import RuleError
 from tests import dbreset
-from tests.credentials.conftest import PNG
-from tests.factories import make_admin
+from tests.factories import PNG, make_admin
 
 # Names that share words in every way that matters: the same person written otherwise, a shared
 # surname, a shared given name, the same words in another order.

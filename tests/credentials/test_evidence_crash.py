@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from directory.credentials import inflight
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
-from tests.credentials.conftest import PNG
+from tests.factories import PNG, evidence_dir
 
 UPLOAD_THEN_DIE = textwrap.dedent(
     """
@@ -48,10 +47,6 @@ UPLOAD_THEN_DIE = textwrap.dedent(
         service.submit(db.session.get(User, user_id), data, FileStorage(io.BytesIO(sys.stdin.buffer.read()), "l.png"))
     """
 )
-
-
-def evidence_dir(app) -> Path:
-    return Path(app.config["DATA_DIR"]) / "evidence"
 
 
 def kill_mid_upload(app, user_id: int, moment: str) -> None:

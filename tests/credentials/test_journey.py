@@ -3,11 +3,7 @@
 from datetime import timedelta
 
 from directory.timeutil import today_utc
-
-
-def search_verified(client):
-    body = client.get("/api/v1/search", query_string={"verified": "true"}).get_json()
-    return [r["id"] for r in body["results"]]
+from tests.factories import search_verified
 
 
 def test_submit_verify_badge_revoke(client, practitioner, admin_headers, submit):

@@ -5,6 +5,7 @@ import pytest
 from directory.credentials.models import Credential
 from directory.extensions import db
 from tests.credentials.roster_kit import HEADER, status_of, upload, verify_by_document
+from tests.factories import attest
 
 URL = "/api/v1/me/legal-name"
 
@@ -74,12 +75,6 @@ def test_a_roster_row_sharing_only_the_surname_never_matches(client, factory, ad
     result = upload(client, admin.headers, HEADER + "CMT-1001,Lin,active,\n").get_json()
 
     assert result["verified"] == 0 and status_of(cid)[0] == "pending"
-
-
-def attest(client, cid):
-    response = client.get(f"/api/v1/credentials/{cid}/attestation")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["jws"]
 
 
 def record_status(client, token):

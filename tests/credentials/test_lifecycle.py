@@ -9,18 +9,14 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 import directory.credentials.lifecycle as lifecycle
-import directory.credentials.present as present
-import directory.credentials.public as public
 import directory.credentials.service as service
-import directory.credentials.standing as standing
-import directory.search.service as search_service
 from directory.credentials.audit import verify_chain
 from directory.credentials.models import Credential, CredentialEvent
 from directory.credentials.standing import STATUSES
 from directory.extensions import db
 from directory.rules import RuleError
-from directory.timeutil import now_utc, today_utc
-from tests.credentials.conftest import PDF, PNG
+from directory.timeutil import today_utc
+from tests.factories import PDF, PNG
 
 _numbers = itertools.count(1)
 
@@ -165,14 +161,6 @@ def test_verified_sets_when_and_how_and_resubmission_clears_them(practitioner, a
 # --- expiry on read -----------------------------------------------------------------------------
 
 
-def days_later(monkeypatch, days: int) -> None:
-    """Move the clock where each reader imported it."""
-    later = today_utc() + timedelta(days=days)
-    for module in (standing, present, public):
-        monkeypatch.setattr(module, "today_utc", lambda: later)
-    monkeypatch.setattr(search_service, "now_utc", lambda: now_utc() + timedelta(days=days))
-
-
 def public_reads(client, practitioner, number: str) -> dict:
     profile = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
     lookup = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": number}).get_json()
@@ -190,9 +178,7 @@ def expired_reads() -> dict:
     return {"profile": (False, "expired"), "lookup": "expired", "search": [], "mine": "expired"}
 
 
-def test_past_its_expiry_a_credential_reads_expired_everywhere_at_once(
-    client, practitioner, admin, monkeypatch
-):
+def test_past_its_expiry_a_credential_reads_expired_everywhere_at_once(client, practitioner, admin, clock):
     credential = new_credential(practitioner.user, expires_on=today_utc() + timedelta(days=5))
     drive(credential, ("verify",), practitioner.user, admin)
     live = {
@@ -202,9 +188,9 @@ def test_past_its_expiry_a_credential_reads_expired_everywhere_at_once(
         "mine": "verified",
     }
     assert public_reads(client, practitioner, credential.number) == live
-    days_later(monkeypatch, 5)  # the last day it is valid
+    clock.advance(days=5)  # the last day it is valid
     assert public_reads(client, practitioner, credential.number) == live
-    days_later(monkeypatch, 6)
+    clock.advance(days=1)
     assert public_reads(client, practitioner, credential.number) == expired_reads()
     # Read as expired, written as verified until something writes the expiry down.
     assert db.session.get(Credential, credential.id).status == "verified"

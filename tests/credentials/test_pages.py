@@ -13,8 +13,7 @@ from directory.credentials.models import Credential
 from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
 from directory.timeutil import today_utc
-from tests.credentials.conftest import PDF, PNG, submission
-from tests.factories import csrf_signed_in, signed_in
+from tests.factories import PDF, PNG, csrf_signed_in, signed_in, submission
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

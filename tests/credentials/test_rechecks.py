@@ -10,6 +10,7 @@ from directory.credentials.models import Credential
 from directory.extensions import db
 from directory.timeutil import today_utc
 from tests.credentials.roster_kit import HEADER, status_of, upload, verify_by_document
+from tests.factories import search_verified
 
 
 def row(status="verified", checked=date(2025, 3, 1), expires=None, source=None, method="document"):
@@ -78,12 +79,6 @@ def verified(client, practitioner, admin, submit):
     cid = submit(practitioner.headers, expires_on="2040-01-01").get_json()["id"]
     verify_by_document(client, admin, cid)
     return cid
-
-
-def search_verified(client):
-    return [
-        r["id"] for r in client.get("/api/v1/search", query_string={"verified": "true"}).get_json()["results"]
-    ]
 
 
 def test_a_badge_past_its_grace_goes_everywhere_and_the_job_writes_it_down(

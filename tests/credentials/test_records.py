@@ -11,16 +11,11 @@ from joserfc.errors import ExpiredTokenError
 from directory import create_app
 from directory.credentials import signing
 from tests.credentials.roster_kit import offline_check, verify_by_document
+from tests.factories import attest
 
 
 def claims_of(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-
-
-def attest(client, cid) -> str:
-    response = client.get(f"/api/v1/credentials/{cid}/attestation")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["jws"]
 
 
 def status(client, token):

@@ -3,7 +3,6 @@
 import io
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from werkzeug.test import encode_multipart
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
 from directory.timeutil import today_utc
-from tests.credentials.conftest import PDF, PNG, submission
+from tests.factories import PDF, PNG, evidence_dir, submission
 
 MB5 = 5 * 1024 * 1024
 URL = "/api/v1/me/credentials"
@@ -41,10 +40,6 @@ def post(client, headers, file_bytes=PNG, filename="licence.png", content_type=N
     return client.post(
         URL, data=body, headers=headers, content_type=f"multipart/form-data; boundary={boundary}"
     )
-
-
-def evidence_dir(app) -> Path:
-    return Path(app.config["DATA_DIR"]) / "evidence"
 
 
 def stored_files(app) -> list[str]:

@@ -25,6 +25,7 @@ from directory.practitioners.models import (
     practitioner_techniques,
 )
 from directory.search.models import SearchOutbox
+from tests.factories import count
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -56,10 +57,6 @@ US_BOXES = [(24.4, 49.5, -125.0, -66.9), (51.0, 71.5, -180.0, -129.0), (18.8, 22
 
 def practitioners() -> list[Practitioner]:
     return list(db.session.scalars(sa.select(Practitioner).order_by(Practitioner.id)))
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def _number(email: str) -> int:

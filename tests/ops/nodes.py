@@ -16,7 +16,17 @@ from bench import REPO
 from bench.harness.http import call
 from bench.harness.processes import free_port
 
-PORTS = range(5100, 5200)  # apart from the crash bench's 5200-5299
+
+def _worker_ports(first: int = 5100, last: int = 5199) -> range:
+    """This test worker's own slice of 5100-5199 (apart from the crash bench's 5200-5299), the whole of
+    it without workers, so that two workers starting nodes at the same moment never take the same port."""
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    share = (last - first + 1) // count
+    return range(first + worker * share, first + (worker + 1) * share)
+
+
+PORTS = _worker_ports()
 
 
 class Node:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.credentials.conftest import PNG, submission
+from tests.factories import PNG, submission
 from tests.ops.index_check import mismatches
 from tests.ops.nodes import REPO
 

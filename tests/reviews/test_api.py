@@ -17,14 +17,9 @@ from directory.reviews.models import (
     ReviewRevision,
 )
 from directory.timeutil import now_utc
-from tests.factories import mailed_invite_code
+from tests.factories import count, mailed_invite_code
 
 BODY = "Sorted out my shoulder knots in two sessions."
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def assert_error(response, status: int, field: str | None = None) -> dict:

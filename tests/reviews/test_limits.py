@@ -9,13 +9,9 @@ import sqlalchemy as sa
 from directory.extensions import db
 from directory.reviews.models import Review, ReviewFlag
 from directory.timeutil import now_utc
+from tests.factories import count
 
 BODY = "Sorted out my shoulder knots in two sessions."
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def assert_limited(response, limit: int, noun: str, at_most: int = 3601, at_least: int = 1) -> int:

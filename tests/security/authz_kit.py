@@ -24,8 +24,7 @@ from directory.credentials.schemas import CredentialInSchema
 from directory.extensions import db
 from directory.reviews import service as reviews
 from directory.reviews.schemas import ReviewInSchema
-from tests.credentials.conftest import PNG, submission
-from tests.factories import signed_in
+from tests.factories import PNG, signed_in, submission
 
 ROLES = ("anonymous", "client_a", "client_b", "practitioner_a", "practitioner_b", "admin")
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.credentials.conftest import PNG, submission
 from tests.credentials.roster_kit import multipart as roster_upload
-from tests.factories import PASSWORD, totp_code
+from tests.factories import PASSWORD, PNG, submission, totp_code
 from tests.security.authz_kit import (
     ADMIN,
     CLIENTS,

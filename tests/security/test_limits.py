@@ -17,8 +17,7 @@ from werkzeug.test import encode_multipart
 from directory.credentials.models import Credential, Evidence
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
-from tests.credentials.conftest import PNG, submission
-from tests.factories import signed_in
+from tests.factories import PNG, signed_in, submission
 
 MB = 1024 * 1024
 KB = 1024

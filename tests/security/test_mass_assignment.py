@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.credentials.conftest import PNG, submission
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PNG, submission
 from tests.security.world import REVIEW_BODY, World, changes, snapshot, touched
 
 WRITES = ("post", "put", "patch")

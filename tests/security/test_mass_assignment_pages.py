@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from directory.credentials.models import Credential
 from directory.extensions import db
-from tests.credentials.conftest import PNG, submission
-from tests.factories import PASSWORD, signed_in, totp_code
+from tests.factories import PASSWORD, PNG, signed_in, submission, totp_code
 from tests.security.world import REVIEW_BODY, World, changes, snapshot
 
 WHEN = "2099-01-01T00:00:00+00:00"

@@ -13,14 +13,12 @@ import io
 import json
 from urllib.parse import urlsplit
 
-import pyotp
 import pytest
 
 from directory.accounts.models import User
 from directory.extensions import db
 from directory.web.safety import safe_next
-from tests.credentials.conftest import PNG, submission
-from tests.factories import PASSWORD, signed_in, totp_code
+from tests.factories import PASSWORD, PNG, authenticator_code, signed_in, submission, totp_code
 from tests.security.world import REVIEW_BODY, World, changes, snapshot
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -190,7 +188,7 @@ def test_an_admin_passing_the_code_with_an_odd_next_stays_on_the_site(app, facto
 
 def _code(user_or_secret, script: str) -> str:
     """The code that is right now, written in another script's digits."""
-    return pyotp.TOTP(user_or_secret).now().translate(SCRIPTS[script])
+    return authenticator_code(user_or_secret).translate(SCRIPTS[script])
 
 
 def _admin_code(w, script: str) -> str:

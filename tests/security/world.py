@@ -7,13 +7,12 @@ from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
 
-import pyotp
 import sqlalchemy as sa
 
 from directory.accounts import totp
 from directory.accounts.models import User
 from directory.extensions import db
-from tests.credentials.conftest import PNG, submission
+from tests.factories import PNG, authenticator_code, submission
 
 REVIEW_BODY = "Patient, precise work on an old shoulder injury; I move freely again."
 # Columns a request may touch without anything being decided: the idle clock of a token or session.
@@ -96,7 +95,7 @@ class World:
         return admin
 
     def enrolment_code(self) -> str:
-        return pyotp.TOTP(db.session.get(User, self.user("enrolling").id).totp_pending).now()
+        return authenticator_code(db.session.get(User, self.user("enrolling").id).totp_pending)
 
     def confirmation_token(self) -> str:
         """The token of the confirmation link mailed to a new account."""

@@ -4,13 +4,13 @@ Applying outbox rows is idempotent (a practitioner's document is rebuilt from th
 replaying a row is harmless; skipping one is not, which is why gaps in the outbox ids are remembered.
 """
 
-import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 
 from directory.search.index.files import Progress
 from directory.search.models import SearchOutbox
+from directory.timeutil import now_utc
 
 GAP_PATIENCE_SECONDS = 120  # a missing outbox id older than this belonged to a rolled-back transaction
 
@@ -30,7 +30,7 @@ def advance(state: Progress, seen_ids: Sequence[int]) -> Progress:
     Ids are handed out when a row is inserted but become visible when its transaction commits, so
     a later id can be seen before an earlier one. A skipped id is kept as a gap and looked for
     again until it appears or is old enough to belong to a transaction that rolled back."""
-    now = time.time()
+    now = now_utc().timestamp()
     gaps = {g: t for g, t in state["gaps"].items() if now - t < GAP_PATIENCE_SECONDS}
     applied = state["applied"]
     for row_id in seen_ids:

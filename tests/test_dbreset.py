@@ -1,0 +1,42 @@
+"""The kit's promise: whatever a test commits, the next one starts on the just-migrated database."""
+
+import sqlalchemy as sa
+
+from directory.accounts.models import User
+from directory.catalog.models import Issuer
+from directory.extensions import db
+from tests import dbreset
+from tests.factories import registered
+
+
+def catalog() -> list[tuple[str, str]]:
+    return db.session.execute(sa.select(Issuer.slug, Issuer.name).order_by(Issuer.slug)).tuples().all()
+
+
+def test_what_a_test_commits_is_undone_ids_included(app, make_app, database):
+    seeded = catalog()
+    first = registered("first@example.org").id
+    issuer = db.session.scalar(sa.select(Issuer).order_by(Issuer.slug))
+    issuer.name = "Renamed by a test"
+    db.session.commit()
+    with make_app().app_context():  # a second app (another worker) commits too
+        registered("second@example.org")
+
+    db.session.remove()
+    dbreset.restore(db.engine, database[1])
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    assert catalog() == seeded
+    assert registered("again@example.org").id == first  # the counters start over as well
+
+
+def test_a_snapshot_taken_mid_test_is_what_restore_goes_back_to(app):
+    registered("kept@example.org")
+    db.session.remove()
+    snapshot = dbreset.take_snapshot(db.engine)
+    registered("dropped@example.org")
+
+    db.session.remove()
+    dbreset.restore(db.engine, snapshot)
+
+    assert db.session.scalars(sa.select(User.email)).all() == ["kept@example.org"]
