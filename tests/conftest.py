@@ -44,6 +44,10 @@ def _config(url: str, data_dir) -> dict:
         "MAP_TILE_URL": "",  # no test may reach past loopback
         # Suggestions wait for the spelling tables' build, so whether one is offered never depends on timing.
         "SEARCH_SPELLING_WAIT_SECONDS": 10.0,
+        # Each test's first search builds its index from nothing: on a loaded machine that outlasts the
+        # production wait (3 s) and the answer comes from the database scan. Waiting for the build keeps
+        # "answered from the index" from depending on load; a test of the scan sets its own wait.
+        "SEARCH_REBUILD_WAIT_SECONDS": 30.0,
     }
 
 
