@@ -19,10 +19,9 @@ from directory.accounts import recovery, service
 from directory.extensions import db
 from directory.rules import RuleError
 from tests.credentials.roster_kit import HEADER, multipart, verify_by_document
-from tests.factories import PASSWORD, committed_rows, in_transaction_rows, invite, mails_to, signed_in
+from tests.factories import PASSWORD, PNG, committed_rows, in_transaction_rows, invite, mails_to, signed_in
 
 KEPT_ON_PURPOSE = ("auth_failures",)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 NEW_PASSWORD = "a brand new passphrase"  # noqa: S105  # nosec B105: test data
 
 

@@ -8,9 +8,8 @@ answered, one hidden), an invite; a client, a practitioner without a profile yet
 import io
 from dataclasses import dataclass
 
-from tests.factories import Factory
+from tests.factories import PNG, Factory
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 REVIEW = "Sorted out my shoulder knots in two sessions, and explained what to do at home."
 ROLES = ("owner", "newcomer", "client", "admin")
 

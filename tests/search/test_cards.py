@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+from tests.factories import PNG
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from flask import request, request_finished, url_for
 
 from directory.web.headers import tile_source
-from tests.factories import signed_in
+from tests.factories import PNG, signed_in, submission
 
 SITE_POLICY = {
     "default-src": "'self'",
@@ -22,7 +22,6 @@ SITE_POLICY = {
     "frame-ancestors": "'none'",
 }
 REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 MISSING_ID = 999_999
 # Path arguments no factory object answers to still get a value, so a new route is crawled too.
 MISSING = {"id": MISSING_ID, "filename": "css/no-such-file.css", "slug": "no-such-issuer", "jti": "Z" * 22}
@@ -73,15 +72,7 @@ class Site:
         client = app.test_client()
         created = client.post(
             "/api/v1/me/credentials",
-            data={
-                "issuer": "camtc",
-                "kind": "license",
-                "title": "Certified Massage Therapist",
-                "number": "CMT-1001",
-                "issued_on": "2015-06-01",
-                "expires_on": "2030-06-01",
-                "evidence": (io.BytesIO(PNG), "licence.png"),
-            },
+            data={**submission(), "evidence": (io.BytesIO(PNG), "licence.png")},
             headers=factory.headers(self.practitioner.user),
             content_type="multipart/form-data",
         )
