@@ -1,0 +1,339 @@
+"""Mutation run over the rule modules: how many small changes to a rule its own tests notice.
+
+    python -m bench.quality.mutation [--module NAME] [--max-minutes M] [--keep DIR] [--diffs]
+
+Each module is mutated with mutmut against its own tests only, so a whole run fits an hour on a
+2-core machine. The tree is copied to a scratch folder first (the working tree is never touched) and
+mutmut runs there with no network at all (a fresh network namespace where the system allows one; the
+tests it runs need none: SQLite in a temporary folder, no map tiles, no geocoder). Results go to
+bench/results/mutation.json, merged with what earlier runs of other modules left there, and a table is
+printed.
+
+`share` is the part of the mutants that can be told apart from the original that the tests kill:
+(killed + timeout) / (mutants - equivalent), a timeout counting as caught (the change made the code
+hang, which a user would notice). Mutants listed in EQUIVALENT behave exactly as the original (a
+default argument no caller omits, a loop bound that cannot be reached): each says why.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess  # nosec B404: runs mutmut on a copy of the tree, no shell
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results" / "mutation.json"
+TARGET_SHARE = 0.90
+# What the copy needs besides the package and the tests (create_app finds templates and migrations
+# beside the package in a checkout).
+ALSO_COPY = ["templates/", "migrations/", "setup.py", "wsgi.py"]
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "mutants", "instance", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "results"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    files: tuple[str, ...]
+    tests: tuple[str, ...]
+    # Mutant name patterns (module.function) when only part of a file holds the rule.
+    functions: tuple[str, ...] = ()
+    why: str = ""
+
+
+MODULES = {
+    "lifecycle": Target(
+        files=("directory/credentials/lifecycle.py",),
+        tests=(
+            "tests/credentials/test_lifecycle.py",
+            "tests/credentials/test_lifecycle_rules.py",
+            "tests/credentials/test_audit.py",
+        ),
+        why="the one way a status changes, one by one and in batches",
+    ),
+    "standing": Target(
+        files=("directory/credentials/standing.py",),
+        tests=("tests/credentials/test_rechecks.py", "tests/credentials/test_badge_rules_shown.py"),
+        why="what a status means on a day: expiry, re-check grace, labels",
+    ),
+    "badges": Target(
+        files=("directory/search/badges.py",),
+        tests=("tests/credentials/test_badge_rules_shown.py",),
+        why="the badges on search cards",
+    ),
+    "ranking": Target(
+        files=("directory/search/engine.py",),
+        tests=("tests/search/",),
+        functions=(
+            "directory.search.engine.x__relevance*",
+            "directory.search.engine.x__text*",
+            "directory.search.engine.x__order_keys*",
+            "directory.search.engine.x__page*",
+        ),
+        why="the scoring part of the search engine: text score, coverage, distance, ties, paging",
+    ),
+    "roster": Target(
+        files=(
+            "directory/credentials/roster.py",
+            "directory/credentials/names.py",
+            "directory/credentials/numbers.py",
+        ),
+        tests=(
+            "tests/credentials/test_roster.py",
+            "tests/credentials/test_numbers.py",
+            "tests/credentials/test_roster_rules.py",
+        ),
+        why="roster matching: canonical numbers, legal names, what a roster line does",
+    ),
+    "throttle": Target(
+        files=("directory/accounts/throttle.py",),
+        tests=("tests/accounts/test_throttle.py", "tests/accounts/test_throttle_rules.py"),
+        why="throttling of password and code guesses",
+    ),
+    "grants": Target(
+        files=("directory/accounts/grants.py",),
+        tests=("tests/accounts/test_sessions.py", "tests/accounts/test_grant_rules.py"),
+        why="sessions and tokens: idle and absolute ends, freshness, ending them",
+    ),
+}
+
+# mutant name → why it cannot be told apart from the original by any caller.
+EQUIVALENT: dict[str, str] = {}
+
+
+@dataclass
+class Outcome:
+    mutants: int = 0
+    killed: int = 0
+    survived: int = 0
+    timeout: int = 0
+    other: int = 0
+    equivalent: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    survivors: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def share(self) -> float | None:
+        judged = self.mutants - self.equivalent - self.other
+        return round((self.killed + self.timeout) / judged, 3) if judged > 0 else None
+
+
+def copy_tree(into: Path) -> None:
+    """The working tree as it is now (uncommitted tests included), without its caches and results."""
+    shutil.copytree(ROOT, into, ignore=SKIP, symlinks=True)
+
+
+def configure(tree: Path, target: Target) -> None:
+    """mutmut reads its settings from the copy's pyproject.toml: only this module, only its tests."""
+    tests = [t for t in target.tests if (tree / t).exists()]
+    if not tests:
+        raise SystemExit(f"none of the tests {target.tests} exist")
+    settings = {
+        "source_paths": ["directory/"],
+        "only_mutate": list(target.files),
+        "also_copy": ALSO_COPY,
+        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-m", "not browser and not slow"],
+        "use_git_change_detection": False,
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    with (tree / "pyproject.toml").open("a") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+def offline(command: list[str]) -> list[str]:
+    """The command in a network namespace of its own (no interface but a loopback that is down)."""
+    unshare = shutil.which("unshare")
+    probe = [unshare, "--net", "true"] if unshare else None
+    if probe and subprocess.run(probe, capture_output=True).returncode == 0:  # nosec B603
+        return [unshare, "--net", *command]
+    print("no network namespace here: the run relies on the tests needing no network", file=sys.stderr)
+    return command
+
+
+def environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_mutmut(tree: Path, target: Target, deadline: float, log) -> bool:
+    """mutmut run in the copy; False if it was stopped at the deadline (results so far are kept)."""
+    command = offline([sys.executable, "-m", "mutmut", "run", "--max-children", "2", *target.functions])
+    process = subprocess.Popen(  # nosec B603: fixed arguments, no shell
+        command, cwd=tree, env=environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        return True
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        return False
+
+
+def read_results(tree: Path, target: Target, diffs: bool) -> Outcome:
+    from fnmatch import fnmatch
+
+    from mutmut.stats import status_by_exit_code
+
+    outcome = Outcome()
+    for path in target.files:
+        meta = tree / "mutants" / f"{path}.meta"
+        if not meta.exists():
+            continue
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        for name, code in codes.items():
+            if target.functions and not any(fnmatch(name, p) for p in target.functions):
+                continue
+            status = status_by_exit_code[code]
+            outcome.mutants += 1
+            if name in EQUIVALENT:
+                outcome.equivalent += 1
+            elif status == "killed":
+                outcome.killed += 1
+            elif status == "timeout":
+                outcome.timeout += 1
+            elif status == "survived":
+                outcome.survived += 1
+                outcome.survivors.append(name)
+            else:  # not checked (the run was stopped), no tests, suspicious
+                outcome.other += 1
+    if diffs:
+        for name in outcome.survivors:
+            shown = subprocess.run(  # nosec B603
+                [sys.executable, "-m", "mutmut", "show", name], cwd=tree, capture_output=True, text=True
+            )
+            outcome.diffs[name] = "\n".join(
+                line for line in shown.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+            )
+    return outcome
+
+
+def run_module(name: str, target: Target, minutes: float, keep: Path | None, diffs: bool) -> Outcome:
+    started = time.monotonic()
+    scratch = keep or Path(tempfile.mkdtemp(prefix=f"mutation-{name}-"))
+    tree = scratch / "tree"
+    if tree.exists():
+        shutil.rmtree(tree)
+    copy_tree(tree)
+    configure(tree, target)
+    log_path = scratch / "mutmut.log"
+    with log_path.open("w") as log:
+        finished = run_mutmut(tree, target, started + minutes * 60, log)
+    outcome = read_results(tree, target, diffs)
+    outcome.complete = finished
+    outcome.seconds = round(time.monotonic() - started, 1)
+    if not outcome.mutants:
+        tail = log_path.read_text()[-3000:]
+        print(f"{name}: no results; the end of mutmut's log:\n{tail}", file=sys.stderr)
+    if keep is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return outcome
+
+
+def as_record(name: str, target: Target, outcome: Outcome) -> dict:
+    return {
+        "files": list(target.files),
+        "tests": list(target.tests),
+        "functions": list(target.functions),
+        "rule": target.why,
+        "mutants": outcome.mutants,
+        "killed": outcome.killed,
+        "survived": outcome.survived,
+        "timeout": outcome.timeout,
+        "equivalent": outcome.equivalent,
+        "not_judged": outcome.other,
+        "share": outcome.share,
+        "seconds": outcome.seconds,
+        "complete": outcome.complete,
+        "survivors": outcome.survivors,
+        **({"diffs": outcome.diffs} if outcome.diffs else {}),
+    }
+
+
+def overall(modules: dict) -> dict:
+    sums = {k: sum(m[k] for m in modules.values()) for k in ("mutants", "killed", "timeout", "equivalent")}
+    sums["not_judged"] = sum(m["not_judged"] for m in modules.values())
+    judged = sums["mutants"] - sums["equivalent"] - sums["not_judged"]
+    caught = sums["killed"] + sums["timeout"]
+    return {
+        **sums,
+        "share": round(caught / judged, 3) if judged else None,
+        "seconds": round(sum(m["seconds"] for m in modules.values()), 1),
+        "target": TARGET_SHARE,
+    }
+
+
+def table(modules: dict) -> str:
+    rows = [("module", "mutants", "killed", "survived", "timeout", "equiv.", "share", "seconds")]
+    for name, m in sorted(modules.items()):
+        share = "-" if m["share"] is None else f"{m['share']:.1%}"
+        mark = "" if m["complete"] else " (stopped)"
+        rows.append(
+            (name, m["mutants"], m["killed"], m["survived"], m["timeout"], m["equivalent"], share + mark, m["seconds"])
+        )
+    total = overall(modules)
+    share = "-" if total["share"] is None else f"{total['share']:.1%}"
+    rows.append(("all", total["mutants"], total["killed"], "", total["timeout"], total["equivalent"], share, total["seconds"]))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def previous_results(path: Path) -> dict:
+    """What earlier runs found for other modules: one module at a time still adds up to a whole report."""
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, KeyError):
+        return json.loads(path.read_text())["modules"]
+    return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", action="append", choices=sorted(MODULES), help="one module (repeatable)")
+    parser.add_argument("--max-minutes", type=float, default=60.0, help="for the whole run")
+    parser.add_argument("--keep", type=Path, help="scratch folder kept for a look (mutmut show …)")
+    parser.add_argument("--diffs", action="store_true", help="record each survivor's change in the JSON")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    names = args.module or list(MODULES)
+    modules = previous_results(args.out)
+    deadline = time.monotonic() + args.max_minutes * 60
+    for name in names:
+        left = (deadline - time.monotonic()) / 60
+        if left <= 0:
+            print(f"{name}: skipped, the run's time is up", file=sys.stderr)
+            continue
+        keep = args.keep / name if args.keep else None
+        if keep:
+            keep.mkdir(parents=True, exist_ok=True)
+        outcome = run_module(name, MODULES[name], left, keep, args.diffs)
+        modules[name] = as_record(name, MODULES[name], outcome)
+        print(f"{name}: {outcome.killed + outcome.timeout}/{outcome.mutants} caught in {outcome.seconds} s")
+    report = {"tool": f"mutmut {_version()}", "modules": modules, "overall": overall(modules)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(modules))
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
