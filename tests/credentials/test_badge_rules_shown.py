@@ -80,7 +80,9 @@ def shown(factory, client, clock):
             "techniques": [],
         }
         credential = service.submit(practitioner.user, claim, FileStorage(io.BytesIO(PNG), "licence.png"))
-        lifecycle.transition(credential, "verify", None, facts=Facts(legal_name=LEGAL_NAME, expires_on=expiry))
+        lifecycle.transition(
+            credential, "verify", None, facts=Facts(legal_name=LEGAL_NAME, expires_on=expiry)
+        )
         db.session.commit()
 
         clock.advance(days=case.verified_days_ago - 1)
@@ -91,7 +93,9 @@ def shown(factory, client, clock):
         clock.advance(days=1)
         if case.then:
             credential = db.session.get(Credential, credential.id)
-            lifecycle.transition(credential, case.then, None, reason="Checked.", method=MOVE_METHODS[case.then])
+            lifecycle.transition(
+                credential, case.then, None, reason="Checked.", method=MOVE_METHODS[case.then]
+            )
             db.session.commit()
         return Shown(practitioner.id, credential.id, jti)
 
@@ -145,7 +149,9 @@ def test_the_search_cards_json(client, shown, case):
     assert [(c["status"], c["label"]) for c in card["credentials"]] == [(case.status, case.label)]
     # The filter reads the index, the cards the database: both apply the same day's rules.
     only_verified = client.get("/api/v1/search", query_string={"near": "78701", "verified": "true"})
-    assert [r["id"] for r in only_verified.get_json()["results"]] == ([s.practitioner_id] if case.live else [])
+    assert [r["id"] for r in only_verified.get_json()["results"]] == (
+        [s.practitioner_id] if case.live else []
+    )
 
 
 @table
@@ -161,7 +167,9 @@ def test_the_search_cards_page(client, shown, case):
 def test_the_public_lookup(client, shown, case):
     shown(case)
     found = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": NUMBER})
-    page = flat(client.get("/verify", query_string={"issuer": "camtc", "number": NUMBER}).get_data(as_text=True))
+    page = flat(
+        client.get("/verify", query_string={"issuer": "camtc", "number": NUMBER}).get_data(as_text=True)
+    )
 
     if case.status == "revoked":  # nobody holds a revoked number: the lookup names no one
         assert found.status_code == 404 and page.count(LEGAL_NAME) == 0
