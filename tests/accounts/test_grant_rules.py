@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from directory import timeutil
 from directory.accounts import grants
 from directory.accounts.models import ApiToken, PasswordReset, WebSession
 from directory.extensions import db
@@ -19,6 +20,15 @@ LIMITS = {
     ApiToken: (timedelta(days=30), timedelta(days=7)),
 }
 KINDS = pytest.mark.parametrize("kind", LIMITS, ids=lambda k: k.__name__)
+
+
+@pytest.fixture
+def frozen(clock, monkeypatch):
+    """The clock fixture held still (it moves only when the test advances it), for rules whose edge is
+    an exact instant."""
+    start = clock.now()
+    monkeypatch.setattr(timeutil, "source", lambda: start + clock.offset)
+    return clock
 
 
 def just_now(moment) -> bool:
@@ -37,7 +47,8 @@ def test_a_grant_is_kept_as_the_sha256_of_its_secret_with_the_address_it_was_giv
 
 
 @KINDS
-def test_a_grant_ends_at_its_absolute_limit_however_busy(factory, clock, kind):
+def test_a_grant_ends_at_its_absolute_limit_however_busy(factory, frozen, kind):
+    clock = frozen
     absolute, idle = LIMITS[kind]
     token, row = grants.issue(kind, factory.user())
     assert row.expires_at - row.created_at == absolute
@@ -53,7 +64,8 @@ def test_a_grant_ends_at_its_absolute_limit_however_busy(factory, clock, kind):
 
 @KINDS
 @pytest.mark.parametrize(("unused_for", "works"), [(-1, True), (0, False), (1, False)])
-def test_a_grant_unused_for_its_idle_limit_ends(factory, clock, kind, unused_for, works):
+def test_a_grant_unused_for_its_idle_limit_ends(factory, frozen, kind, unused_for, works):
+    clock = frozen
     _, idle = LIMITS[kind]
     token, _ = grants.issue(kind, factory.user())
 
@@ -62,7 +74,8 @@ def test_a_grant_unused_for_its_idle_limit_ends(factory, clock, kind, unused_for
 
 
 @pytest.mark.parametrize(("after", "touched"), [(59, False), (60, True), (61, True)])
-def test_use_is_written_down_at_most_once_a_minute(factory, clock, after, touched):
+def test_use_is_written_down_at_most_once_a_minute(factory, frozen, after, touched):
+    clock = frozen
     token, row = grants.issue(WebSession, factory.user())
     issued = row.last_seen_at
 
@@ -154,6 +167,8 @@ def test_marking_a_grant_proves_only_what_was_proved(factory, clock):
     assert row.mfa_at is None and not grants.is_fresh(row)
 
     clock.advance(minutes=20)
+    grants.mark(row)
+    assert row.mfa_at is None and row.authenticated_at == issued
     grants.mark(row, mfa=True)
     assert just_now(row.mfa_at) and row.authenticated_at == issued and not grants.is_fresh(row)
     grants.mark(row, authenticated=True)
@@ -162,7 +177,10 @@ def test_marking_a_grant_proves_only_what_was_proved(factory, clock):
 
 def test_a_one_use_row_is_used_once(factory, clock):
     user = factory.user()
-    db.session.add(PasswordReset(user_id=user.id, token_hash="h", expires_at=now_utc() + timedelta(hours=1)))
+    for token_hash in ("h", "other"):
+        db.session.add(
+            PasswordReset(user_id=user.id, token_hash=token_hash, expires_at=now_utc() + timedelta(hours=1))
+        )
     db.session.commit()
     row = PasswordReset.token_hash == "h"
 
@@ -173,3 +191,7 @@ def test_a_one_use_row_is_used_once(factory, clock):
     assert just_now(used)
     assert grants.claim(PasswordReset, row) is False
     assert db.session.scalar(sa.select(PasswordReset.used_at).where(row)) == used
+    # Only the row asked for is used up.
+    other = PasswordReset.token_hash == "other"
+    assert db.session.scalar(sa.select(PasswordReset.used_at).where(other)) is None
+    assert grants.claim(PasswordReset, other) is True
