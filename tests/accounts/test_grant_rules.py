@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from directory import timeutil
 from directory.accounts import grants
 from directory.accounts.models import ApiToken, PasswordReset, WebSession
 from directory.extensions import db
@@ -20,15 +19,6 @@ LIMITS = {
     ApiToken: (timedelta(days=30), timedelta(days=7)),
 }
 KINDS = pytest.mark.parametrize("kind", LIMITS, ids=lambda k: k.__name__)
-
-
-@pytest.fixture
-def frozen(clock, monkeypatch):
-    """The clock fixture held still (it moves only when the test advances it), for rules whose edge is
-    an exact instant."""
-    start = clock.now()
-    monkeypatch.setattr(timeutil, "source", lambda: start + clock.offset)
-    return clock
 
 
 def just_now(moment) -> bool:

@@ -114,6 +114,60 @@ def test_the_code_check_closes_at_five_until_the_oldest_leaves_the_window(app, c
     assert throttle.code_wait(ACCOUNT) == 60
 
 
+def test_the_wait_counts_from_the_fifth_newest_wrong_code(app, frozen):
+    for _ in range(7):
+        fail("code")
+        frozen.advance(minutes=1)
+    # Seven in the window: the check opens when the fifth newest (two minutes after the first) leaves.
+    assert throttle.code_wait(ACCOUNT) == 15 * 60 - 5 * 60
+
+
+@pytest.mark.parametrize(("after", "wait"), [(899, 1), (899.5, 1), (900, 0)])
+def test_the_code_check_opens_the_instant_the_oldest_leaves(app, frozen, after, wait):
+    fail("code", times=5)
+    frozen.advance(seconds=after)
+    assert throttle.code_wait(ACCOUNT) == wait
+
+
+def test_a_wrong_code_at_the_windows_very_start_no_longer_counts_toward_the_mail(app, frozen):
+    fail("code", alert_to="admin@example.org")
+    frozen.advance(minutes=15)
+    fail("code", times=4, alert_to="admin@example.org")
+    assert mails() == []
+    fail("code", alert_to="admin@example.org")
+    assert len(mails()) == 1
+
+
+def test_a_throttled_password_try_is_refused_and_logged(app, caplog):
+    fail(times=4)
+    caplog.set_level(logging.INFO, logger="directory.security")
+    attempt = throttle.Attempt("password", ACCOUNT, "198.51.100.7")
+
+    with pytest.raises(RuleError) as refused:
+        throttle.refuse_password_if_throttled(attempt)
+
+    assert (refused.value.status, refused.value.message, refused.value.retry_after) == (
+        429,
+        throttle.TOO_MANY,
+        2,
+    )
+    (record,) = [r for r in caplog.records if r.getMessage() == "sign_in.throttled"]
+    assert (record.levelno, record.event, record.retry_after) == (logging.WARNING, "sign_in.throttled", 2)
+    throttle.refuse_password_if_throttled(throttle.Attempt("password", ELSEWHERE, "192.0.2.1"))
+
+
+@pytest.mark.parametrize(
+    ("environ", "address"),
+    [(None, "-"), ({"REMOTE_ADDR": ""}, "-"), ({"REMOTE_ADDR": "192.0.2.4"}, "192.0.2.4")],
+)
+def test_the_client_address_is_a_dash_when_there_is_none(app, environ, address):
+    if environ is None:
+        assert throttle.client_address() == address
+        return
+    with app.test_request_context(environ_base=environ):
+        assert throttle.client_address() == address
+
+
 def test_password_failures_never_close_the_code_check(app):
     fail("password", times=10)
     assert throttle.code_wait(ACCOUNT) == 0
