@@ -76,12 +76,16 @@ MODULES = {
     ),
     "badges": Target(
         files=("directory/search/badges.py",),
-        tests=(f"{SHOWN}::test_the_search_cards_json", f"{SHOWN}::test_the_search_cards_page"),
+        tests=(
+            "tests/search/test_cards.py",
+            f"{SHOWN}::test_the_search_cards_json",
+            f"{SHOWN}::test_the_search_cards_page",
+        ),
         why="the badges on search cards",
     ),
     "ranking": Target(
         files=("directory/search/engine.py",),
-        tests=("tests/search/",),
+        tests=("tests/search/test_ranking.py", "tests/search/test_bm25.py"),
         functions=(
             "directory.search.engine.x__relevance*",
             "directory.search.engine.x__text*",
