@@ -21,6 +21,12 @@ LIMITS = {
 KINDS = pytest.mark.parametrize("kind", LIMITS, ids=lambda k: k.__name__)
 
 
+def done():
+    """What the service that owns the action does once its helpers have written."""
+    db.session.commit()
+    db.session.expire_all()
+
+
 def just_now(moment) -> bool:
     """Written a moment ago by the clock the test moved (it runs on while the test does)."""
     return timedelta(0) <= now_utc() - moment < timedelta(seconds=2)
@@ -90,11 +96,12 @@ def test_ending_one_grant_leaves_the_others_and_keeps_its_first_end(factory, clo
     first, row = grants.issue(kind, user)
     grants.issue(kind, user)
     grants.end(kind, first)
+    done()
     ended_at = getattr(db.session.get(kind, row.id), kind.end_column)
 
     clock.advance(minutes=5)
     grants.end(kind, first)
-    db.session.expire_all()
+    done()
     assert getattr(db.session.get(kind, row.id), kind.end_column) == ended_at
     assert grants.find(kind, first) is None and live_grants(kind, user) == 1
 
@@ -102,6 +109,7 @@ def test_ending_one_grant_leaves_the_others_and_keeps_its_first_end(factory, clo
 def test_ending_a_grant_row_ends_it_at_once(factory):
     token, row = grants.issue(WebSession, factory.user())
     grants.end_grant(row)
+    done()
     assert grants.find(WebSession, token) is None
 
 
@@ -112,9 +120,12 @@ def test_ending_everything_counts_what_it_ended_of_that_user_only(factory):
     grants.issue(WebSession, other)
     ended_before, _ = grants.issue(WebSession, user)
     grants.end(WebSession, ended_before)
+    done()
 
     assert grants.end_all(user) == 3
+    done()
     assert grants.end_all(user) == 0
+    done()
     assert live_grants(WebSession, user) == live_grants(ApiToken, user) == 0
     assert live_grants(WebSession, other) == 1
 
