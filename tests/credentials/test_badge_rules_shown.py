@@ -20,8 +20,8 @@ from directory.credentials import lifecycle, service
 from directory.credentials.lifecycle import Facts
 from directory.credentials.models import Credential
 from directory.extensions import db
-from tests.credentials.conftest import PNG
 from tests.credentials.roster_kit import offline_check
+from tests.factories import PNG
 
 NUMBER = "CMT-1001"
 LEGAL_NAME = "Casey Lin"
