@@ -16,7 +16,7 @@ import os
 import re
 import resource
 import shlex
-import subprocess  # nosec B404: git and pytest, run with argument lists
+import subprocess
 import sys
 import tempfile
 import time
@@ -83,13 +83,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=workers, default="auto", help="pytest-xdist workers; 0 for none")
     p.add_argument("--coverage", action="store_true", help="measure coverage of directory/ too")
     p.add_argument("-k", dest="select", metavar="EXPR", help="only the tests pytest's -k selects")
-    p.add_argument("--database-url", type=database_url, help="run on this database (DIRECTORY_TEST_DATABASE_URL)")
+    p.add_argument(
+        "--database-url", type=database_url, help="run on this database (DIRECTORY_TEST_DATABASE_URL)"
+    )
     return p
 
 
 def git(*args: str, cwd: Path = REPO) -> str:
-    return subprocess.run(  # nosec B603 B607: git from PATH, fixed arguments
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    return subprocess.run(  # noqa: S603
+        ["git", *args],  # noqa: S607 (git from PATH, as a developer runs it)
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -129,8 +135,13 @@ def run_pytest(argv: list[str], tree: Path, env: dict[str, str]) -> dict:
     """Runs the suite, echoing its output to stderr; wall, children's CPU and load around it."""
     load_before, usage_before = os.getloadavg(), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with subprocess.Popen(  # nosec B603: this interpreter and pytest, an argument list
-        [sys.executable, *argv], cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    with subprocess.Popen(  # noqa: S603
+        [sys.executable, *argv],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     ) as child:
         lines = []
         for line in child.stdout:

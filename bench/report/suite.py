@@ -8,7 +8,7 @@ from bench.report.numbers import fixed
 NAME = "suite.json"
 HEAD = (
     "| label | revision | database | workers | tests passed / failed / skipped | wall | CPU (user + sys) "
-    "| coverage | load average | command |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| coverage | load average (1 min, before → after) | command |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 # Outcomes other than the three columns, named after them only when a run had any.
 OTHERS = ("errors", "xfailed", "xpassed", "deselected")
@@ -26,7 +26,7 @@ def _minutes(seconds: float) -> str:
 
 def _tests(counts: dict[str, int]) -> str:
     main = " / ".join(f"{counts.get(k, 0):,}" for k in ("passed", "failed", "skipped"))
-    others = ", ".join(f"{counts[k]:,} {k}" for k in OTHERS if counts.get(k))
+    others = ", ".join(f"{k}: {counts[k]:,}" for k in OTHERS if counts.get(k))
     return f"{main} ({others})" if others else main
 
 
