@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import README, REPO, RESULTS
-from bench.report import faults, load, measured, search
+from bench.report import faults, load, measured, search, suite
 
 Section = Callable[[Path], str]
 
@@ -21,6 +21,7 @@ FILES: dict[Path, dict[str, Section]] = {
         "roster": load.roster,
         "reset_timing": load.reset_timing,
         "measured": measured.table,
+        "suite": suite.table,
         "search_speed": search.speed,
     },
     REPO / "bench" / "README.md": {"crash": faults.crash},
