@@ -1,6 +1,7 @@
 import os
 from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import g, request_started
@@ -12,6 +13,9 @@ from tests import dbreset
 from tests.factories import Factory
 
 URL_VARIABLE = "DIRECTORY_TEST_DATABASE_URL"
+# A just-migrated SQLite file to start from instead of migrating: for runs that start many short test
+# sessions on one revision (the mutation run, bench/quality/mutation.py), each would migrate again.
+MIGRATED_VARIABLE = "DIRECTORY_TEST_MIGRATED_SQLITE"
 # Argon2id at its floor: the real cost is the production default, not what tests measure.
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
@@ -28,7 +32,11 @@ def database(tmp_path_factory, worker_id):
             stack.callback(os.environ.__setitem__, URL_VARIABLE, shared)
         url = os.environ.get(URL_VARIABLE) or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         app = create_app(_config(url, tmp_path_factory.mktemp("data")))
-        yield url, dbreset.migrate_and_snapshot(app)
+        migrated = os.environ.get(MIGRATED_VARIABLE)
+        if migrated and url.startswith("sqlite:///"):
+            yield url, dbreset.start_from(app, Path(migrated))
+        else:
+            yield url, dbreset.migrate_and_snapshot(app)
 
 
 def _config(url: str, data_dir) -> dict:

@@ -50,6 +50,26 @@ def migrate_and_snapshot(app) -> Snapshot:
         return snapshot
 
 
+def start_from(app, migrated: Path) -> Snapshot:
+    """The app's SQLite database made a copy of an already migrated file (no migration runs)."""
+    with app.app_context():
+        engine = db.engine
+        engine.dispose()
+        _restore_sqlite(_sqlite_path(engine), migrated)
+        snapshot = take_snapshot(engine)
+        engine.dispose()
+        return snapshot
+
+
+def migrated_file(app, into: Path) -> Path:
+    """A just-migrated SQLite file at `into`, for start_from in later sessions."""
+    migrate_and_snapshot(app)
+    with app.app_context():
+        shutil.copyfile(_sqlite_path(db.engine), into)
+        db.engine.dispose()
+    return into
+
+
 def take_snapshot(engine: sa.Engine) -> Snapshot:
     meta = sa.MetaData()
     meta.reflect(bind=engine)
