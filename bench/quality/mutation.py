@@ -38,8 +38,8 @@ NICENESS = 10
 # The test kit starts each session from this file when it is set (tests/conftest.py).
 MIGRATED_VARIABLE = "DIRECTORY_TEST_MIGRATED_SQLITE"
 # What the copy needs besides the package and the tests (create_app finds templates and migrations
-# beside the package in a checkout).
-ALSO_COPY = ["templates/", "migrations/", "setup.py", "wsgi.py"]
+# beside the package in a checkout; some tests drive the benches).
+ALSO_COPY = ["templates/", "migrations/", "setup.py", "wsgi.py", "bench/"]
 SKIP = shutil.ignore_patterns(
     ".git", ".venv", "mutants", "instance", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "results"
 )

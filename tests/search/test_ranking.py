@@ -60,6 +60,28 @@ def test_a_known_phrase_needs_all_its_words():
     assert (outcome.relaxed, order(outcome)) == (False, [1])
 
 
+def test_a_phrase_scores_the_sum_of_its_words():
+    # Mirror images: "desk" twice and "job" once against the other way round, both words in two of
+    # four profiles. Counting only one of the words would put one of them ahead.
+    view = view_of(facts(1, "desk desk job"), facts(2, "desk job job"), *fillers(3, 4))
+    outcome = run(view, q="desk job")
+    assert [c.label for c in outcome.concepts] == ["desk job"]
+    assert relevance(outcome) == {1: pytest.approx(0.55), 2: pytest.approx(0.55)}
+
+
+def test_a_profile_outside_the_radius_lends_its_match_to_no_one_inside():
+    # Two inside the radius (only one says "alpha"), one far away that does: the far one is left out
+    # and the near one that does not say the word is not shown either.
+    view = view_of(
+        facts(1, "alpha", places=[(40.0, -75.0)]),
+        facts(2, "gamma", places=[(40.05, -75.0)]),
+        facts(3, "alpha", places=[(45.0, -75.0)]),
+    )
+    outcome = run(view, q="alpha", lat=40.0, lon=-75.0, radius_km=25.0)
+    assert (outcome.total, order(outcome)) == (1, [1])
+    assert relevance(outcome)[1] == pytest.approx(0.55 + 0.15)
+
+
 def test_when_one_profile_matches_every_concept_only_full_matches_are_shown():
     view = view_of(facts(1, "alpha beta"), facts(2, "alpha"), *fillers(3, 4))
     outcome = run(view, q="alpha beta")
