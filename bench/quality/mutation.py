@@ -142,6 +142,32 @@ EQUIVALENT: dict[str, str] = {
     # ratings() answers for every id asked, so the first value of "rating" is always replaced.
     "directory.search.badges.x_for_practitioners__mutmut_7": "the initial rating is always replaced",
     "directory.search.badges.x_for_practitioners__mutmut_8": "the initial rating is always replaced",
+    # The engine's arrays: NumPy's default types are int64 and float64, which hold the same values.
+    "directory.search.engine.x__text__mutmut_5": "np.full(n, -1) is int64 already",
+    "directory.search.engine.x__text__mutmut_10": "-2 marks a document outside the candidates as -1 does (< 0)",
+    "directory.search.engine.x__text__mutmut_15": "float64 text scores: _relevance works in float64",
+    "directory.search.engine.x__text__mutmut_17": "float64 text scores: _relevance works in float64",
+    "directory.search.engine.x__text__mutmut_30": "a float64 count of words equals len(stems) as an int16 does",
+    "directory.search.engine.x__text__mutmut_37": "a float64 phrase score is added into the float32 sum",
+    "directory.search.engine.x__text__mutmut_52": "cmask is all False just before: |= and = give tmask",
+    "directory.search.engine.x__relevance__mutmut_3": "np.zeros is float64 already",
+    "directory.search.engine.x__relevance__mutmut_5": "np.zeros is float64 already",
+    "directory.search.engine.x__relevance__mutmut_8": "astype(None) is astype(float64)",
+    "directory.search.engine.x__relevance__mutmut_13": "parts is all zeros just before: += and = agree",
+    # Every kept document matched a concept and every match adds a positive score, so best is 0 only
+    # when there is no document: the division is then over an empty array, whichever branch is taken.
+    "directory.search.engine.x__relevance__mutmut_20": "best is 0 only for no documents",
+    "directory.search.engine.x__relevance__mutmut_22": "best is 0 only for no documents",
+    "directory.search.engine.x__relevance__mutmut_46": "1 - distance / radius is never above 1 (no distance < 0)",
+    # The sort keys hold the practitioner id in their low bits, so no two are equal: every sort
+    # (stable or not, partitioned first or not) gives one order.
+    "directory.search.engine.x__page__mutmut_1": "start == len(keys) slices an empty page either way",
+    "directory.search.engine.x__page__mutmut_3": "an empty page is iterated, never read as numbers",
+    "directory.search.engine.x__page__mutmut_5": "an empty page is iterated, never read as numbers",
+    "directory.search.engine.x__page__mutmut_12": "partitioning at the last key keeps every key: no ties to order",
+    "directory.search.engine.x__page__mutmut_23": "no two keys are equal: any sort gives one order",
+    "directory.search.engine.x__page__mutmut_27": "no two keys are equal: any sort gives one order",
+    "directory.search.engine.x__page__mutmut_31": "no two keys are equal: any sort gives one order",
 }
 
 
