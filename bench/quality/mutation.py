@@ -445,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(table(modules))
+    if args.out == RESULTS:
+        from bench import report as readme
+
+        readme.write()  # the README's mutation figures follow the file
     return 0
 
 

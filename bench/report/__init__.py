@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import README, REPO, RESULTS
-from bench.report import faults, load, measured, search, suite
+from bench.report import faults, load, measured, mutation, search, suite
 
 Section = Callable[[Path], str]
 
@@ -22,6 +22,7 @@ FILES: dict[Path, dict[str, Section]] = {
         "reset_timing": load.reset_timing,
         "measured": measured.table,
         "suite": suite.table,
+        "mutation": mutation.table,
         "search_speed": search.speed,
     },
     REPO / "bench" / "README.md": {"crash": faults.crash},

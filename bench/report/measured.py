@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bench.report.files import missing, read
+from bench.report.mutation import measured_row as mutation
 from bench.report.numbers import fixed
 
 HEAD = "| what | command | result |\n| --- | --- | --- |"
@@ -97,6 +98,7 @@ def table(results: Path) -> str:
         ("million.json", million),
         ("load.json", load),
         ("replica-10000.json", replica),
+        ("mutation.json", mutation),
     ):
         found = read(results, name)
         if found is None:

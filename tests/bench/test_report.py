@@ -6,6 +6,7 @@ fails here; so does a marker lost, which would otherwise freeze its figures sile
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,68 @@ def test_search_timings_keep_two_decimals_under_a_millisecond(value, written):
 
 def test_the_check_command_passes_on_current_readmes():
     assert main(["--check"]) == 0
+
+
+def mutation_results(tmp_path) -> Path:
+    results = tmp_path / "results"
+    results.mkdir()
+    module = {
+        "rule": "what a status means on a day",
+        "mutants": 120,
+        "killed": 100,
+        "timeout": 2,
+        "survived": 8,
+        "untested": 4,
+        "equivalent": 6,
+        "not_judged": 0,
+        "share": 0.895,
+        "seconds": 266.64,
+        "complete": True,
+    }
+    stopped = {
+        **module,
+        "rule": "throttling",
+        "not_judged": 40,
+        "complete": False,
+        "share": 0.5,
+        "seconds": 10,
+    }
+    figures = {
+        "tool": "mutmut 3.8.1",
+        "modules": {"standing": module, "throttle": stopped},
+        "overall": {
+            "mutants": 240,
+            "killed": 200,
+            "timeout": 4,
+            "survived": 16,
+            "untested": 8,
+            "equivalent": 12,
+            "share": 0.895,
+            "seconds": 276.6,
+            "target": 0.9,
+        },
+    }
+    (results / "mutation.json").write_text(json.dumps(figures))
+    return results
+
+
+def test_the_mutation_table_gives_each_module_and_the_whole_run(tmp_path):
+    lines = report.mutation.table(mutation_results(tmp_path)).splitlines()
+
+    assert "| standing | what a status means on a day | 120 | 100 | 2 | 8 | 4 | 6 | 89.5% | 267 s |" in lines
+    (throttle,) = [line for line in lines if line.startswith("| throttle |")]
+    assert "50.0% (stopped: 40 not reached)" in throttle  # never shown as if it had finished
+    assert "| **all** | | 240 | 200 | 4 | 16 | 8 | 12 | **89.5%** | 277 s |" in lines
+    assert lines[-1] == "_Stopped before the end: throttle._"
+
+
+def test_the_measured_table_carries_the_mutation_runs_share_and_command(tmp_path):
+    table = report.measured.table(mutation_results(tmp_path))
+
+    (line,) = [line for line in table.splitlines() if line.startswith("| mutation run")]
+    assert "`python -m bench.quality.mutation`" in line
+    assert "89.5% of 228 mutants killed (12 more listed as equivalent, target 90.0%) in 277 s" in line
+
+
+def test_no_mutation_results_say_so(tmp_path):
+    assert report.mutation.table(tmp_path) == "_Not measured yet: no bench/results/mutation.json._"
