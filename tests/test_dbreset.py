@@ -40,3 +40,24 @@ def test_a_snapshot_taken_mid_test_is_what_restore_goes_back_to(app):
     dbreset.restore(db.engine, snapshot)
 
     assert db.session.scalars(sa.select(User.email)).all() == ["kept@example.org"]
+
+
+def test_a_session_started_from_a_migrated_file_is_the_just_migrated_database(tmp_path):
+    from directory import create_app
+    from tests.conftest import _config
+
+    def app_on(name: str):
+        return create_app(_config(f"sqlite:///{tmp_path / name}", tmp_path / "data"))
+
+    migrated = dbreset.migrated_file(app_on("built.db"), tmp_path / "migrated.db")
+    fresh = app_on("session.db")
+    snapshot = dbreset.start_from(fresh, migrated)
+
+    with fresh.app_context():
+        assert catalog()  # the seeded catalogue came with the copied file
+        assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        registered("kept-only-until-the-reset@example.org")
+        db.session.remove()
+        dbreset.restore(db.engine, snapshot)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+        db.engine.dispose()
