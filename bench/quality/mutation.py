@@ -115,6 +115,7 @@ MODULES = {
         skip={
             ("directory/credentials/roster.py", "default_admin"): "which admin the import command acts as "
             "(named or the only one) is the command line's choice, not how a roster line is matched",
+            ("directory/credentials/numbers.py", "canonical_or_none"): "called from nowhere in the project",
         },
     ),
     "throttle": Target(
@@ -142,6 +143,14 @@ EQUIVALENT: dict[str, str] = {
     # ratings() answers for every id asked, so the first value of "rating" is always replaced.
     "directory.search.badges.x_for_practitioners__mutmut_7": "the initial rating is always replaced",
     "directory.search.badges.x_for_practitioners__mutmut_8": "the initial rating is always replaced",
+    # Roster: _plan's today is today_utc(), which is what the standing rules read when given None.
+    "directory.credentials.roster.x__judge__mutmut_21": "today is today_utc(), the rules' own default",
+    "directory.credentials.roster.x__live__mutmut_2": "today is today_utc(), the rules' own default",
+    "directory.credentials.roster.x__live__mutmut_4": "today is today_utc(), the rules' own default",
+    # _judge sets an admin's own credential aside before any judgement move (verify, confirm), and the
+    # moves it lets through for it (lapse, recheck) are not judgements: the batch's own guard never sees it.
+    "directory.credentials.roster.x__move__mutmut_6": "the holder is checked by _judge before any judgement",
+    "directory.credentials.names.x_names_match__mutmut_11": "of two word sets of one size, either is the smaller",
     # The engine's arrays: NumPy's default types are int64 and float64, which hold the same values.
     "directory.search.engine.x__text__mutmut_5": "np.full(n, -1) is int64 already",
     "directory.search.engine.x__text__mutmut_10": "-2 marks a document outside the candidates as -1 does (< 0)",

@@ -43,6 +43,7 @@ from tests.factories import make_admin
         ("Lin", "Casey Lin", False),  # a lone surname in common is not enough
         ("Casey Lin", "Casey Lin Massage Therapy Studio", False),  # a business name
         ("", "Casey Lin", False),
+        (None, "Casey Lin", False),  # no legal name given yet: nothing to match
         ("A. B.", "A B", False),  # initials only: nothing left to compare
         ("Muller", "Mueller", False),
     ],
@@ -110,10 +111,16 @@ def test_a_number_claimed_by_two_accounts_is_never_verified_by_a_roster(client, 
     result = upload(client, admin.headers, HEADER + "CMT-1001,Casey Lin,active,\n").get_json()
 
     assert (result["matched"], result["verified"], result["contested"]) == (1, 0, 2)
-    assert {x["credential_id"] for x in result["details"]["contested"]} == {
-        right.credential_id,
-        squatter.credential_id,
-    }
+    assert sorted(result["details"]["contested"], key=lambda x: x["credential_id"]) == [
+        {
+            "credential_id": claimant.credential_id,
+            "number": "CMT-1001",
+            "practitioner_id": claimant.id,
+            "line": 2,  # the roster line that named the number, for the admin who decides
+            "reason": "Contested: an admin decides which account holds it.",
+        }
+        for claimant in sorted((right, squatter), key=lambda c: c.credential_id)
+    ]
     assert status_of(right.credential_id)[0] == "contested"
     assert status_of(squatter.credential_id)[0] == "contested"
 
@@ -206,6 +213,16 @@ def test_the_roster_s_dates_stand_and_the_claimant_s_differing_ones_are_reported
         "2028-06-01",
         True,
     )
+
+
+def test_a_date_the_roster_leaves_blank_is_no_difference(client, admin, holder):
+    casey = holder("Casey Lin", "CMT-1001", issued_on="2015-06-01", expires_on="2030-06-01")
+
+    result = upload(client, admin.headers, HEADER + "CMT-1001,Casey Lin,active,\n").get_json()
+
+    assert result["verified"] == 1
+    assert result["details"]["dates_differ"] == []
+    assert db.session.get(Credential, casey.credential_id).ends_on.isoformat() == "2030-06-01"
 
 
 def test_dry_run_reports_and_changes_nothing(client, admin, holder):
