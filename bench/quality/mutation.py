@@ -63,6 +63,7 @@ MODULES = {
         files=("directory/credentials/lifecycle.py",),
         tests=(
             "tests/credentials/test_lifecycle.py",
+            "tests/credentials/test_lifecycle_batch.py",
             "tests/credentials/test_audit.py",
             # The batch path: transition_batch as the roster import uses it; history_rows against the
             # chain transition writes (the demo generator's tests reach it too, slower and less closely).
