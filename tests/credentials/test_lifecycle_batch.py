@@ -185,3 +185,52 @@ def test_a_batch_confirmation_keeps_the_source_dates_it_does_not_show(practition
     again = db.session.get(Credential, credential.id)
     assert (again.source_issued_on, again.source_expires_on) == kept
     assert again.ends_on == kept[1]
+
+
+def test_a_batch_verification_writes_who_was_confirmed_and_when(practitioner, admin, clock):
+    first, again = claim(practitioner.user, "CMT-1001"), verified(practitioner.user, "CMT-1002")
+    verified_at = db.session.get(Credential, again.id).verified_at
+    clock.advance(days=3)
+
+    lifecycle.transition_batch([item(first)], "verify", admin, "roster")
+    lifecycle.transition_batch([item(again)], "confirm", admin, "roster")
+    db.session.commit()
+
+    db.session.expire_all()
+    now = clock.now()
+    for credential in (first, again):
+        moved = db.session.get(Credential, credential.id)
+        assert moved.verified_legal_name == "Casey Lin"
+        assert abs(moved.checked_at - now).total_seconds() < 60  # its re-check falls due a year from now
+    # The first verification is dated now; a re-confirmation keeps the day it was first verified.
+    assert abs(db.session.get(Credential, first.id).verified_at - now).total_seconds() < 60
+    assert db.session.get(Credential, again.id).verified_at == verified_at
+
+
+def test_a_batch_verification_states_what_the_source_confirmed(practitioner, admin):
+    pending = claim(practitioner.user, "CMT-1001")
+    db.session.commit()
+
+    with pytest.raises(ValueError, match="^a batch verification states the facts the source confirmed$"):
+        lifecycle.transition_batch([item(pending, facts=None)], "verify", admin, "roster")
+
+
+def test_a_batch_event_names_the_latest_evidence_of_a_resubmitted_claim(practitioner, admin):
+    credential = claim(practitioner.user, "CMT-1001")
+    lifecycle.transition(credential, "reject", admin, reason="Unreadable.")
+    db.session.commit()
+    service.resubmit(practitioner.user, credential.id, FileStorage(io.BytesIO(PNG + b"2"), "again.png"))
+    db.session.commit()
+
+    lifecycle.transition_batch([item(db.session.get(Credential, credential.id))], "verify", admin, "roster")
+    db.session.commit()
+
+    db.session.expire_all()
+    versions = db.session.get(Credential, credential.id).evidence
+    event = db.session.scalars(
+        sa.select(CredentialEvent)
+        .where(CredentialEvent.credential_id == credential.id)
+        .order_by(CredentialEvent.id.desc())
+    ).first()
+    assert len(versions) == 2 and versions[0].sha256 != versions[1].sha256
+    assert event.evidence_sha256 == versions[-1].sha256
