@@ -274,10 +274,10 @@ def environment() -> dict:
     return env
 
 
-def run_mutmut(tree: Path, target: Target, deadline: float, log, migrated: Path) -> bool:
-    """mutmut run in the copy; False if it was stopped at the deadline (results so far are kept).
-
-    Two children: the machine's two cores; at a lower priority, so other work on it keeps its share."""
+def run_mutmut(tree: Path, target: Target, deadline: float | None, log, migrated: Path) -> bool:
+    """mutmut run in the copy; False if it was stopped at the deadline (results so far are kept; None:
+    no deadline). Two children: the machine's two cores; at a lower priority, so other work on it keeps
+    its share."""
     command = offline(
         [sys.executable, "-m", "mutmut", "run", "--max-children", str(CHILDREN), *target.functions]
     )
@@ -292,7 +292,7 @@ def run_mutmut(tree: Path, target: Target, deadline: float, log, migrated: Path)
         preexec_fn=lambda: os.nice(NICENESS),  # noqa: PLW1509 - only lowers the child's priority
     )
     try:
-        process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        process.wait(timeout=None if deadline is None else max(1.0, deadline - time.monotonic()))
         return True
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGTERM)
@@ -347,7 +347,7 @@ def read_results(tree: Path, target: Target, diffs: bool) -> Outcome:
     return outcome
 
 
-def run_module(name: str, target: Target, minutes: float, keep: Path | None, diffs: bool) -> Outcome:
+def run_module(name: str, target: Target, minutes: float | None, keep: Path | None, diffs: bool) -> Outcome:
     started = time.monotonic()
     scratch = keep or Path(tempfile.mkdtemp(prefix=f"mutation-{name}-"))
     tree = scratch / "tree"
@@ -359,7 +359,8 @@ def run_module(name: str, target: Target, minutes: float, keep: Path | None, dif
     migrated = migrated_database(tree, scratch / "migrated.db")
     log_path = scratch / "mutmut.log"
     with log_path.open("w") as log:
-        finished = run_mutmut(tree, target, started + minutes * 60, log, migrated)
+        deadline = None if minutes is None else started + minutes * 60
+        finished = run_mutmut(tree, target, deadline, log, migrated)
     outcome = read_results(tree, target, diffs)
     outcome.complete = finished
     outcome.seconds = round(time.monotonic() - started, 1)
@@ -432,17 +433,19 @@ def previous_results(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", choices=sorted(MODULES), help="one module (repeatable)")
-    parser.add_argument("--max-minutes", type=float, default=60.0, help="for the whole run")
+    parser.add_argument(
+        "--max-minutes", type=float, help="for the whole run (default: every module to its end)"
+    )
     parser.add_argument("--keep", type=Path, help="scratch folder kept for a look (mutmut show …)")
     parser.add_argument("--diffs", action="store_true", help="record each survivor's change in the JSON")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     names = args.module or list(MODULES)
     modules = previous_results(args.out)
-    deadline = time.monotonic() + args.max_minutes * 60
+    deadline = None if args.max_minutes is None else time.monotonic() + args.max_minutes * 60
     for name in names:
-        left = (deadline - time.monotonic()) / 60
-        if left <= 0:
+        left = None if deadline is None else (deadline - time.monotonic()) / 60
+        if left is not None and left <= 0:
             print(f"{name}: skipped, the run's time is up", file=sys.stderr)
             continue
         keep = args.keep / name if args.keep else None
