@@ -167,24 +167,29 @@ def test_a_batch_event_names_the_evidence_as_a_single_move_does(practitioner, ad
         assert last_event(credential).evidence_sha256 == evidence.sha256 != ""
 
 
+@pytest.mark.parametrize("path", ["one move", "batch"])
 @pytest.mark.parametrize(
     ("shown", "kept"),
     [
-        (Facts("Casey Lin"), (ISSUED, ENDS)),  # a roster line without dates leaves the source's as they were
-        (Facts("Casey Lin", date(2017, 1, 1), date(2032, 1, 1)), (date(2017, 1, 1), date(2032, 1, 1))),
+        (Facts("Casey A. Lin"), (ISSUED, ENDS)),  # a source without dates leaves those confirmed before
+        (Facts("Casey A. Lin", date(2017, 1, 1), date(2032, 1, 1)), (date(2017, 1, 1), date(2032, 1, 1))),
     ],
     ids=["no dates", "new dates"],
 )
-def test_a_batch_confirmation_keeps_the_source_dates_it_does_not_show(practitioner, admin, shown, kept):
+def test_a_confirmation_keeps_the_source_dates_it_does_not_show(practitioner, admin, path, shown, kept):
     credential = verified(practitioner.user, "CMT-1001")
 
-    lifecycle.transition_batch([item(credential, facts=shown)], "confirm", admin, "roster")
+    if path == "batch":
+        lifecycle.transition_batch([item(credential, facts=shown)], "confirm", admin, "roster")
+    else:
+        lifecycle.transition(credential, "confirm", admin, facts=shown)
     db.session.commit()
 
     db.session.expire_all()
     again = db.session.get(Credential, credential.id)
     assert (again.source_issued_on, again.source_expires_on) == kept
     assert again.ends_on == kept[1]
+    assert again.verified_legal_name == "Casey A. Lin"  # the name the source showed this time
 
 
 def test_a_batch_verification_writes_who_was_confirmed_and_when(practitioner, admin, clock):
