@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "mutation.json"
 TARGET_SHARE = 0.90
-# The tests wait on SQLite files about a third of the time, so a third child keeps the two cores busy;
+# The tests wait on SQLite files part of the time, so a third child keeps the two cores busier;
 # at niceness 10 the children take what other work leaves.
 CHILDREN = 3
 NICENESS = 10
