@@ -184,6 +184,7 @@ EQUIVALENT: dict[str, str] = {
     "directory.search.engine.x__text__mutmut_15": "float64 text scores: _relevance works in float64",
     "directory.search.engine.x__text__mutmut_17": "float64 text scores: _relevance works in float64",
     "directory.search.engine.x__text__mutmut_30": "a float64 count of words equals len(stems) as an int16 does",
+    "directory.search.engine.x__text__mutmut_35": "a float64 phrase score is added into the float32 sum",
     "directory.search.engine.x__text__mutmut_37": "a float64 phrase score is added into the float32 sum",
     "directory.search.engine.x__text__mutmut_52": "cmask is all False just before: |= and = give tmask",
     "directory.search.engine.x__relevance__mutmut_3": "np.zeros is float64 already",
@@ -195,6 +196,8 @@ EQUIVALENT: dict[str, str] = {
     "directory.search.engine.x__relevance__mutmut_20": "best is 0 only for no documents",
     "directory.search.engine.x__relevance__mutmut_22": "best is 0 only for no documents",
     "directory.search.engine.x__relevance__mutmut_46": "1 - distance / radius is never above 1 (no distance < 0)",
+    "directory.search.engine.x__relevance__mutmut_54": "1 - distance / radius is never above 1 (no distance < 0)",
+    "directory.search.engine.x__relevance__mutmut_31": "a Bayesian rating is never below 0",
     # The sort keys hold the practitioner id in their low bits, so no two are equal: every sort
     # (stable or not, partitioned first or not) gives one order.
     "directory.search.engine.x__page__mutmut_1": "start == len(keys) slices an empty page either way",

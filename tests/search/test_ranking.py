@@ -162,6 +162,18 @@ def test_equal_relevance_is_ordered_by_practitioner_id_on_every_page():
     assert pages == [[1, 3], [5, 7], [9]]
 
 
+@pytest.mark.parametrize("per_page", [1, 3, 7, 10])
+def test_pages_put_together_are_the_whole_order(per_page):
+    # Forty ratings in a scrambled order of ids: each page is the next slice of the one full order,
+    # however the engine picks a page's rows before sorting them.
+    pids = [(i * 17) % 41 + 1 for i in range(40)]
+    view = view_of(*(facts(pid, rating_bayes=((pid * 7) % 40) / 8.0) for pid in pids))
+    whole = order(run(view, per_page=40))
+    pages = [order(run(view, page=page, per_page=per_page)) for page in range(1, 40 // per_page + 2)]
+    assert [pid for page in pages for pid in page] == whole
+    assert whole == sorted(pids, key=lambda pid: (-((pid * 7) % 40), pid))
+
+
 def test_without_words_or_a_place_the_order_is_by_bayesian_rating_then_id():
     view = view_of(
         facts(4, rating_bayes=3.0),
