@@ -69,6 +69,8 @@ MODULES = {
             # whole import for every mutant of transition() as well, several times slower.
             "tests/credentials/test_lifecycle_batch.py",
             "tests/credentials/test_audit.py",
+            # Which techniques a verification confirms (the decision form's facts).
+            "tests/credentials/test_source_facts.py::test_only_the_techniques_an_admin_ticked_are_verified",
             # history_rows against the chain transition writes (the demo generator's tests reach it
             # too, slower and less closely).
             "tests/credentials/test_one_chain.py",

@@ -239,3 +239,32 @@ def test_a_batch_event_names_the_latest_evidence_of_a_resubmitted_claim(practiti
     ).first()
     assert len(versions) == 2 and versions[0].sha256 != versions[1].sha256
     assert event.evidence_sha256 == versions[-1].sha256
+
+
+def test_a_batch_moves_only_its_credentials_and_records_who_moved_them_how(practitioner, admin):
+    moved, left = claim(practitioner.user, "CMT-1001"), claim(practitioner.user, "CMT-1002")
+    db.session.commit()  # both pending, at the same version
+
+    lifecycle.transition_batch([item(moved)], "verify", admin, "roster")
+    db.session.commit()
+
+    db.session.expire_all()
+    assert (db.session.get(Credential, moved.id).status, db.session.get(Credential, left.id).status) == (
+        "verified",
+        "pending",
+    )
+    assert db.session.get(Credential, moved.id).method == "roster"
+    events = db.session.execute(
+        sa.select(
+            CredentialEvent.credential_id,
+            CredentialEvent.from_status,
+            CredentialEvent.to_status,
+            CredentialEvent.actor,
+            CredentialEvent.method,
+            CredentialEvent.reason,
+        ).order_by(CredentialEvent.id)
+    ).all()
+    assert events[-1] == (moved.id, "pending", "verified", admin.email, "roster", "Roster line 2.")
+    assert [e for e in events if e.credential_id == left.id] == [
+        (left.id, None, "pending", practitioner.user.email, "submission", "")
+    ]
