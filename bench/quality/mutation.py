@@ -82,6 +82,8 @@ MODULES = {
         tests=(
             "tests/credentials/test_rechecks.py",
             "tests/credentials/test_standing_rules.py",
+            # The *_sql twins of the rules, held to the same answers.
+            "tests/credentials/test_rules_in_sql.py",
             f"{SHOWN}::test_the_profile_json",
             f"{SHOWN}::test_the_online_check_of_yesterdays_record",
         ),
@@ -146,9 +148,11 @@ EQUIVALENT: dict[str, str] = {
     "directory.credentials.standing.x__day__mutmut_2": "checked_at is always a datetime",
     "directory.search.badges.x__day__mutmut_1": "the text branch of _day is never taken",
     "directory.search.badges.x__day__mutmut_3": "the text branch of _day is never taken",
-    # ratings() answers for every id asked, so the first value of "rating" is always replaced.
-    "directory.search.badges.x_for_practitioners__mutmut_7": "the initial rating is always replaced",
-    "directory.search.badges.x_for_practitioners__mutmut_8": "the initial rating is always replaced",
+    # for_practitioners' today is today_utc(), which is what the standing rules read when given None.
+    **dict.fromkeys(
+        (f"directory.search.badges.x_for_practitioners__mutmut_{n}" for n in (20, 42, 44, 57, 59)),
+        "today is today_utc(), the rules' own default",
+    ),
     # Lifecycle's batch path.
     **dict.fromkeys(
         (f"directory.credentials.lifecycle.x_transition_batch__mutmut_{n}" for n in (58, 60, 61)),
@@ -350,7 +354,12 @@ def read_results(tree: Path, target: Target, diffs: bool) -> Outcome:
                 continue
             status = status_by_exit_code[code]
             outcome.mutants += 1
-            if name in EQUIVALENT:
+            missed = status in ("survived", "no tests")
+            if name in EQUIVALENT and not missed and status != "not checked":
+                # Mutant numbers move when the code does: an entry that now names a caught mutant is
+                # stale (counted as what it is, never as equivalent, so it cannot hide a real one).
+                print(f"{name} is listed as equivalent but was {status}: check EQUIVALENT", file=sys.stderr)
+            if name in EQUIVALENT and missed:
                 outcome.equivalent += 1
             elif status == "killed":
                 outcome.killed += 1
