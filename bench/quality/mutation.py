@@ -153,6 +153,13 @@ EQUIVALENT: dict[str, str] = {
         (f"directory.search.badges.x_for_practitioners__mutmut_{n}" for n in (20, 42, 44, 57, 59)),
         "today is today_utc(), the rules' own default",
     ),
+    # Throttle.
+    "directory.accounts.throttle.x__count__mutmut_12": "count(None) is count(*): ids are never null",
+    "directory.accounts.throttle.x__alert_if_closed__mutmut_13": "count(None) is count(*): ids are never null",
+    "directory.accounts.throttle.x__wait__mutmut_6": "a delay needs a failure (every free count is at "
+    "least 1), so latest is never None with a delay",
+    "directory.accounts.throttle.x_password_wait__mutmut_12": "a known browser's nonce is made for one "
+    "account: no other account's failures carry it",
     # Lifecycle's batch path.
     **dict.fromkeys(
         (f"directory.credentials.lifecycle.x_transition_batch__mutmut_{n}" for n in (58, 60, 61)),

@@ -92,6 +92,22 @@ def test_a_known_browser_counts_only_its_own_failures_and_allows_five(app):
     assert password_try(address="192.0.2.1") == 1  # the attacker's twenty do
 
 
+@pytest.mark.parametrize(
+    ("device", "after", "wait"),
+    [
+        (None, 899, 16),  # seven in the window: 2 ** (7 - 3)
+        (None, 900, 0),  # the six are out of it from this very instant
+        ("nonce-1", 899, 4),  # a known browser: 2 ** (7 - 5)
+        ("nonce-1", 900, 0),
+    ],
+)
+def test_a_password_failure_at_the_windows_very_start_no_longer_counts(app, frozen, device, after, wait):
+    fail(device=device, times=6)
+    frozen.advance(seconds=after)
+    fail(device=device)
+    assert password_try(device=device) == wait
+
+
 def test_the_address_is_kept_to_forty_five_characters(app):
     fail(address="a" * 60)
     assert db.session.scalar(sa.select(AuthFailure.address)) == "a" * 45
