@@ -156,8 +156,8 @@ EQUIVALENT: dict[str, str] = {
     # Throttle.
     "directory.accounts.throttle.x__count__mutmut_12": "count(None) is count(*): ids are never null",
     "directory.accounts.throttle.x__alert_if_closed__mutmut_13": "count(None) is count(*): ids are never null",
-    "directory.accounts.throttle.x__wait__mutmut_6": "a delay needs a failure (every free count is at "
-    "least 1), so latest is never None with a delay",
+    "directory.accounts.throttle.x__wait__mutmut_6": "with the free counts set (3, 20, 20, 5: none is 0) "
+    "a delay needs a failure, so latest is never None with a delay",
     "directory.accounts.throttle.x_password_wait__mutmut_12": "a known browser's nonce is made for one "
     "account: no other account's failures carry it",
     # Lifecycle's batch path.
