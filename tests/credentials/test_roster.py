@@ -1,9 +1,10 @@
 """Primary-source roster import: the rules, through the API (the page and command: test_roster_pages.py)."""
 
 import pytest
+import sqlalchemy as sa
 
 from directory.credentials import names, roster_file
-from directory.credentials.models import Credential
+from directory.credentials.models import Credential, CredentialEvent
 from directory.extensions import db
 from tests.credentials.roster_kit import (
     GOOD,
@@ -141,11 +142,11 @@ def test_inactive_or_expired_rows_and_own_credentials_are_not_verified(client, f
     result = upload(client, headers, body).get_json()
 
     assert (result["verified"], result["mismatched"]) == (0, 3)
-    reasons = {m["number"]: m["reason"] for m in result["details"]["mismatched"]}
-    assert reasons == {
-        "CMT-1001": "The roster lists it as Suspended.",
-        "CMT-2002": "The roster says it expired on 2020-01-01.",
-        "CMT-3003": "Your own credential: another admin must decide on it.",
+    reasons = {m["number"]: (m["line"], m["reason"]) for m in result["details"]["mismatched"]}
+    assert reasons == {  # each with the roster line it came from
+        "CMT-1001": (2, "The roster lists it as Suspended."),
+        "CMT-2002": (3, "The roster says it expired on 2020-01-01."),
+        "CMT-3003": (4, "Your own credential: another admin must decide on it."),
     }
     for p in (suspended, run_out, own):
         assert status_of(p.credential_id)[0] == "pending"
@@ -213,6 +214,53 @@ def test_the_roster_s_dates_stand_and_the_claimant_s_differing_ones_are_reported
         "2028-06-01",
         True,
     )
+
+
+def test_a_roster_under_another_name_sends_a_verified_credential_back_and_says_why(client, admin, holder):
+    casey = holder("Casey Lin", "CMT-1001")
+    verify_by_document(client, admin, casey.credential_id)
+
+    result = upload(client, admin.headers, HEADER + "CMT-1001,Jordan Park,active,\n").get_json()
+
+    reason = "The roster's name “Jordan Park” is not the legal name “Casey Lin”."
+    assert (result["sent_back"], result["verified"], result["confirmed"]) == (1, 0, 0)
+    assert result["details"]["sent_back"] == [
+        {
+            "credential_id": casey.credential_id,
+            "number": "CMT-1001",
+            "practitioner_id": casey.id,
+            "line": 2,
+            "reason": reason,
+        }
+    ]
+    assert status_of(casey.credential_id) == ("recheck", "roster")
+    last = db.session.scalars(
+        sa.select(CredentialEvent.reason)
+        .where(CredentialEvent.credential_id == casey.credential_id)
+        .order_by(CredentialEvent.id.desc())
+    ).first()
+    assert last == f"Roster line 2: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("legal_name", "reason"),
+    [
+        ("Casey Lin", "The roster's name “Jordan Park” is not the legal name “Casey Lin”."),
+        (None, "The practitioner has not given their legal name yet."),
+    ],
+)
+def test_a_pending_claim_under_another_name_is_left_for_an_admin_with_the_reason(
+    client, admin, factory, submit, legal_name, reason
+):
+    p = factory.practitioner(display_name="Casey Lin", legal_name=legal_name)
+    created = submit(factory.headers(p.user), number="CMT-1001")
+    assert created.status_code == 201, created.get_json()
+
+    result = upload(client, admin.headers, HEADER + "CMT-1001,Jordan Park,active,\n").get_json()
+
+    assert (result["mismatched"], result["verified"]) == (1, 0)
+    assert [(m["line"], m["reason"]) for m in result["details"]["mismatched"]] == [(2, reason)]
+    assert status_of(created.get_json()["id"])[0] == "pending"
 
 
 def test_a_date_the_roster_leaves_blank_is_no_difference(client, admin, holder):
