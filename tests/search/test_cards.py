@@ -12,7 +12,7 @@ from directory.credentials import lifecycle, service
 from directory.credentials.lifecycle import Facts
 from directory.credentials.models import Credential
 from directory.extensions import db
-from tests.factories import PNG
+from tests.factories import PNG, submission
 
 
 @pytest.fixture
@@ -21,12 +21,7 @@ def verified_until_today(client, factory, clock):
     p = factory.practitioner(display_name="Robin Hale", approach="Trigger point work.")
     factory.location(p, lat=34.05, lon=-118.24, city="Los Angeles", region="CA")
     claim = {
-        "issuer": "camtc",
-        "kind": "license",
-        "title": "Certified Massage Therapist",
-        "number": "CMT-4401",
-        "issued_on": "2015-06-01",
-        "expires_on": clock.today().isoformat(),
+        **submission(number="CMT-4401", expires_on=clock.today().isoformat()),
         "evidence": (io.BytesIO(PNG), "licence.png"),
     }
     created = client.post(
