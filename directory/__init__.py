@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from directory.config import load_config
+from directory.web.routing import LazyRule
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -22,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=_resource_dir("templates"),
         static_folder="static",
     )
+    app.url_rule_class = LazyRule
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)

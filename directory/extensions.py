@@ -1,6 +1,7 @@
 """Unbound extension objects only; the factory binds them with init_app."""
 
-from typing import TYPE_CHECKING, cast
+import threading
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -32,10 +33,48 @@ class Base(DeclarativeBase):
 
 
 class DirectoryApi(Api):
-    """flask-smorest without its own HTTPException handler: errors.py owns the one error shape."""
+    """flask-smorest without its own HTTPException handler (errors.py owns the one error shape), and
+    with an OpenAPI document written when it is first read rather than at start-up.
+
+    Writing the document is half the cost of building the app (every schema of every operation is
+    resolved and copied), and most workers never serve it: a worker starts faster, and so does each
+    test, which builds an app of its own. The routes themselves are registered at once, as before;
+    only the paths of the document wait, and `spec` adds them before anyone reads it.
+    """
 
     # The Error component of the OpenAPI document: the body errors.py sends, request_id included.
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, *args, **kwargs):
+        self._pending: list[tuple] = []
+        self._documenting = threading.Lock()
+        self._spec: Any = None  # apispec's APISpec, made by init_app
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        if self._pending:
+            with self._documenting:
+                while self._pending:
+                    self._document(*self._pending.pop(0))
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        # init_app makes a new document for each app: what an earlier app left undocumented is not its own.
+        self._pending = []
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """flask-smorest's own, with the document's part put off (Api.register_blueprint does both)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._pending.append((blp, self._app, name, parameters))
+
+    def _document(self, blp, app, name, parameters) -> None:
+        blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
+        self._spec.tag({"name": name, "description": blp.description})
 
     def _register_error_handlers(self):
         pass
