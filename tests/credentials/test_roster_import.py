@@ -3,11 +3,13 @@ terminal, its limits for a request, and what happens when a credential changes w
 
 import hashlib
 import logging
+import threading
 import types
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from tqdm import tqdm
 
 from directory.credentials import lifecycle, roster
 from directory.credentials.models import Credential, CredentialEvent
@@ -182,7 +184,11 @@ def test_the_command_line_has_no_limit_and_shows_no_progress_off_a_terminal(clie
     assert "Matching roster" not in err and "Applying" not in err
 
 
-def test_on_a_terminal_the_import_shows_its_progress(client, admin, holder, capsys):
+def test_on_a_terminal_the_import_shows_its_progress(client, admin, holder, capsys, monkeypatch):
+    # A lock of this test's own and no monitor thread: tqdm's default lock is a semaphore shared with every
+    # process forked from this one (the mutation run forks one a mutant), and one stopped mid-bar left it held.
+    monkeypatch.setattr(tqdm, "_lock", threading.RLock(), raising=False)
+    monkeypatch.setattr(tqdm, "monitor_interval", 0)
     people = [holder(f"Casey Lin{n}", f"CMT-{1000 + n}") for n in range(2)]
     body = HEADER + "CMT-1000,Casey Lin0,active,\nCMT-1001,Casey Lin1,active,\nCMT-9999,A Person,active,\n"
 
