@@ -117,6 +117,7 @@ MODULES = {
         ),
         tests=(
             "tests/credentials/test_roster.py",
+            "tests/credentials/test_roster_import.py",
             "tests/credentials/test_numbers.py",
         ),
         why="roster matching: canonical numbers, legal names, what a roster line does",
@@ -190,6 +191,19 @@ EQUIVALENT: dict[str, str] = {
     # _judge sets an admin's own credential aside before any judgement move (verify, confirm), and the
     # moves it lets through for it (lapse, recheck) are not judgements: the batch's own guard never sees it.
     "directory.credentials.roster.x__move__mutmut_6": "the holder is checked by _judge before any judgement",
+    "directory.credentials.roster.x__plan__mutmut_51": "today is today_utc(), the rules' own default",
+    "directory.credentials.roster.x__plan__mutmut_71": "facts=None is _move's own default",
+    # A credential has one foreign key to a practitioner: a join without its condition infers that one.
+    **dict.fromkeys(
+        (f"directory.credentials.roster.x__holdings__mutmut_{n}" for n in (11, 13)),
+        "the join's condition is the one foreign key SQLAlchemy infers",
+    ),
+    # The holding row carries `method` to be a whole standing.Dated, but is_live (the roster's only
+    # standing rule) never reads it, nor does the roster.
+    **dict.fromkeys(
+        (f"directory.credentials.roster.x__holdings__mutmut_{n}" for n in (23, 36)),
+        "no roster rule reads a holding's method (is_live does not)",
+    ),
     "directory.credentials.names.x_names_match__mutmut_11": "of two word sets of one size, either is the smaller",
     # The engine's arrays: NumPy's default types are int64 and float64, which hold the same values.
     "directory.search.engine.x__text__mutmut_5": "np.full(n, -1) is int64 already",

@@ -97,3 +97,30 @@ def test_issuers_publish_their_number_format(client):
         "example": "CMT-12345",
     }
     assert issuers["nmt-center"]["number_format"]["separators"] == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "number_format", "name", "message"),
+    [
+        ("", numbers.NumberFormat(), None, "Give the number as it is printed on the licence or certificate."),
+        ("CMT-12", None, None, "That is not how this issuer numbers are written. It looks like CMT-12345."),
+        # A tilde is printable: the number is refused for its two spaces, not for the tilde.
+        ("CMT~10  01", None, None, "The number has more than one space in a row."),
+        ("NMT_7", numbers.NumberFormat(), "The issuer", "That is not how The issuer numbers are written."),
+    ],
+)
+def test_a_refusal_says_what_is_wrong_in_words(app, typed, number_format, name, message):
+    args = (name,) if name else ()
+    with pytest.raises(numbers.NumberRefused) as refused:
+        numbers.canonical(typed, number_format or fmt("camtc"), *args)
+    assert str(refused.value) == message
+
+
+def test_a_claim_s_refused_number_names_the_issuer_and_its_example(practitioner, submit):
+    response = submit(practitioner.headers, number="CMT-12")
+
+    assert response.status_code == 422, response.get_json()
+    message = (
+        "That is not how California Massage Therapy Council numbers are written. It looks like CMT-12345."
+    )
+    assert response.get_json()["errors"] == {"number": [message]}
