@@ -70,10 +70,11 @@ class DirectoryApi(Api):
         name = options.get("name", blp.name)
         self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
         self._app.register_blueprint(blp, **options)
-        self._pending.append((blp, self._app, name, parameters))
+        self._pending.append((blp, name, parameters))
 
-    def _document(self, blp, app, name, parameters) -> None:
-        blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
+    def _document(self, blp, name, parameters) -> None:
+        # The pending list is the current app's alone (the setter empties it at each init_app).
+        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
         self._spec.tag({"name": name, "description": blp.description})
 
     def _register_error_handlers(self):

@@ -63,7 +63,7 @@ def _config(url: str, data_dir) -> dict:
 class CompiledTemplates(BytecodeCache):
     """Templates compiled once per test process, not once per app: each test builds an app of its own,
     and compiling the pages it renders was a sixth of a page test's time. Jinja keys each entry by the
-    template's name and source checksum, so an edited template compiles afresh."""
+    template's name and checks the source's checksum on loading it, so an edited template compiles afresh."""
 
     def __init__(self):
         self.compiled: dict[str, bytes] = {}
