@@ -38,14 +38,10 @@ run: demo serve
 # tests stay on one worker: some add up a figure together (the authorisation matrix). TEST_WORKERS=0 runs
 # them all in this process.
 TEST_WORKERS ?= auto
-# The tests' temporary folders (each test's SQLite file, index and uploads) in memory where the system
-# has a RAM disk: the tests commit thousands of times and each commit waits for the disk otherwise
-# (a fifth of the suite's time). Nothing there must outlive a run.
-TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 ## Set everything up, run the static checks (lint), then the whole test suite
 test: lint
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## Static checks, also run first by `make test`: ruff (lint, format), mypy (types) and bandit (security)
 lint: setup
