@@ -1,6 +1,7 @@
 """Opening the live index: the `CURRENT` pointer, the damage check, the progress file, the node's locks."""
 
 import fcntl
+import io
 import json
 import os
 import re
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 
 BUILD_NAME = re.compile(r"ix-[0-9]+")
 # Whoosh's table of contents (`_MAIN_<generation>.toc`) and segment files (`MAIN_<id>.seg`), not its
@@ -27,6 +30,25 @@ class Progress(TypedDict):
     applied: int  # the outbox id the index has applied every row up to (but for the gaps)
     gaps: dict[str, float]  # outbox id (as text: JSON keys) → when it was first found missing (epoch s)
     files: NotRequired[dict[str, list[int]]]  # index file name → [size, mtime_ns] as written
+
+
+class _SegmentFile(io.BufferedReader):
+    """An index file opened for reading that closes itself, quietly, once nothing reads through it.
+    A searcher replaced by a newer one is let go, never closed (another request may still be reading
+    through it: search/node.py), so its files close when the last reader is collected."""
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _ReadStorage(FileStorage):
+    """An index folder read with plain reads (see IndexFiles.open_at), each file a _SegmentFile."""
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder), supports_mmap=False)
+
+    def open_file(self, name: str, **kwargs: object) -> StructFile:
+        return StructFile(_SegmentFile(io.FileIO(self._fpath(name))), name=name, **kwargs)
 
 
 class IndexFiles:
@@ -60,19 +82,24 @@ class IndexFiles:
         return self.open_at(self.live())
 
     def open_at(self, folder: Path) -> whoosh_index.Index:
-        """The index in one build's folder, checked first (check_intact)."""
+        """The index in one build's folder, checked first (check_intact).
+
+        Read with plain reads, not Whoosh's default memory map: a segment truncated between that check
+        and a read kills a mapped reader with SIGBUS (no Python handler can catch it), where a plain
+        read comes back short and raises, which the search answers as damage. What a search reads
+        from a segment is copied into arrays once (search/arrays.py), so the maps saved little."""
         self.check_intact(folder)
         try:
-            return whoosh_index.open_dir(str(folder))
+            return _ReadStorage(folder).open_index()
         except Exception as exc:  # Whoosh raises many kinds for a damaged folder
             raise IndexUnavailable(f"the index at {folder} cannot be read: {exc}") from exc
 
     def check_intact(self, folder: Path) -> None:
         """IndexUnavailable if a file of the index changed after it was written. Whoosh never rewrites
         a segment or table-of-contents file (a commit writes new ones), so a changed size or mtime means
-        damage: truncated or overwritten. Reading such a file returns wrong answers, raises, or (a
-        segment truncated under a reader's memory map) kills the process with SIGBUS; a few stat
-        calls per search keep all three away. A file gone since is fine (a later commit dropped it)."""
+        damage: truncated or overwritten. Reading such a file returns wrong answers or raises; a few
+        stat calls per search keep both away (and open_at's plain reads keep the process alive when
+        the damage comes between the check and a read). A file gone since is fine (a later commit dropped it)."""
         for name, (size, mtime_ns) in self.progress(folder).get("files", {}).items():
             try:
                 found = os.stat(folder / name)
