@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import g, request_started
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
@@ -77,6 +78,36 @@ class CompiledTemplates(BytecodeCache):
 
 
 TEMPLATES = CompiledTemplates()
+
+
+class SharedEngines:
+    """One engine per database URL and options for the whole test process, not one per app. SQLAlchemy
+    keeps its compiled statements in the engine (keyed by the engine's own dialect), so an engine per
+    test compiled every query afresh, and with a first connection's set-up that was a third of a short
+    test's time. Apps with other engine options get an engine of their own. Flask-SQLAlchemy builds its
+    engines in `_make_engine` (pinned in pyproject.toml); the test `test_apps_share_one_engine` fails if
+    a release stops calling it."""
+
+    def __init__(self):
+        self.engines: dict[str, sa.Engine] = {}
+
+    def __call__(self, bind_key, options, app) -> sa.Engine:
+        key = repr(sorted(options.items(), key=lambda item: item[0]))
+        if key not in self.engines:
+            self.engines[key] = sa.engine_from_config(options, prefix="")
+        return self.engines[key]
+
+
+ENGINES = SharedEngines()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_engines():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "_make_engine", ENGINES)
+        yield ENGINES
+    for engine in ENGINES.engines.values():
+        engine.dispose()
 
 
 class ClosingClient(FlaskClient):

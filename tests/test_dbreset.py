@@ -61,3 +61,15 @@ def test_a_session_started_from_a_migrated_file_is_the_just_migrated_database(tm
         dbreset.restore(db.engine, snapshot)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
         db.engine.dispose()
+
+
+def test_apps_share_one_engine_unless_their_engine_options_differ(app, make_app, shared_engines):
+    """An engine per test compiled every statement afresh (conftest.SharedEngines): apps built on the
+    same database and options get the same engine, whatever Flask-SQLAlchemy release builds them."""
+    other = make_app()
+    with other.app_context():
+        same = db.engine
+    assert same is db.engine and same in shared_engines.engines.values()
+    with make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_recycle": 600}).app_context():
+        assert db.engine is not same
+        assert db.engine.pool._recycle == 600

@@ -32,13 +32,21 @@ class Progress(TypedDict):
     files: NotRequired[dict[str, list[int]]]  # index file name → [size, mtime_ns] as written
 
 
-class _SegmentFile(io.BufferedReader):
-    """An index file opened for reading that closes itself, quietly, once nothing reads through it.
-    A searcher replaced by a newer one is let go, never closed (another request may still be reading
-    through it: search/node.py), so its files close when the last reader is collected."""
+class _QuietFile:
+    """Closes itself, quietly, once nothing reads through it. A searcher replaced by a newer one is let
+    go, never closed (another request may still be reading through it: search/node.py), so its files
+    close when the last reader is collected, often in a batch of cycles where any part goes first."""
 
     def __del__(self) -> None:
-        self.close()
+        self.close()  # type: ignore[attr-defined]
+
+
+class _RawSegmentFile(_QuietFile, io.FileIO):
+    pass
+
+
+class _SegmentFile(_QuietFile, io.BufferedReader):
+    pass
 
 
 class _ReadStorage(FileStorage):
@@ -48,7 +56,7 @@ class _ReadStorage(FileStorage):
         super().__init__(str(folder), supports_mmap=False)
 
     def open_file(self, name: str, **kwargs: object) -> StructFile:
-        return StructFile(_SegmentFile(io.FileIO(self._fpath(name))), name=name, **kwargs)
+        return StructFile(_SegmentFile(_RawSegmentFile(self._fpath(name))), name=name, **kwargs)
 
 
 class IndexFiles:
