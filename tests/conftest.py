@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import g, request_started
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
+from xdist.scheduler import LoadScopeScheduling
 
 from directory import create_app, timeutil
 from directory.extensions import db
@@ -20,6 +21,48 @@ URL_VARIABLE = "DIRECTORY_TEST_DATABASE_URL"
 MIGRATED_VARIABLE = "DIRECTORY_TEST_MIGRATED_SQLITE"
 # Argon2id at its floor: the real cost is the production default, not what tests measure.
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+# Modules whose tests share no state (no module-level tally, no world built once for all of them): with
+# several workers their tests are dealt out one by one; every other module runs whole on one worker (some
+# add up a figure across their tests: the authorisation matrix). The longest modules are here, so that
+# neither worker is left with one of them while the other waits.
+SPREAD = frozenset(
+    {
+        "tests/contract/test_openapi_contract.py",
+        "tests/credentials/test_badge_rules_shown.py",
+        "tests/credentials/test_decisions.py",
+        "tests/credentials/test_lifecycle.py",
+        "tests/credentials/test_roster.py",
+        "tests/credentials/test_uploads.py",
+        "tests/reviews/test_api.py",
+        "tests/search/test_hostile_input.py",
+        "tests/search/test_query_inputs.py",
+        "tests/security/test_mass_assignment.py",
+        "tests/security/test_odd_input.py",
+    }
+)
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+class ModuleOrTestScheduling(LoadScopeScheduling):
+    """xdist's `loadfile` (a module's tests on one worker), but a SPREAD module's tests one by one."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = _module(nodeid)
+        return nodeid if module in SPREAD else module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return ModuleOrTestScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """The SPREAD modules' tests last: what is left at the end is short tests that even out the workers."""
+    items.sort(key=lambda item: _module(item.nodeid) in SPREAD)
 
 
 @pytest.fixture(scope="session")

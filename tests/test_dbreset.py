@@ -1,5 +1,7 @@
 """The kit's promise: whatever a test commits, the next one starts on the just-migrated database."""
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from directory.accounts.models import User
@@ -73,3 +75,11 @@ def test_apps_share_one_engine_unless_their_engine_options_differ(app, make_app,
     with make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_recycle": 600}).app_context():
         assert db.engine is not same
         assert db.engine.pool._recycle == 600
+
+
+def test_every_spread_module_exists():
+    """A module named in conftest.SPREAD that was renamed would quietly run whole on one worker again."""
+    from tests.conftest import SPREAD
+
+    root = Path(__file__).resolve().parent.parent
+    assert SPREAD and all((root / module).is_file() for module in SPREAD), sorted(SPREAD)
