@@ -35,7 +35,7 @@ serve: setup
 run: demo serve
 
 # One test worker per core (pytest-xdist), each on a database of its own (tests/conftest.py). A module's
-# tests stay on one worker: some add up a figure together (the authorisation matrix). TEST_WORKERS=0 runs
+# tests stay on one worker (some add up a figure together), but for those tests/conftest.py's SPREAD lists. TEST_WORKERS=0 runs
 # them all in this process.
 TEST_WORKERS ?= auto
 

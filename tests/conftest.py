@@ -128,7 +128,7 @@ class SharedEngines:
     keeps its compiled statements in the engine (keyed by the engine's own dialect), so an engine per
     test compiled every query afresh, and with a first connection's set-up that was a third of a short
     test's time. Apps with other engine options get an engine of their own. Flask-SQLAlchemy builds its
-    engines in `_make_engine` (pinned in pyproject.toml); the test `test_apps_share_one_engine` fails if
+    engines in `_make_engine` (pinned in pyproject.toml); test_apps_share_one_engine_unless_their_engine_options_differ fails if
     a release stops calling it."""
 
     def __init__(self):
