@@ -94,7 +94,7 @@ def transition(
         raise RuleError(409, f"A {credential.status} credential cannot be moved by {action}.", field="action")
     event = _record(credential, credential.status, target, actor, reason.strip(), method or default_method)
     if target == "verified":
-        _apply_facts(credential, facts, event.at)
+        _apply_facts(credential, facts)
     return event
 
 
@@ -158,7 +158,7 @@ def _forget_verification(credential: Credential) -> None:
         )
 
 
-def _apply_facts(credential: Credential, facts: Facts | None, at: datetime) -> None:
+def _apply_facts(credential: Credential, facts: Facts | None) -> None:
     if facts is None:
         return
     # A date the source does not show leaves the one an earlier check confirmed (none after pending).

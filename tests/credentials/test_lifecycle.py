@@ -66,7 +66,7 @@ PATHS = {
 
 
 def new_credential(
-    user, expires_on: date | None = date(2030, 6, 1), issued_on=date(2015, 6, 1)
+    user, expires_on: date | None = date(2030, 6, 1), issued_on=date(2015, 6, 1), **changes
 ) -> Credential:
     data = {
         "issuer": "camtc",
@@ -76,6 +76,7 @@ def new_credential(
         "issued_on": issued_on,
         "expires_on": expires_on,
         "techniques": [],
+        **changes,
     }
     return service.submit(user, data, FileStorage(io.BytesIO(PNG), "licence.png"))
 
@@ -349,3 +350,238 @@ def test_a_later_claim_of_the_same_number_does_not_hide_the_verified_holder(
     lookup = client.get("/api/v1/verify", query_string={"issuer": "camtc", "number": credential.number})
     body = lookup.get_json()
     assert (body["status"], body["practitioner"]["id"]) == ("verified", practitioner.id)
+
+
+# --- one move: its refusals, who it names, what it keeps and forgets ------------------------------
+
+OWN = "You cannot decide on a credential of your own."
+REASON = "Give a reason: the practitioner and the audit trail will see it."
+
+
+def _refusal(credential, action, actor, reason):
+    with pytest.raises(RuleError) as refused:
+        lifecycle.transition(credential, action, actor, reason=reason)
+    return refused.value.status, refused.value.message, refused.value.field
+
+
+@pytest.mark.parametrize(
+    "path, action, who, reason, expected",
+    [
+        ((), "publish", "admin", "Because", (422, "Unknown action publish.", "action")),
+        ((), "", "admin", "Because", (422, "Unknown action .", "action")),
+        ((), "Verify", "admin", "Because", (422, "Unknown action Verify.", "action")),
+        ((), "reject", "admin", "", (422, REASON, "reason")),
+        ((), "reject", "admin", " \t\n", (422, REASON, "reason")),
+        (("verify",), "revoke", "admin", "", (422, REASON, "reason")),
+        ((), "verify", "owner", "", (403, OWN, None)),
+        ((), "reject", "owner", "Because", (403, OWN, None)),
+        (("verify",), "confirm", "owner", "", (403, OWN, None)),
+        (("verify",), "revoke", "owner", "Because", (403, OWN, None)),
+        (
+            ("reject",),
+            "verify",
+            "admin",
+            "",
+            (409, "A rejected credential cannot be moved by verify.", "action"),
+        ),
+        (
+            ("verify",),
+            "reject",
+            "admin",
+            "Because",
+            (409, "A verified credential cannot be moved by reject.", "action"),
+        ),
+        (
+            (),
+            "revoke",
+            "admin",
+            "Because",
+            (409, "A pending credential cannot be moved by revoke.", "action"),
+        ),
+    ],
+)
+def test_each_refusal_says_why_in_its_words_and_writes_nothing(
+    practitioner, admin, path, action, who, reason, expected
+):
+    credential = new_credential(practitioner.user)
+    drive(credential, path, practitioner.user, admin)
+    before = moves(credential.id)
+    actor = {"admin": admin, "owner": practitioner.user}[who]
+    assert _refusal(credential, action, actor, reason) == expected
+    assert moves(credential.id) == before
+
+
+def test_an_admin_who_is_the_practitioner_cannot_judge_their_own_claim(factory, admin):
+    both = factory.practitioner()
+    both.user.role = "admin"
+    db.session.commit()
+    credential = new_credential(both.user)
+    for action in ("verify", "reject"):
+        assert _refusal(credential, action, both.user, "Because") == (403, OWN, None)
+    # Another admin may; the refusal was about who, not about the move.
+    lifecycle.transition(credential, "verify", admin)
+    db.session.commit()
+    assert credential.status == "verified"
+
+
+def test_a_credential_submitted_once_cannot_be_submitted_again(practitioner):
+    credential = new_credential(practitioner.user)
+    assert _refusal(credential, "submit", practitioner.user, "") == (
+        409,
+        "This credential was submitted already.",
+        None,
+    )
+    assert len(events_of(credential.id)) == 1
+
+
+def test_the_event_names_the_account_that_acted_or_the_system(practitioner, admin):
+    credential = new_credential(practitioner.user)
+    event = lifecycle.transition(credential, "verify", admin)
+    db.session.commit()
+    assert (event.actor_id, event.actor) == (admin.id, admin.email)
+    assert (event.reason, credential.reason) == ("", "")  # no reason given, none invented
+    system = lifecycle.transition(credential, "lapse", None, reason="Roster silent")
+    db.session.commit()
+    assert (system.actor_id, system.actor, system.actor_ref) == (None, "system", "system")
+    assert (system.reason, credential.reason) == ("Roster silent", "Roster silent")
+
+
+def test_a_reason_is_kept_without_its_surrounding_blanks(practitioner, admin):
+    credential = new_credential(practitioner.user)
+    event = lifecycle.transition(credential, "reject", admin, reason="  Blurred scan \n")
+    db.session.commit()
+    assert (event.reason, credential.reason) == ("Blurred scan", "Blurred scan")
+
+
+@pytest.mark.parametrize(
+    "path, action, method",
+    [
+        (("verify",), "revoke", "revocation"),
+        (("verify",), "expire", "expiry"),
+        (("verify",), "lapse", "grace"),
+        (("verify",), "recheck", "legal-name"),
+        (("verify", "recheck"), "revoke", "revocation"),
+    ],
+)
+def test_an_ending_leaves_its_method_on_the_credential(practitioner, admin, path, action, method):
+    credential = new_credential(practitioner.user)
+    drive(credential, path, practitioner.user, admin)
+    actor = admin if action == "revoke" else None
+    lifecycle.transition(credential, action, actor, reason="Because")
+    db.session.commit()
+    assert db.session.get(Credential, credential.id).method == method
+
+
+def test_an_ending_keeps_a_method_the_caller_names(practitioner, admin):
+    credential = new_credential(practitioner.user)
+    drive(credential, ("verify",), practitioner.user, admin)
+    lifecycle.transition(credential, "revoke", admin, reason="Struck off", method="roster")
+    db.session.commit()
+    assert db.session.get(Credential, credential.id).method == "roster"
+    assert events_of(credential.id)[-1].method == "roster"
+
+
+def test_a_confirmation_keeps_the_first_verification_and_moves_the_check(practitioner, admin, clock):
+    credential = new_credential(practitioner.user)
+    drive(credential, ("verify",), practitioner.user, admin)
+    first = credential.verified_at
+    clock.advance(days=40)
+    lifecycle.transition(credential, "confirm", admin)
+    db.session.commit()
+    assert credential.verified_at == first
+    assert first + timedelta(days=40) <= credential.checked_at <= clock.now()
+    # A verification from another status is a new one.
+    lifecycle.transition(credential, "recheck", None)
+    clock.advance(days=1)
+    lifecycle.transition(credential, "verify", admin)
+    db.session.commit()
+    assert credential.verified_at == credential.checked_at
+    assert first + timedelta(days=41) <= credential.verified_at <= clock.now()
+
+
+def test_expire_and_lapse_move_a_credential_that_already_reads_so(practitioner, admin, clock):
+    # The roster and the expiry sweep call these on credentials that are past their end on read:
+    # the move itself is the one event, not an implied one followed by a refusal.
+    ended = new_credential(practitioner.user, expires_on=today_utc() + timedelta(days=2))
+    stale = new_credential(practitioner.user, expires_on=None)
+    drive(ended, ("verify",), practitioner.user, admin)
+    drive(stale, ("verify",), practitioner.user, admin)
+    clock.advance(days=400)  # past the expiry, and past a year's re-check and its grace
+    lifecycle.transition(ended, "expire", None)
+    lifecycle.transition(stale, "lapse", None, reason="Roster silent")
+    db.session.commit()
+    assert moves(ended.id)[-1] == ("verified", "expired", "system", "expiry")
+    assert moves(stale.id)[-1] == ("verified", "lapsed", "system", "grace")
+    assert [len(events_of(c.id)) for c in (ended, stale)] == [3, 3]
+    assert events_of(stale.id)[-1].reason == "Roster silent"
+
+
+def test_the_implied_expiry_gives_no_reason_and_the_implied_lapse_says_why(practitioner, admin, clock):
+    ended = new_credential(practitioner.user, expires_on=today_utc() + timedelta(days=2))
+    stale = new_credential(practitioner.user, expires_on=None)
+    drive(ended, ("verify",), practitioner.user, admin)
+    drive(stale, ("verify",), practitioner.user, admin)
+    clock.advance(days=400)
+    for credential in (ended, stale):
+        lifecycle.transition(credential, "resubmit", practitioner.user)
+    db.session.commit()
+    implied = {c.id: events_of(c.id)[2] for c in (ended, stale)}
+    assert (implied[ended.id].to_status, implied[ended.id].reason) == ("expired", "")
+    assert (implied[stale.id].to_status, implied[stale.id].reason) == ("lapsed", lifecycle.GRACE_REASON)
+
+
+NMT = ("neuromuscular-therapy", "trigger-point-therapy")
+
+
+def confirmed(credential_id: int) -> set[str]:
+    db.session.expire_all()
+    return {t.slug for t in db.session.get(Credential, credential_id).confirmed_techniques}
+
+
+def certificate(user) -> Credential:
+    """A training-program certificate claiming both NMT techniques, none confirmed yet."""
+    return new_credential(user, issuer="nmt-center", kind="certification", techniques=list(NMT))
+
+
+def test_a_verification_keeps_every_fact_it_confirms(practitioner, admin):
+    credential = certificate(practitioner.user)
+    facts = lifecycle.Facts(
+        legal_name="Casey Lin",
+        issued_on=date(2012, 5, 1),
+        expires_on=date(2031, 1, 31),
+        techniques=("trigger-point-therapy",),
+    )
+    lifecycle.transition(credential, "verify", admin, facts=facts)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Credential, credential.id)
+    assert (stored.verified_legal_name, stored.source_issued_on, stored.source_expires_on) == (
+        "Casey Lin",
+        date(2012, 5, 1),
+        date(2031, 1, 31),
+    )
+    assert confirmed(credential.id) == {"trigger-point-therapy"}
+
+
+def test_a_resubmission_forgets_its_confirmed_techniques_and_no_one_elses(practitioner, admin):
+    mine, other = certificate(practitioner.user), certificate(practitioner.user)
+    for credential in (mine, other):
+        lifecycle.transition(
+            credential,
+            "verify",
+            admin,
+            facts=lifecycle.Facts("Casey Lin", techniques=("trigger-point-therapy",)),
+        )
+    db.session.commit()
+    lifecycle.transition(mine, "recheck", None)
+    lifecycle.transition(mine, "resubmit", practitioner.user)
+    db.session.commit()
+    assert confirmed(mine.id) == set()
+    assert confirmed(other.id) == {"trigger-point-therapy"}  # not the other claim, and not every technique
+    stored = db.session.get(Credential, mine.id)
+    assert (stored.verified_at, stored.checked_at, stored.method, stored.verified_legal_name) == (
+        None,
+        None,
+        None,
+        None,
+    )
