@@ -161,6 +161,12 @@ EQUIVALENT: dict[str, str] = {
     "a delay needs a failure, so latest is never None with a delay",
     "directory.accounts.throttle.x_password_wait__mutmut_12": "a known browser's nonce is made for one "
     "account: no other account's failures carry it",
+    # Lifecycle's one move: the UPDATE of the confirmed techniques flushes every pending change first,
+    # so expiring all of the credential's attributes only reloads the same values.
+    **dict.fromkeys(
+        (f"directory.credentials.lifecycle.x__apply_facts__mutmut_{n}" for n in (18, 20)),
+        "the UPDATE before it flushed every change: expiring all attributes reloads the same values",
+    ),
     # Lifecycle's batch path.
     **dict.fromkeys(
         (f"directory.credentials.lifecycle.x_transition_batch__mutmut_{n}" for n in (58, 60, 61)),
