@@ -233,6 +233,8 @@ EQUIVALENT: dict[str, str] = {
     "directory.search.engine.x__relevance__mutmut_31": "a Bayesian rating is never below 0",
     # The sort keys hold the practitioner id in their low bits, so no two are equal: every sort
     # (stable or not, partitioned first or not) gives one order.
+    "directory.search.engine.x__order_keys__mutmut_16": "<< 32 wraps every descending key alike (their "
+    "bits are all at or above 2^31, ascending ones all below), so the order is the same",
     "directory.search.engine.x__page__mutmut_1": "start == len(keys) slices an empty page either way",
     "directory.search.engine.x__page__mutmut_3": "an empty page is iterated, never read as numbers",
     "directory.search.engine.x__page__mutmut_5": "an empty page is iterated, never read as numbers",

@@ -28,6 +28,9 @@ CASES = [
     (None, None, TODAY - timedelta(days=364)),
     (TODAY - timedelta(days=20), None, TODAY - timedelta(days=400)),
     (None, None, None),  # never checked
+    # Checked at the very last instant of a day (a check's time counts by its day, to the microsecond):
+    (None, None, datetime.combine(TODAY - timedelta(days=365), time.max, tzinfo=UTC)),  # due today
+    (None, None, datetime.combine(TODAY - timedelta(days=364), time.min, tzinfo=UTC)),  # due tomorrow
 ]
 DAYS = [TODAY + timedelta(days=d) for d in (-31, -30, -1, 0, 1, 30, 31)]
 
@@ -38,7 +41,11 @@ def credentials(factory):
     issuer = db.session.scalar(sa.select(Issuer).order_by(Issuer.id).limit(1))
     made = []
     for n, (claimed, source, checked) in enumerate(CASES):
-        at = datetime.combine(checked, time(12), tzinfo=UTC) if checked else None
+        at = (
+            checked
+            if isinstance(checked, datetime) or checked is None
+            else datetime.combine(checked, time(12), tzinfo=UTC)
+        )
         made.append(
             Credential(
                 practitioner_id=practitioner.id,

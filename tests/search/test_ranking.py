@@ -8,8 +8,10 @@ Each test isolates one part (the others zero), so a changed weight or condition 
 import math
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
+from directory.search.engine import _page
 from tests.search.ram_index import NOW, facts, order, relevance, run, view_of
 
 TODAY = NOW.date()
@@ -212,3 +214,11 @@ def test_with_words_the_order_is_by_relevance_unless_another_is_asked():
         order(run(view, q="alpha", sort="distance", **located)),
     ) == ("distance", [3, 2, 1])
     assert order(run(view, q="alpha", sort="rating", **located)) == [3, 2, 1]
+
+
+@pytest.mark.parametrize("start, stop", [(0, 1), (0, 20), (20, 40), (980, 1000), (4990, 5000), (4999, 5005)])
+def test_a_page_of_many_keys_is_that_slice_of_the_full_sort(start, stop):
+    # Thousands of scrambled keys, where picking a page's rows before sorting them does not sort the
+    # rest: every row of the page, its last included, is the one the full sort puts there.
+    keys = np.random.default_rng(7).permutation(5000).astype(np.int64) * 3
+    assert keys[_page(keys, start, stop)].tolist() == np.sort(keys)[start:stop].tolist()
