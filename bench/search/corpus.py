@@ -4,7 +4,7 @@ text is cut into concepts, and the geometry (bounding boxes, nearest place).
 The references see the same text the engine indexes (name, headline, approach, the names of the
 profile's techniques, conditions and client groups, its cities) and give a query's words the same
 meaning: each concept (a word, or a known phrase such as "desk job") must match, as the word itself
-or as one of the vocabulary slugs search/synonyms.py's table gives it (with the plurals people type);
+or as one of the vocabulary slugs the catalog's plain-words table gives it (with the plurals people type);
 when that finds nothing, a query of two or more concepts is asked again with any concept matching
 (the API's `relaxed` answer). The table is copied here rather than imported so the bench does not
 move when the engine's code does. No reference corrects spelling: a misspelled word finds nothing.

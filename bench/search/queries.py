@@ -1,6 +1,6 @@
 """The fixed query mix: four kinds, the same count of each, drawn from random.Random(seed).
 
-Text is what clients type (search/synonyms.py's plain words, technique and condition names, practitioner
+Text is what clients type (the catalog's plain words, technique and condition names, practitioner
 surnames, a few misspellings); places are real ZIP points picked the way the demo generator picks
 them (by city population), so every located query lands where the demo puts practitioners. Queries
 carry lat/lon numbers, so geocoding is never part of what is timed; the label is for people.

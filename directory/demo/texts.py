@@ -2,7 +2,7 @@
 client groups, said in its plain words ("knots", "stiff neck", "sciatica", "desk job", "after surgery").
 
 Every wording is tied to a slug the profile carries, and a wording that uses plain words belonging to
-*another* slug (search/synonyms.py's table) names what it needs, so a text only says "knots" when the
+*another* slug (catalog/plain_words.toml) names what it needs, so a text only says "knots" when the
 profile offers trigger point work or NMT. That keeps the demo honest: a search for "knots" that finds a
 profile through its text also finds the matching technique on it.
 """
@@ -11,7 +11,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Rows of search/synonyms.py's "plain words -> vocabulary" table, named by their words: a wording that uses
+# Rows of the catalog's "plain words -> vocabulary" table (catalog/plain_words.toml), named by their words: a wording that uses
 # those words needs at least one of the slugs.
 KNOTS = frozenset({"trigger-point-therapy", "neuromuscular-therapy"})
 NEUROMUSCULAR = frozenset({"neuromuscular-therapy"})

@@ -1,48 +1,24 @@
-"""Plain words → vocabulary slugs, and how a query is cut
-into concepts: a known phrase ("desk job") or a single word, each of which must match."""
+"""Plain words → vocabulary slugs (the catalog's table, directory/catalog/plain_words.toml), and how a
+query is cut into concepts: a known phrase ("desk job") or a single word, each of which must match."""
 
 import re
-
-PLAIN_WORDS: dict[str, tuple[str, ...]] = {}
-
-
-def _add(words: str, slugs: str) -> None:
-    for phrase in words.split(","):
-        PLAIN_WORDS[phrase.strip().lower()] = tuple(s.strip() for s in slugs.split(","))
+import tomllib
+from importlib import resources
 
 
-_add("knots, knot, tight spots, trigger points", "trigger-point-therapy, neuromuscular-therapy")
-_add("nmt, neuro massage, neuromuscular", "neuromuscular-therapy")
-_add("pnf", "pnf-stretching")
-_add("stiff, stiffness, tight, range of motion", "flexibility-stretching, pnf-stretching, limited-mobility")
-_add("scar tissue, adhesions", "friction-techniques, post-surgical")
-_add("headache, migraine, tension headache", "headaches")
-_add("stiff neck, shoulder pain", "neck-pain")
-_add("lower back, lumbar", "back-pain")
-_add("sciatica, pinched nerve, nerve pain", "nerve-compression")
-_add("desk job, office, computer work", "office-workers, repetitive-strain, postural-imbalance")
-_add("posture, slouching", "postural-imbalance")
-_add("rsi, carpal tunnel", "repetitive-strain")
-_add("runner, running, sport, training", "athletes, sports-massage")
-_add("after surgery, surgery, rehab", "post-surgical, post-surgery")
-_add("anxious, anxiety, stressed, burnout", "stress, stress-sufferers")
-_add("referred pain", "trigger-point-therapy, chronic-pain")
+def parse(text: str) -> dict[str, tuple[str, ...]]:
+    """The plain-words table (directory/catalog/plain_words.toml's format): phrase → slugs. A phrase
+    is keyed as a query's words are looked up, so one listed twice, in any spelling, is refused."""
+    found: dict[str, tuple[str, ...]] = {}
+    for entry in tomllib.loads(text)["entry"]:
+        for phrase in entry["words"]:
+            key = " ".join(WORD.findall(normalize(phrase).lower()))
+            if not key or key in found:
+                raise ValueError(f"the plain words list {phrase!r} twice, or it has no word")
+            found[key] = tuple(entry["slugs"])
+    return found
 
-# Plural and simple inflections people type, pointing at the same entry.
-for _word, _base in {
-    "headaches": "headache",
-    "migraines": "migraine",
-    "runners": "runner",
-    "sports": "sport",
-    "trigger point": "trigger points",
-    "tight spot": "tight spots",
-    "stiff necks": "stiff neck",
-    "pinched nerves": "pinched nerve",
-    "desk jobs": "desk job",
-}.items():
-    PLAIN_WORDS[_word] = PLAIN_WORDS[_base]
 
-MAX_PHRASE = max(len(p.split()) for p in PLAIN_WORDS)
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 
@@ -73,3 +49,7 @@ POSSESSIVE = re.compile(r"(?<=[^\W_])'s\b", re.IGNORECASE)
 def normalize(text: str) -> str:
     """One apostrophe (phones type ’), and no possessive 's, on both sides of the index."""
     return POSSESSIVE.sub("", text.translate(APOSTROPHES))
+
+
+PLAIN_WORDS = parse(resources.files("directory.catalog").joinpath("plain_words.toml").read_text("utf-8"))
+MAX_PHRASE = max(len(p.split()) for p in PLAIN_WORDS)

@@ -29,7 +29,7 @@ from tests.factories import count
 
 pytestmark = pytest.mark.usefixtures("app")
 
-# The plain words -> vocabulary table of directory/search/synonyms.py.
+# Rows of the plain words -> vocabulary table (directory/catalog/plain_words.toml) that demo texts use.
 SYNONYMS = [
     (("knots", "knot", "tight spots", "trigger points"), {"trigger-point-therapy", "neuromuscular-therapy"}),
     (("NMT", "neuro massage", "neuromuscular"), {"neuromuscular-therapy"}),

@@ -40,7 +40,7 @@ CONDITIONS = (  # noqa: SIM905
 LANGUAGES = ("en", "es", "fr", "vi", "zh")
 FIRST = ("Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lena")
 LAST = ("Moreno", "Nakamura", "Okafor", "Patel", "Quist", "Rossi", "Silva", "Tran", "Ueda", "Varga")
-# Ordinary words, some of them the plain words of synonyms.py (knots, stiff, posture, desk job, runner...).
+# Ordinary words, some of them the catalog's plain words (knots, stiff, posture, desk job, runner...).
 WORDS = [
     "gentle",
     "firm",

@@ -160,7 +160,7 @@ def test_a_near_with_a_nul_is_answered_not_a_500(client, near):
     assert response.status_code in (200, 422)
 
 
-# -- (c) plain words and their synonyms (directory/search/synonyms.py) -------------------------------------
+# -- (c) plain words and their synonyms (directory/catalog/plain_words.toml)---------------------------------
 # Each row: a query, and a profile whose own words do not say it but whose vocabulary does
 # (plus, for words that are no synonym, like "shoulders", a text that holds them).
 SYNONYMS = [
@@ -188,6 +188,20 @@ SYNONYMS = [
     ("range of motion", {"conditions": ["limited-mobility"]}),
     ("posture", {"conditions": ["postural-imbalance"]}),
     ("referred pain", {"conditions": ["chronic-pain"]}),
+    # The complaints people type, each found whole (not relaxed to "pain"), wherever the phrase stands.
+    ("jaw pain", {"techniques": ["myofascial-release"]}),
+    ("TMJ", {"techniques": ["trigger-point-therapy"]}),
+    ("whiplash", {"conditions": ["soft-tissue-injury"]}),
+    ("plantar fasciitis", {"conditions": ["soft-tissue-injury"]}),
+    ("tennis elbow", {"techniques": ["friction-techniques"]}),
+    ("golfer's elbow", {"conditions": ["repetitive-strain"]}),
+    ("carpal tunnel syndrome", {"conditions": ["nerve-compression"]}),
+    ("frozen shoulder", {"conditions": ["limited-mobility"]}),
+    ("sciatic", {"conditions": ["nerve-compression"]}),
+    ("my tennis elbow", {"techniques": ["friction-techniques"]}),
+    ("pain from whiplash", {"conditions": ["neck-pain"], "approach": "Pain that lingers."}),
+    ("Lower Back Pain", {"conditions": ["back-pain"]}),
+    ("shin splints from running", {"client_groups": ["athletes"]}),
 ]
 
 
