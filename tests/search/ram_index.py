@@ -4,6 +4,7 @@ The documents go through the same builder and schema as a node's index (document
 through the same arrays (arrays.py), so what is asserted on it is what a search computes.
 """
 
+import uuid
 from datetime import UTC, datetime
 
 from whoosh.filedb.filestore import RamStorage
@@ -17,15 +18,24 @@ ANALYZER = documents.text_analyzer()
 
 
 def facts(pid: int, text: str = "", **fields) -> SearchFacts:
-    values = {"texts": [text], "slugs": [], "languages": [], "places": []}
+    values = {"texts": [text], "spelling_text": text, "slugs": [], "languages": [], "places": []}
     values.update(fields)
     return SearchFacts(pid=pid, **values)
+
+
+class _PrivateRamStorage(RamStorage):
+    """Whoosh's RamStorage gives a writer's scratch files the folder <system temp>/MAIN.tmp, one path for
+    every process, and a writer deletes that whole folder when done: two test workers writing at once
+    lost each other's files. Each writer here gets a folder of its own."""
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'ram'}-{uuid.uuid4().hex}")
 
 
 def view_of(*people: SearchFacts, words: set[str] | None = None, deleted: tuple[int, ...] = ()) -> IndexView:
     """The view over `people`, plus a spelling-words document of `words`, less the practitioners
     `deleted` afterwards (deletion marks in the segment, as an update leaves them)."""
-    ix = RamStorage().create_index(documents.schema())
+    ix = _PrivateRamStorage().create_index(documents.schema())
     writer = ix.writer()
     for person in people:
         writer.add_document(**documents.to_document(person, documents.document_text(person)))
