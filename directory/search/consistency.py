@@ -96,7 +96,7 @@ def compare(searcher: Searcher, limit: int = 50) -> Report:
                     problem(pid, f"{fieldname} differs: extra {extra[:5]}, lacking {lacking[:5]}")
             if meta[docs[-1]] != expected[META]:
                 problem(pid, "meta differs (places, ratings, badges, dates or length)")
-            lacking_words = documents.spelling_words(text) - spelling
+            lacking_words = documents.spelling_words(facts[pid]) - spelling
             if lacking_words:
                 problem(pid, f"spelling words not indexed: {sorted(lacking_words)[:5]}")
     for key in by_pid:

@@ -9,6 +9,7 @@ packed into one column (`meta`) that arrays.py reads once per segment.
 
 import re
 import time
+from collections.abc import Iterable
 
 from whoosh import fields
 from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
@@ -29,7 +30,7 @@ from directory.search.record import (
     WordsDocument,
     pack_meta,
 )
-from directory.search.synonyms import normalize
+from directory.search.synonyms import PLAIN_WORDS, normalize
 
 # Words that carry no meaning in a search for a therapist ("someone near me for my back").
 EXTRA_STOP = {
@@ -86,8 +87,19 @@ def text_length(text: str) -> int:
     return sum(1 for w in WORD.findall(text.lower()) if w not in STOPLIST)
 
 
-def spelling_words(text: str) -> set[str]:
-    """The words of one profile's text that enter the spelling vocabulary (bounded: spelling.py)."""
+def spelling_words(facts: SearchFacts) -> set[str]:
+    """The words of one profile that enter the spelling vocabulary: its approach text's, bounded
+    (spelling.py). Names, cities and issuers are found as typed but never offered as a correction."""
+    return _learnable(normalize(facts.spelling_text))
+
+
+def domain_words(names: Iterable[str]) -> set[str]:
+    """The spelling words every index holds whoever is listed: the catalog's term names given, and
+    every word of the plain-words table, so a misspelt complaint is corrected to a complaint."""
+    return _learnable(" ".join([*names, *PLAIN_WORDS]))
+
+
+def _learnable(text: str) -> set[str]:
     return set(spelling.learnable(w for w in WORD.findall(text.lower()) if w not in STOPLIST))
 
 

@@ -24,6 +24,7 @@ def _base_facts(p: Practitioner) -> SearchFacts:
     return SearchFacts(
         pid=p.id,
         texts=[p.display_name, p.headline, p.approach, *names, *cities],
+        spelling_text=p.approach,
         slugs=[t.slug for t in p.techniques]
         + [c.slug for c in p.conditions]
         + [g.slug for g in p.client_groups],

@@ -55,6 +55,9 @@ class SearchFacts:
 
     pid: int
     texts: list[str]
+    # The text whose words spelling suggestions may offer (the approach): never a name, a city or an
+    # issuer, so "jaw" is never corrected to someone called Jae (documents.spelling_words).
+    spelling_text: str
     slugs: list[str]
     languages: list[str]
     places: list[tuple[float, float]]

@@ -11,7 +11,7 @@ def parse(text: str) -> dict[str, tuple[str, ...]]:
     is keyed as a query's words are looked up, so one listed twice, in any spelling, is refused."""
     found: dict[str, tuple[str, ...]] = {}
     for entry in tomllib.loads(text)["entry"]:
-        for phrase in entry["words"]:
+        for phrase in entry["phrases"]:
             key = " ".join(WORD.findall(normalize(phrase).lower()))
             if not key or key in found:
                 raise ValueError(f"the plain words list {phrase!r} twice, or it has no word")

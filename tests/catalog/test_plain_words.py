@@ -16,11 +16,11 @@ def test_every_plain_word_means_terms_the_catalog_holds(client):
 @pytest.mark.parametrize(
     "table",
     [
-        '[[entry]]\nwords = ["jaw", "Jaw"]\nslugs = ["neck-pain"]',
-        '[[entry]]\nwords = ["tmj"]\nslugs = ["neck-pain"]\n[[entry]]\nwords = ["TMJ"]\nslugs = ["headaches"]',
-        '[[entry]]\nwords = ["golfer\'s elbow", "golfer elbow"]\nslugs = ["repetitive-strain"]',
-        '[[entry]]\nwords = ["tennis  elbow", "tennis elbow"]\nslugs = ["repetitive-strain"]',
-        '[[entry]]\nwords = ["--"]\nslugs = ["neck-pain"]',
+        '[[entry]]\nphrases = ["jaw", "Jaw"]\nslugs = ["neck-pain"]',
+        '[[entry]]\nphrases = ["tmj"]\nslugs = ["neck-pain"]\n[[entry]]\nphrases = ["TMJ"]\nslugs = ["headaches"]',
+        '[[entry]]\nphrases = ["golfer\'s elbow", "golfer elbow"]\nslugs = ["repetitive-strain"]',
+        '[[entry]]\nphrases = ["tennis  elbow", "tennis elbow"]\nslugs = ["repetitive-strain"]',
+        '[[entry]]\nphrases = ["--"]\nslugs = ["neck-pain"]',
     ],
 )
 def test_a_phrase_listed_twice_in_any_spelling_or_with_no_word_is_refused(table):

@@ -20,6 +20,7 @@ from directory.search import arrays, documents, engine, present, spelling
 from directory.search.node import node
 from directory.search.synonyms import normalize
 from tests.factories import signed_in
+from tests.search.ram_index import facts
 
 RNG_SEED = 9
 
@@ -129,13 +130,13 @@ def test_a_word_has_at_most_so_many_variants(size, count):
     ids=["one 5,000-letter word", "200 words of 24 letters", "555 words of 8", "repeats", "short after"],
 )
 def test_one_profile_brings_at_most_20000_variants(text, kept, spent):
-    words = documents.spelling_words(text)
+    words = documents.spelling_words(facts(1, text))
     assert len(words) == kept
     assert sum(spelling.variant_count(w) for w in words) == spent <= 20_000
 
 
 def test_the_first_words_of_a_profile_are_the_ones_kept():
-    words = documents.spelling_words("Robin Hale, gentle sciatica work. " + " ".join(WORDS_24))
+    words = documents.spelling_words(facts(1, "Robin Hale, gentle sciatica work. " + " ".join(WORDS_24)))
     assert {"robin", "hale", "gentle", "sciatica", "work"} <= words
     assert WORDS_24[0] in words and WORDS_24[-1] not in words
 

@@ -363,3 +363,34 @@ def test_a_capitalised_misspelt_word_gets_a_suggestion(client, speller, q, word)
 @pytest.mark.parametrize("q", ["sciatica", "tension", "Gentle pressure", "knots"])
 def test_words_spelt_right_get_no_suggestion(client, speller, q):
     assert found(client, q=q)["suggestion"] is None
+
+
+@pytest.mark.parametrize(
+    ("q", "suggested"),
+    [
+        ("whiplsh", "whiplash"),  # a complaint of the plain-words table, in no profile
+        ("fibromyalgai", "fibromyalgia"),  # a condition's name, in no profile
+        ("plantar fascitis", "plantar fasciitis"),
+        ("gentel", "gentle"),  # a word of an approach
+    ],
+)
+def test_suggestions_come_from_the_domain_and_the_approach_texts(client, factory, q, suggested):
+    person(factory, display_name="Jae Whiplesh", headline="Careful hands", approach="Gentle, slow work.")
+    assert found(client, q=q)["suggestion"] == suggested
+
+
+@pytest.mark.parametrize(
+    ("q", "named"),
+    [
+        ("Marguerrite", {"display_name": "Marguerite Ollivander"}),
+        ("Ollivandre", {"display_name": "Marguerite Ollivander"}),
+        ("Springfeld", {"city": "Springfield"}),
+        ("Zephyrine", {"headline": "Zephyrina's studio"}),
+    ],
+)
+def test_no_name_city_or_headline_is_offered_as_a_correction(client, factory, q, named):
+    city = named.pop("city", "Austin")
+    p = factory.practitioner(approach="Gentle, slow work.", **named)
+    factory.location(p, lat=AUSTIN["lat"], lon=AUSTIN["lon"], city=city)
+    body = found(client, q=q)
+    assert body["suggestion"] is None, body["suggestion"]

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from whoosh.writing import IndexWriter
 
+from directory.catalog import service as catalog
 from directory.extensions import db
 from directory.search import documents
 from directory.search.facts import all_ids_in_batches, facts_for
@@ -12,19 +13,19 @@ from directory.search.record import PID, WORDS
 
 def add_everyone(writer: IndexWriter, on_batch: Callable[[int], object]) -> int:
     """Every listed practitioner's document, then one document of every spelling word; returns how
-    many practitioners were written. `on_batch(n)` after each batch of n ids (a progress bar)."""
+    many practitioners were written (the words document also holds the domain's words, so it is written
+    for an empty directory too). `on_batch(n)` after each batch of n ids (a progress bar)."""
     count = 0
-    words: set[str] = set()
+    words = documents.domain_words(term.name for terms in catalog.vocabulary().values() for term in terms)
     for ids in all_ids_in_batches():
         for facts in facts_for(ids).values():
             text = documents.document_text(facts)
-            words |= documents.spelling_words(text)
+            words |= documents.spelling_words(facts)
             writer.add_document(**documents.to_document(facts, text))
             count += 1
         db.session.expunge_all()  # keep memory flat on large directories
         on_batch(len(ids))
-    if words:
-        writer.add_document(**documents.words_document(words))
+    writer.add_document(**documents.words_document(words))
     return count
 
 
@@ -36,7 +37,7 @@ def apply_changes(writer: IndexWriter, practitioner_ids: set[int]) -> None:
     for pid in sorted(practitioner_ids):
         if pid in facts:
             text = documents.document_text(facts[pid])
-            words |= documents.spelling_words(text)
+            words |= documents.spelling_words(facts[pid])
             writer.update_document(**documents.to_document(facts[pid], text))
         else:
             writer.delete_by_term(PID, str(pid))
