@@ -23,6 +23,7 @@ class SearchArgs(TypedDict):
     min_years: int | None
     min_rating: float | None
     accepting: bool | None
+    as_typed: bool | None
     sort: str | None
     page: int
     per_page: int
@@ -55,6 +56,10 @@ class SearchArgsSchema(StrictSchema):
     min_years = Integer(load_default=None, validate=ma.validate.Range(min=0, max=80))
     min_rating = Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=1, max=5))
     accepting = ma.fields.Boolean(load_default=None)
+    as_typed = ma.fields.Boolean(
+        load_default=None,
+        metadata={"description": "true: results for q exactly as typed, never for its spelling correction"},
+    )
     sort = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SORTS))
     page = Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
     per_page = Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
@@ -113,6 +118,13 @@ class SearchResponseSchema(ma.Schema):
     per_page = ma.fields.Integer()
     location = ma.fields.Nested(SearchLocationSchema, allow_none=True)
     suggestion = ma.fields.String(allow_none=True)
+    showing_results_for = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The corrected query the results are for, when q as typed found nothing (or only "
+            "partial matches) and its correction found full ones; null when they are for q as typed"
+        },
+    )
     relaxed = ma.fields.Boolean()
     degraded = ma.fields.Boolean(
         metadata={"description": "True while the index is rebuilt: answered from a database scan"}

@@ -4,6 +4,7 @@ Badges, ratings and `verified` shown to people come from the database (present.p
 the index, so a lagging index can never show a revoked credential as verified.
 """
 
+from dataclasses import replace
 from typing import TypedDict
 
 from flask import current_app
@@ -30,6 +31,7 @@ ARG_NAMES = (
     "min_years",
     "min_rating",
     "accepting",
+    "as_typed",
     "sort",
     "page",
     "per_page",
@@ -53,6 +55,7 @@ class SearchResponse(TypedDict):
     relaxed: bool
     sort: str
     suggestion: str | None
+    showing_results_for: str | None
     facets: dict[str, dict[str, int]]
     results: list[present.Result]
 
@@ -109,19 +112,35 @@ def find(
     location = locate(args)
     query = _query(args, location)
     search_node = node()
-    concepts = engine.plan(query.q, search_node.analyzer)
     view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
+    return location, query, search_node, view, _outcome(query, search_node, view)
+
+
+def _outcome(query: engine.Query, search_node: SearchNode, view: IndexView | None) -> engine.Outcome:
+    concepts = engine.plan(query.q, search_node.analyzer)
     if view is None:
-        outcome = fallback.run(query, concepts, now_utc())
-    else:
-        facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
-        outcome = engine.run(view, query, concepts, now_utc(), facet_slugs)
-    return location, query, search_node, view, outcome
+        return fallback.run(query, concepts, now_utc())
+    facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
+    return engine.run(view, query, concepts, now_utc(), facet_slugs)
 
 
 def search(args: SearchArgs) -> SearchResponse:
-    """Run a search from already-validated arguments (SearchArgsSchema); returns the API response."""
+    """Run a search from already-validated arguments (SearchArgsSchema); returns the API response.
+
+    When q as typed finds nothing, or only partial matches, and its spelling correction finds full
+    matches, the results are the correction's (`showing_results_for`), unless `as_typed` asks for
+    the typed words: a misspelt word must not leave the visitor with results for the other words."""
     location, query, search_node, view, outcome = find(args)
+    suggestion = None
+    showing_for = None
+    if view is not None:
+        wait = current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
+        suggestion = present.suggestion(search_node, view, query.q, outcome, wait)
+    if suggestion and not args.get("as_typed") and (outcome.total == 0 or outcome.relaxed):
+        corrected = replace(query, q=suggestion)
+        again = _outcome(corrected, search_node, view)
+        if again.total and not again.relaxed:
+            query, outcome, showing_for = corrected, again, suggestion
     return {
         "degraded": view is None,
         "total": outcome.total,
@@ -130,11 +149,8 @@ def search(args: SearchArgs) -> SearchResponse:
         "location": location,
         "relaxed": outcome.relaxed,
         "sort": outcome.sort,
-        "suggestion": present.suggestion(
-            search_node, view, query.q, outcome, current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
-        )
-        if view is not None
-        else None,
+        "suggestion": suggestion,
+        "showing_results_for": showing_for,
         "facets": outcome.facets,
         "results": present.cards(outcome, query, location["label"] if location else None),
     }

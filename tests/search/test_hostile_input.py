@@ -65,9 +65,10 @@ def search(client, how: str, **params):
         return 200, body["suggestion"], [r["id"] for r in body["results"]]
     response = client.get("/", query_string=params)
     html = response.get_data(as_text=True)
-    found = re.search(r"Did you mean <a [^>]*>([^<]*)</a>", html)
+    # The correction is offered ("Did you mean") or, when its results are shown, named.
+    found = re.search(r"Did you mean <a [^>]*>([^<]*)</a>|Showing results for <strong>([^<]*)</strong>", html)
     ids = [int(i) for i in dict.fromkeys(re.findall(r'href="/practitioners/(\d+)"', html))]
-    return response.status_code, (found.group(1) if found else None), ids
+    return response.status_code, (found.group(1) or found.group(2) if found else None), ids
 
 
 def tables():

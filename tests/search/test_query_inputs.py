@@ -124,6 +124,8 @@ BAD = [
     ({"language": "english"}, "language"),
     ({"verified": "maybe"}, "verified"),
     ({"accepting": "perhaps"}, "accepting"),
+    ({"as_typed": "exactly", "q": "sciatcia"}, "as_typed"),
+    ({"as_typed": "2"}, "as_typed"),
     ({"near": "qwzx plorb"}, "near"),
     ({"near": "00000"}, "near"),
     ({"near": "91,0"}, "near"),
@@ -394,3 +396,41 @@ def test_no_name_city_or_headline_is_offered_as_a_correction(client, factory, q,
     factory.location(p, lat=AUSTIN["lat"], lon=AUSTIN["lon"], city=city)
     body = found(client, q=q)
     assert body["suggestion"] is None, body["suggestion"]
+
+
+# -- results for the corrected query ----------------------------------------------------------------
+
+
+def test_a_misspelt_query_that_finds_nothing_shows_the_corrections_results(client, speller):
+    meant = ids_of(found(client, q="sciatica"))
+    body = found(client, q="sciatcia")
+    assert (body["suggestion"], body["showing_results_for"]) == ("sciatica", "sciatica")
+    assert ids_of(body) == meant and body["total"] == len(meant) == 1 and body["relaxed"] is False
+    # The typed words, one click away: asked for as typed, nothing is replaced.
+    typed = found(client, q="sciatcia", as_typed="true")
+    assert (typed["total"], typed["showing_results_for"], typed["suggestion"]) == (0, None, "sciatica")
+
+
+def test_a_misspelt_word_whose_other_words_match_shows_the_whole_correction(client, factory, speller):
+    other = person(factory, approach="Tension in the calves.")
+    body = found(client, q="shouldr tension")
+    assert body["showing_results_for"] == "shoulder tension" and body["relaxed"] is False
+    assert other.id not in ids_of(body) and body["total"] == 1
+    typed = found(client, q="shouldr tension", as_typed="true")
+    assert typed["relaxed"] is True and other.id in ids_of(typed) and typed["showing_results_for"] is None
+
+
+def test_a_correction_that_finds_only_partial_matches_leaves_the_typed_query(client, factory):
+    person(factory, approach="Shoulder work.")
+    person(factory, approach="Tension in the calves.")
+    body = found(client, q="shouldr tension")
+    assert body["suggestion"] == "shoulder tension" and body["showing_results_for"] is None
+    assert body["relaxed"] is True and body["total"] == 1  # "tension" alone: the typed query's partial match
+
+
+def test_the_page_says_whose_results_it_shows_and_links_the_typed_query(client, speller):
+    page = client.get("/", query_string={"q": "sciatcia"}).get_data(as_text=True)
+    assert "Showing results for <strong>sciatica</strong>" in page
+    assert 'href="/?q=sciatcia&amp;as_typed=true&amp;page=1">sciatcia</a>' in page
+    typed = client.get("/", query_string={"q": "sciatcia", "as_typed": "true"}).get_data(as_text=True)
+    assert "Showing results for" not in typed and "Did you mean" in typed
