@@ -4,7 +4,7 @@
 from directory.catalog import service
 
 # The search page filters by these two; client groups are shown on profiles, not searched by.
-SEARCH_FILTERS = ("techniques", "conditions")
+SEARCH_FILTERS = ("techniques", "conditions", "client_groups")
 
 
 def term(row) -> dict:

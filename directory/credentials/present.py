@@ -80,6 +80,7 @@ def summary(credentials: list[Credential], today: date | None = None) -> dict:
         "verified_years_experience": max(0, today.year - min(licensed_since).year)
         if licensed_since
         else None,
+        "verified_since": min(licensed_since).year if licensed_since else None,
         "credentials": [public_credential(c, today) for c in credentials],
         "verified_until": max((u for c in live if (u := standing.badge_until(c)) is not None), default=None),
     }

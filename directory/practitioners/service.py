@@ -76,6 +76,16 @@ def is_accepting(practitioner: Practitioner, now: datetime | None = None) -> boo
     return lapses is not None and (now or now_utc()) < lapses
 
 
+def lowest_price(practitioner: Practitioner) -> int | None:
+    """The price a visitor's "at most" is compared with: the range's start, or its end when only that
+    is given (lowest_price_sql is the same in a query)."""
+    return practitioner.price_min if practitioner.price_min is not None else practitioner.price_max
+
+
+def lowest_price_sql() -> sa.ColumnElement[int]:
+    return sa.func.coalesce(Practitioner.price_min, Practitioner.price_max)
+
+
 def years_experience(practitioner: Practitioner) -> int | None:
     if practitioner.practicing_since is None:
         return None

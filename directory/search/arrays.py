@@ -17,7 +17,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from directory.search import spelling
-from directory.search.record import DL, HEAD_DTYPE, META, META_HEAD, META_PLACE, PID, TEXT, VOCAB, WORDS
+from directory.search.record import DL, HEAD_DTYPE, LANG, META, META_HEAD, META_PLACE, PID, TEXT, VOCAB, WORDS
 
 # A term's postings: document numbers, and the term's frequency (or BM25 score) in each.
 Postings = tuple[NDArray[np.int32], NDArray[np.float32]]
@@ -230,6 +230,7 @@ class IndexView:
     # (field, term) → its postings, and ("bm25", field, term) → its BM25 scores
     _postings: dict[tuple[str, ...], Postings] = field(default_factory=dict)
     _bits: dict[tuple[str, ...], NDArray[np.uint64]] = field(default_factory=dict)  # slugs → slug_bits
+    _languages: list[str] | None = None  # languages(), read once
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def postings(self, fieldname: str, term: str) -> Postings:
@@ -247,6 +248,15 @@ class IndexView:
             if len(cached[0]):
                 self._postings[key] = cached
         return cached
+
+    def languages(self) -> list[str]:
+        """Every language code a document of this generation holds (ISO 639-1: a few dozen at most),
+        read once from the segments' term lists."""
+        if self._languages is None:
+            with self._lock:
+                found = {code for reader, _, seg in self.leaves for code in _lexicon(reader, LANG, seg.lock)}
+            self._languages = sorted(found)
+        return self._languages
 
     def slug_bits(self, slugs: tuple[str, ...]) -> NDArray[np.uint64]:
         """One bit per slug for every document (a vocabulary has well under 64 terms): facet counts

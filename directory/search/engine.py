@@ -26,12 +26,15 @@ from directory.search.arrays import IndexView
 from directory.search.record import (
     ACCEPTING_UNTIL,
     BAYES,
+    HOME_VISITS,
     LANG,
     PID,
+    PRICE_FROM,
     RATING,
     REVIEWS,
     SINCE,
     TEXT,
+    VERIFIED_SINCE,
     VERIFIED_UNTIL,
     VOCAB,
 )
@@ -61,11 +64,15 @@ class Query:
     radius_km: float = 25.0
     techniques: list[str] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
+    client_groups: list[str] = field(default_factory=list)
     language: str | None = None
     verified: bool = False
     min_years: int | None = None
     min_rating: float | None = None
     accepting: bool = False
+    max_price: int | None = None
+    home_visits: bool = False
+    min_verified_years: int | None = None
     sort: str | None = None
     page: int = 1
     per_page: int = 20
@@ -140,7 +147,15 @@ def _filters(view: IndexView, query: Query, now: datetime) -> NDArray[np.bool_]:
         mask &= (head[SINCE] > 0) & (head[SINCE] <= now.year - query.min_years)
     if query.min_rating is not None:
         mask &= (head[REVIEWS] > 0) & (head[RATING] >= query.min_rating)
-    for slug in query.techniques + query.conditions:
+    if query.max_price is not None:
+        mask &= (head[PRICE_FROM] > 0) & (head[PRICE_FROM] <= query.max_price)
+    if query.home_visits:
+        mask &= head[HOME_VISITS] == 1
+    if query.min_verified_years is not None:
+        # Verified experience counts while a badge is live (as the profile shows it).
+        mask &= (head[VERIFIED_SINCE] > 0) & (head[VERIFIED_SINCE] <= now.year - query.min_verified_years)
+        mask &= head[VERIFIED_UNTIL] >= now.date().toordinal()
+    for slug in query.techniques + query.conditions + query.client_groups:
         mask &= _mask_of(view, VOCAB, slug)
     if query.language:
         mask &= _mask_of(view, LANG, query.language)
@@ -207,6 +222,14 @@ def _text(
                 score[at] += SLUG_WEIGHT * idf
         masks.append(cmask)
     return masks, score
+
+
+def _language_counts(view: IndexView, idx: NDArray[np.intp]) -> dict[str, int]:
+    """How many of the results speak each language any practitioner in the index speaks."""
+    inside = np.zeros(len(view.alive), dtype=bool)
+    inside[idx] = True
+    counts = {code: int(np.count_nonzero(inside[view.postings(LANG, code)[0]])) for code in view.languages()}
+    return {code: n for code, n in counts.items() if n}
 
 
 def _unknown(view: IndexView, concept: Concept) -> bool:
@@ -284,6 +307,7 @@ def run(
     for name, slugs in facet_slugs.items():
         bits = view.slug_bits(tuple(slugs))[idx]
         facets[name] = {slug: int(np.count_nonzero(bits & (1 << b))) for b, slug in enumerate(slugs)}
+    facets["language"] = _language_counts(view, idx)
     unmatched = [c for c in concepts if _unknown(view, c)]
     return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
 

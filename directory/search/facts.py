@@ -32,6 +32,8 @@ def _base_facts(p: Practitioner) -> SearchFacts:
         places=places,
         accepting_until=practitioners.accepting_lapses_at(p),
         practicing_since=p.practicing_since,
+        price_from=practitioners.lowest_price(p),
+        home_visits=p.mobile,
     )
 
 
@@ -74,6 +76,7 @@ def _credentials(facts: dict[int, SearchFacts]) -> None:
     for pid, items in found.items():
         summary = credentials.summary(items)
         facts[pid].verified_until = summary["verified_until"]
+        facts[pid].verified_since = summary["verified_since"]
         facts[pid].texts.extend(c.issuer.name for c in items)
 
 

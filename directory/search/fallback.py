@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from directory.accounts.models import User
-from directory.catalog.models import Condition, Technique
+from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.extensions import db
 from directory.geo.distance import haversine_km
+from directory.practitioners import service as practitioners
 from directory.practitioners.models import (
     PracticeLocation,
     Practitioner,
+    practitioner_client_groups,
     practitioner_conditions,
     practitioner_techniques,
 )
@@ -57,9 +59,15 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
         statement = statement.where(_concept_clause(concept))
     if query.min_years is not None:
         statement = statement.where(p.practicing_since <= now.year - query.min_years)
+    if query.max_price is not None:
+        lowest = practitioners.lowest_price_sql()
+        statement = statement.where(lowest.is_not(None), lowest <= query.max_price)
+    if query.home_visits:
+        statement = statement.where(p.mobile.is_(True))
     for slugs, model, link, column in (
         (query.techniques, Technique, practitioner_techniques, "technique_id"),
         (query.conditions, Condition, practitioner_conditions, "condition_id"),
+        (query.client_groups, ClientGroup, practitioner_client_groups, "client_group_id"),
     ):
         for slug in slugs:
             statement = statement.where(
@@ -70,7 +78,7 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
                 )
             )
     rows = db.session.execute(statement.order_by(p.id).limit(SCAN_LIMIT)).all()
-    if query.verified or query.min_rating is not None:
+    if query.verified or query.min_rating is not None or query.min_verified_years is not None:
         rows = []  # credentials and ratings are not scanned here; better nothing than a wrong badge
     if query.accepting:
         lapse = timedelta(days=current_app.config["ACCEPTING_LAPSE_DAYS"])
@@ -115,4 +123,6 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
         for r in ordered[start : start + query.per_page]
     ]
     sort = "distance" if point is not None else "id"
-    return Outcome(len(ordered), hits, False, sort, concepts, [], {"technique": {}, "condition": {}})
+    # No counts from a scan: the facets come back with the index.
+    facets: dict[str, dict[str, int]] = {"technique": {}, "condition": {}, "client_group": {}, "language": {}}
+    return Outcome(len(ordered), hits, False, sort, concepts, [], facets)

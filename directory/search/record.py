@@ -67,6 +67,9 @@ class SearchFacts:
     rating_average: float | None = None
     rating_bayes: float = 0.0
     review_count: int = 0
+    price_from: int | None = None  # the lowest price the profile gives, whole currency units
+    home_visits: bool = False
+    verified_since: int | None = None  # year of the earliest licence whose issue date a source showed
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -89,6 +92,9 @@ RATING = "rating"  # plain average of reviews (the min_rating filter); 0 without
 BAYES = "bayes"  # Bayesian rating (ranking and the rating sort)
 REVIEWS = "reviews"  # review count
 DL = "dl"  # document length in terms (BM25's length normalisation)
+PRICE_FROM = "price_from"  # the lowest price; 0 = none given
+HOME_VISITS = "home_visits"  # 1 = visits clients at home
+VERIFIED_SINCE = "verified_since"  # year verified experience counts from; 0 = none
 
 HEAD = (
     Column(PID, "i", "i4", lambda f, n: f.pid),
@@ -104,12 +110,18 @@ HEAD = (
     Column(BAYES, "f", "f4", lambda f, n: f.rating_bayes),
     Column(REVIEWS, "I", "i4", lambda f, n: f.review_count),
     Column(DL, "f", "f4", lambda f, n: float(n)),
+    Column(PRICE_FROM, "i", "i4", lambda f, n: f.price_from or 0),
+    Column(HOME_VISITS, "B", "u1", lambda f, n: int(f.home_visits)),
+    Column(VERIFIED_SINCE, "H", "i2", lambda f, n: f.verified_since or 0),
 )
 # The head ends with the number of places; then (lat, lon) in degrees for each place.
 META_HEAD = struct.Struct("<" + "".join(c.code for c in HEAD) + "H")
 META_PLACE = struct.Struct("<dd")
 # One row per document in arrays.py: the head less the place count.
 HEAD_DTYPE = np.dtype([(c.name, c.dtype) for c in HEAD])
+# What an index on disk was written with (its progress file keeps it): an index of another layout is
+# rebuilt, never misread (index/files.py).
+LAYOUT: Final = ",".join([*FIELDS, META_HEAD.format, *(c.name for c in HEAD)])
 
 
 def pack_meta(facts: SearchFacts, text_length: int) -> bytes:

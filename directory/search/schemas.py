@@ -6,6 +6,7 @@ from directory.practitioners.languages import ISO_639_1
 from directory.schemas_base import Float, Integer, StrictSchema
 
 SORTS = ("relevance", "distance", "rating")
+REPEATABLE = ("technique", "condition", "client_group")  # the arguments given once per slug
 
 
 class SearchArgs(TypedDict):
@@ -18,11 +19,15 @@ class SearchArgs(TypedDict):
     radius_km: float
     technique: list[str]
     condition: list[str]
+    client_group: list[str]
     language: str | None
     verified: bool | None
     min_years: int | None
     min_rating: float | None
     accepting: bool | None
+    max_price: int | None
+    home_visits: bool | None
+    min_verified_years: int | None
     as_typed: bool | None
     sort: str | None
     page: int
@@ -49,6 +54,12 @@ class SearchArgsSchema(StrictSchema):
         load_default=list,
         validate=ma.validate.Length(max=14),
     )
+    client_group = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=64)),
+        load_default=list,
+        validate=ma.validate.Length(max=10),
+        metadata={"description": "Repeatable slug: only practitioners who work with every group given"},
+    )
     language = ma.fields.String(
         load_default=None, validate=ma.validate.OneOf(sorted(ISO_639_1), error="Not an ISO 639-1 code.")
     )
@@ -56,6 +67,19 @@ class SearchArgsSchema(StrictSchema):
     min_years = Integer(load_default=None, validate=ma.validate.Range(min=0, max=80))
     min_rating = Float(load_default=None, allow_nan=False, validate=ma.validate.Range(min=1, max=5))
     accepting = ma.fields.Boolean(load_default=None)
+    max_price = Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=1, max=100_000),
+        metadata={
+            "description": "Only practitioners whose lowest price is at most this (none given: left out)"
+        },
+    )
+    home_visits = ma.fields.Boolean(load_default=None, metadata={"description": "true: only those who visit"})
+    min_verified_years = Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=0, max=80),
+        metadata={"description": "Years of experience counted from a licence date a source showed"},
+    )
     as_typed = ma.fields.Boolean(
         load_default=None,
         metadata={"description": "true: results for q exactly as typed, never for its spelling correction"},

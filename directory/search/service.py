@@ -10,7 +10,7 @@ from typing import TypedDict
 from flask import current_app
 
 from directory.catalog import service as catalog
-from directory.catalog.models import Condition, Technique
+from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_latlon
 from directory.rules import RuleError
 from directory.search import engine, fallback, present
@@ -26,11 +26,15 @@ ARG_NAMES = (
     "radius_km",
     "technique",
     "condition",
+    "client_group",
     "language",
     "verified",
     "min_years",
     "min_rating",
     "accepting",
+    "max_price",
+    "home_visits",
+    "min_verified_years",
     "as_typed",
     "sort",
     "page",
@@ -91,11 +95,15 @@ def _query(args: SearchArgs, location: Location | None) -> engine.Query:
         radius_km=args.get("radius_km") or 25.0,
         techniques=list(args.get("technique") or []),
         conditions=list(args.get("condition") or []),
+        client_groups=list(args.get("client_group") or []),
         language=args.get("language"),
         verified=bool(args.get("verified")),
         min_years=args.get("min_years"),
         min_rating=args.get("min_rating"),
         accepting=bool(args.get("accepting")),
+        max_price=args.get("max_price"),
+        home_visits=bool(args.get("home_visits")),
+        min_verified_years=args.get("min_verified_years"),
         sort=args.get("sort"),
         page=args.get("page") or 1,
         per_page=args.get("per_page") or 20,
@@ -120,7 +128,11 @@ def _outcome(query: engine.Query, search_node: SearchNode, view: IndexView | Non
     concepts = engine.plan(query.q, search_node.analyzer)
     if view is None:
         return fallback.run(query, concepts, now_utc())
-    facet_slugs = {"technique": _slugs(Technique), "condition": _slugs(Condition)}
+    facet_slugs = {
+        "technique": _slugs(Technique),
+        "condition": _slugs(Condition),
+        "client_group": _slugs(ClientGroup),
+    }
     return engine.run(view, query, concepts, now_utc(), facet_slugs)
 
 
@@ -156,7 +168,7 @@ def search(args: SearchArgs) -> SearchResponse:
     }
 
 
-def _slugs(model: type[Technique] | type[Condition]) -> list[str]:
+def _slugs(model: type[Technique] | type[Condition] | type[ClientGroup]) -> list[str]:
     key = f"directory_slugs_{model.__tablename__}"
     cached = current_app.extensions.get(key)
     if not isinstance(cached, list):  # None: not read yet

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from directory.catalog import present as catalog
 from directory.rules import RuleError
 from directory.search import service as search
-from directory.search.schemas import SearchArgsSchema
+from directory.search.schemas import REPEATABLE, SearchArgsSchema
 
 bp = Blueprint("web", __name__)
 RADII = (5, 10, 25, 50, 100, 250, 500)
@@ -20,9 +20,7 @@ def home():
     raw = request.args.to_dict(flat=False)
     # Empty form fields arrive as ""; they mean "not given".
     cleaned = {k: [v for v in vs if v != ""] for k, vs in raw.items()}
-    given: dict[str, Any] = {
-        k: (vs if k in ("technique", "condition") else vs[0]) for k, vs in cleaned.items() if vs
-    }
+    given: dict[str, Any] = {k: (vs if k in REPEATABLE else vs[0]) for k, vs in cleaned.items() if vs}
     status = 200
     try:
         args = SearchArgsSchema().load(given)

@@ -1,6 +1,7 @@
 """The index follows the database: changes, deletions, rebuilds, damage, and two writers at once."""
 
 import gc
+import json
 import shutil
 import time
 
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from directory.extensions import db
 from directory.practitioners.models import Practitioner
 from directory.search.index import GAP_PATIENCE_SECONDS, advance
+from directory.search.index.files import IndexUnavailable
 from directory.search.node import node
+from directory.search.record import LAYOUT
 
 
 def ids(client, **params):
@@ -97,6 +100,32 @@ def test_a_lost_or_damaged_index_is_rebuilt_and_nothing_is_lost(make_app, factor
     restarted = make_app()
     with restarted.app_context():
         assert sorted(ids(restarted.test_client(), q="vermilion")) == sorted(p.id for p in practitioners)
+        assert node().store.current() != folder
+    gc.collect()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("layout", ["pid,text,words,vocab,lang,meta,<iqiHffIfH", None])
+def test_an_index_written_with_another_record_layout_is_rebuilt_not_misread(make_app, factory, layout):
+    # An index a node built before an upgrade changed the packed numbers (or before layouts were
+    # written down at all) would be read with the wrong offsets: it counts as unreadable, and is rebuilt.
+    app = make_app()
+    with app.app_context():
+        p = factory.practitioner(approach="Viridian hands", price_min=50)
+        assert ids(app.test_client(), q="viridian", max_price=60) == [p.id]
+        folder = node().store.current()
+        progress = json.loads((folder / "progress.json").read_text())
+        assert progress["layout"] == LAYOUT
+        if layout is None:
+            del progress["layout"]
+        else:
+            progress["layout"] = layout
+        (folder / "progress.json").write_text(json.dumps(progress))
+        with pytest.raises(IndexUnavailable, match="another search record layout"):
+            node().store.open_at(folder)
+    restarted = make_app()
+    with restarted.app_context():
+        assert ids(restarted.test_client(), q="viridian", max_price=60) == [p.id]
         assert node().store.current() != folder
     gc.collect()
 

@@ -1,9 +1,15 @@
 """What people type into search: odd text, bad parameters, plain words and their synonyms,
 partial matches, and what a result says about itself (snippet, why, facets, suggestion)."""
 
+import io
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from directory.timeutil import today_utc
+from tests.factories import PNG, submission
 
 AUSTIN = {"lat": 30.2672, "lon": -97.7431}
 NEITHER = {"approach": "Long relaxing strokes for a quiet hour.", "techniques": ["swedish-massage"]}
@@ -126,6 +132,17 @@ BAD = [
     ({"accepting": "perhaps"}, "accepting"),
     ({"as_typed": "exactly", "q": "sciatcia"}, "as_typed"),
     ({"as_typed": "2"}, "as_typed"),
+    ({"client_group": ["athletes"] * 11}, "client_group"),
+    ({"client_group": "x" * 65}, "client_group"),
+    ({"max_price": 0}, "max_price"),
+    ({"max_price": -5}, "max_price"),
+    ({"max_price": 100_001}, "max_price"),
+    ({"max_price": "cheap"}, "max_price"),
+    ({"max_price": "9.5"}, "max_price"),
+    ({"home_visits": "sometimes"}, "home_visits"),
+    ({"min_verified_years": -1}, "min_verified_years"),
+    ({"min_verified_years": 81}, "min_verified_years"),
+    ({"min_verified_years": "many"}, "min_verified_years"),
     ({"near": "qwzx plorb"}, "near"),
     ({"near": "00000"}, "near"),
     ({"near": "91,0"}, "near"),
@@ -434,3 +451,95 @@ def test_the_page_says_whose_results_it_shows_and_links_the_typed_query(client, 
     assert 'href="/?q=sciatcia&amp;as_typed=true&amp;page=1">sciatcia</a>' in page
     typed = client.get("/", query_string={"q": "sciatcia", "as_typed": "true"}).get_data(as_text=True)
     assert "Showing results for" not in typed and "Did you mean" in typed
+
+
+# -- the client-group filter and the facets of every categorical filter ----------------------------
+
+
+def test_client_groups_filter_by_every_group_given_on_the_api_and_the_page(client, factory):
+    both = person(factory, client_groups=["athletes", "office-workers"])
+    athletes = person(factory, client_groups=["athletes"])
+    person(factory, client_groups=["post-surgery"])
+    assert sorted(ids_of(found(client, client_group="athletes"))) == sorted([both.id, athletes.id])
+    assert ids_of(found(client, client_group=["athletes", "office-workers"])) == [both.id]
+    page = client.get("/", query_string=[("client_group", "athletes"), ("client_group", "office-workers")])
+    shown = {int(i) for i in re.findall(r'data-id="(\d+)"', page.get_data(as_text=True))}
+    assert page.status_code == 200 and shown == {both.id}
+
+
+def test_facets_count_client_groups_and_languages_among_the_results(client, factory):
+    person(factory, approach="Calm work.", client_groups=["athletes"], languages=["en", "es"])
+    person(factory, approach="Calm work.", client_groups=["athletes", "office-workers"], languages=["en"])
+    person(factory, approach="Busy work.", client_groups=["post-surgery"], languages=["fr"])
+    facets = found(client, q="calm")["facets"]
+    assert {k: v for k, v in facets["client_group"].items() if v} == {"athletes": 2, "office-workers": 1}
+    assert facets["language"] == {"en": 2, "es": 1}  # French is spoken, but by no one found
+    page = client.get("/", query_string={"q": "calm"}).get_data(as_text=True)
+    assert 'aria-label="Works with"' in page and 'aria-label="Languages"' in page
+    assert "client_group=office-workers" in page
+
+
+def test_the_database_scan_filters_client_groups_too(make_app, factory):
+    app = make_app(SEARCH_REBUILD_WAIT_SECONDS=0)
+    with app.app_context():
+        meant = person(factory, client_groups=["athletes"])
+        person(factory, client_groups=["post-surgery"])
+        body = app.test_client().get("/api/v1/search", query_string={"client_group": "athletes"}).get_json()
+        assert body["degraded"] is True and ids_of(body) == [meant.id]
+        assert body["facets"]["client_group"] == {} and body["facets"]["language"] == {}
+
+
+def test_price_and_home_visits_filter_on_the_api_the_page_and_the_scan(client, factory, make_app):
+    cheap_mobile = person(factory, price_min=60, price_max=90, mobile=True)
+    only_top = person(factory, price_max=70)  # only the end of the range given: that is its price
+    dear = person(factory, price_min=120, mobile=True)
+    unpriced = person(factory, mobile=True)
+    # The database scan first (no index is built yet): the same answer while an index is rebuilt.
+    scan = make_app(SEARCH_REBUILD_WAIT_SECONDS=0)
+    with scan.app_context():
+        body = scan.test_client().get("/api/v1/search", query_string={"max_price": 80, "home_visits": "true"})
+        assert body.get_json()["degraded"] is True and ids_of(body.get_json()) == [cheap_mobile.id]
+    assert sorted(ids_of(found(client, max_price=80))) == sorted([cheap_mobile.id, only_top.id])
+    assert sorted(ids_of(found(client, home_visits="true"))) == sorted(
+        [cheap_mobile.id, dear.id, unpriced.id]
+    )
+    assert ids_of(found(client, max_price=80, home_visits="true")) == [cheap_mobile.id]
+    page = client.get("/", query_string={"max_price": 80, "home_visits": "true"}).get_data(as_text=True)
+    assert {int(i) for i in re.findall(r'data-id="(\d+)"', page)} == {cheap_mobile.id}
+
+
+def test_verified_experience_counts_from_a_licence_date_a_source_showed(client, factory):
+    admin = factory.headers(factory.user("admin"))
+    shown, typed = person(factory), person(factory)
+    for n, (p, decided) in enumerate(((shown, {"issued_on": "2012-05-01"}), (typed, {}))):
+        data = submission(number=f"CMT-{7100 + n}", issued_on="2010-01-01")
+        data["evidence"] = (io.BytesIO(PNG), "licence.png")
+        headers = factory.headers(p.user)
+        cid = client.post("/api/v1/me/credentials", data=data, headers=headers).get_json()["id"]
+        decision = client.post(
+            f"/api/v1/admin/credentials/{cid}/decision", json={"action": "verify", **decided}, headers=admin
+        )
+        assert decision.status_code == 200, decision.get_json()
+    years = today_utc().year - 2012
+    assert ids_of(found(client, min_verified_years=years)) == [shown.id]
+    assert ids_of(found(client, min_verified_years=years + 1)) == []
+    # The claimant's own 2010 is not verified experience (practice years are the min_years filter).
+    assert typed.id not in ids_of(found(client, min_verified_years=1))
+
+
+def test_the_search_form_offers_every_new_filter_and_keeps_what_was_chosen(client):
+    page = client.get(
+        "/",
+        query_string={
+            "client_group": "athletes",
+            "max_price": 80,
+            "home_visits": "true",
+            "min_verified_years": 5,
+        },
+    ).get_data(as_text=True)
+    assert '<option value="athletes" selected>' in page
+    assert 'name="max_price" type="number"' in page and 'value="80"' in page
+    assert 'name="home_visits" value="true" checked' in page
+    assert '<option value="5" selected>5+ years, checked</option>' in page
+    refused = client.get("/", query_string={"max_price": "cheap"})
+    assert refused.status_code == 422 and 'role="alert"' in refused.get_data(as_text=True)

@@ -98,6 +98,23 @@ STAMP = int(NOW.timestamp())
             True,
         ),
         ({"slugs": ["deep-tissue"]}, {"techniques": ["deep-tissue"], "conditions": ["back-pain"]}, False),
+        ({"slugs": ["athletes", "deep-tissue"]}, {"client_groups": ["athletes"]}, True),
+        ({"slugs": ["athletes"]}, {"client_groups": ["athletes", "office-workers"]}, False),  # every group
+        ({"slugs": ["deep-tissue"]}, {"client_groups": ["athletes"]}, False),
+        ({"price_from": 80}, {"max_price": 80}, True),
+        ({"price_from": 81}, {"max_price": 80}, False),
+        ({"price_from": None}, {"max_price": 100_000}, False),  # no price given is not "cheap enough"
+        ({"home_visits": True}, {"home_visits": True}, True),
+        ({"home_visits": False}, {"home_visits": True}, False),
+        ({"home_visits": False}, {"home_visits": False}, True),
+        ({"verified_since": NOW.year - 5, "verified_until": TODAY}, {"min_verified_years": 5}, True),
+        ({"verified_since": NOW.year - 4, "verified_until": TODAY}, {"min_verified_years": 5}, False),
+        (
+            {"verified_since": NOW.year - 9, "verified_until": TODAY - timedelta(days=1)},
+            {"min_verified_years": 5},
+            False,
+        ),
+        ({"verified_since": None, "verified_until": TODAY}, {"min_verified_years": 0}, False),
         ({"languages": ["es"]}, {"language": "es"}, True),
         ({"languages": ["en"]}, {"language": "es"}, False),
     ],

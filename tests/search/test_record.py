@@ -16,13 +16,16 @@ HEAD_NAMES = tuple(c.name for c in record.HEAD)
 NAMES = set(record.FIELDS) | set(HEAD_NAMES)
 # Strings spelt like a record field that are another thing, never read from the index: the API's card
 # and badge keys ("rating"), a consistency report's key ("pid"), and the keys of the summaries other
-# domains hand to facts.py (credentials' "verified_until", reviews' "bayes").
+# domains hand to facts.py (credentials' "verified_until" and "verified_since", reviews' "bayes"), and the
+# search argument "home_visits" the service reads.
 NOT_THE_RECORD = {
     ("present.py", "rating"),
     ("badges.py", "rating"),
     ("consistency.py", "pid"),
     ("facts.py", "verified_until"),
     ("facts.py", "bayes"),
+    ("facts.py", "verified_since"),
+    ("service.py", "home_visits"),
 }
 
 
@@ -42,7 +45,11 @@ def test_the_arrays_have_a_column_per_head_field_of_the_packed_width():
 
 def test_indexes_on_disk_keep_their_layout():
     """A node reads the index it built before an upgrade: changing this layout needs a reindex."""
-    assert record.META_HEAD.format == "<iqiHffIfH" and record.META_PLACE.format == "<dd"
+    assert record.META_HEAD.format == "<iqiHffIfiBHH" and record.META_PLACE.format == "<dd"
+    assert record.LAYOUT.endswith(
+        "<iqiHffIfiBHH,pid,accepting_until,verified_until,since,rating,bayes,"
+        "reviews,dl,price_from,home_visits,verified_since"
+    )
 
 
 PERSON = facts(
@@ -55,6 +62,9 @@ PERSON = facts(
     rating_average=4.25,
     rating_bayes=3.75,
     review_count=9,
+    price_from=70,
+    home_visits=True,
+    verified_since=2013,
 )
 
 
@@ -74,12 +84,15 @@ def test_every_field_travels_from_facts_through_the_bytes_into_the_arrays():
         3.75,
         9,
         3.0,
+        70,
+        1,
+        2013,
     ]
 
 
 def test_an_unknown_value_packs_as_zero():
     head, places = record.unpack_meta(record.pack_meta(facts(5), 0))
-    assert list(head) == [5, 0, 0, 0, 0.0, 0.0, 0, 0.0, 0] and places == []
+    assert list(head) == [5, 0, 0, 0, 0.0, 0.0, 0, 0.0, 0, 0, 0, 0] and places == []
 
 
 def _spelt_names(tree: ast.AST) -> set[str]:

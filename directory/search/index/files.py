@@ -14,6 +14,8 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
+from directory.search.record import LAYOUT
+
 BUILD_NAME = re.compile(r"ix-[0-9]+")
 # Whoosh's table of contents (`_MAIN_<generation>.toc`) and segment files (`MAIN_<id>.seg`), not its
 # lock file nor the temporary names it writes them under.
@@ -30,6 +32,7 @@ class Progress(TypedDict):
     applied: int  # the outbox id the index has applied every row up to (but for the gaps)
     gaps: dict[str, float]  # outbox id (as text: JSON keys) → when it was first found missing (epoch s)
     files: NotRequired[dict[str, list[int]]]  # index file name → [size, mtime_ns] as written
+    layout: NotRequired[str]  # record.LAYOUT of the code that wrote the index
 
 
 class _QuietFile:
@@ -103,12 +106,17 @@ class IndexFiles:
             raise IndexUnavailable(f"the index at {folder} cannot be read: {exc}") from exc
 
     def check_intact(self, folder: Path) -> None:
-        """IndexUnavailable if a file of the index changed after it was written. Whoosh never rewrites
+        """IndexUnavailable if the index was written with another search record layout, or a file of it
+        changed after it was written. Whoosh never rewrites
         a segment or table-of-contents file (a commit writes new ones), so a changed size or mtime means
         damage: truncated or overwritten. Reading such a file returns wrong answers or raises; a few
         stat calls per search keep both away (and open_at's plain reads keep the process alive when
         the damage comes between the check and a read). A file gone since is fine (a later commit dropped it)."""
-        for name, (size, mtime_ns) in self.progress(folder).get("files", {}).items():
+        progress = self.progress(folder)
+        if "files" in progress and progress.get("layout") != LAYOUT:
+            # Written by code with another search record: its packed numbers would be misread.
+            raise IndexUnavailable(f"the index at {folder} was written with another search record layout")
+        for name, (size, mtime_ns) in progress.get("files", {}).items():
             try:
                 found = os.stat(folder / name)
             except FileNotFoundError:
@@ -139,6 +147,7 @@ class IndexFiles:
             "applied": progress["applied"],
             "gaps": progress["gaps"],
             "files": self._files(folder),
+            "layout": LAYOUT,
         }
         tmp = folder / f".progress.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(written))
