@@ -62,6 +62,7 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
     click.echo(
         f"Created {summary['practitioners']} practitioners with {summary['locations']} places "
         f"in {summary['seconds']:.1f} s."
+        + (" Database statistics refreshed (ANALYZE)." if summary["statistics_refreshed"] else "")
     )
 
 

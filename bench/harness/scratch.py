@@ -67,7 +67,8 @@ def demo_app(workdir: Path, count: int, ours=None):
         if existing < count:
             step(f"generating {count - existing} practitioners (seed 1)")
             generated = generate(count - existing, seed=1, progress=True)
-            step(f"generated in {generated['seconds']:.1f} s")
+            analysed = "; statistics refreshed (ANALYZE)" if generated["statistics_refreshed"] else ""
+            step(f"generated in {generated['seconds']:.1f} s{analysed}")
     return app, db_path, url, data_dir, generated
 
 

@@ -32,10 +32,10 @@ from directory.accounts.models import User
 from directory.catalog.models import Issuer
 from directory.credentials import lifecycle, service, standing
 from directory.credentials.lifecycle import BatchItem, Facts
-from directory.credentials.models import Credential
+from directory.credentials.models import Credential, CredentialEvent
 from directory.credentials.names import names_match
 from directory.credentials.roster_file import RosterRow, parse_roster, read_bytes
-from directory.extensions import db
+from directory.extensions import db, refresh_statistics, table_of
 from directory.logs import security_event
 from directory.practitioners.models import Practitioner
 from directory.rules import Data, RuleError
@@ -122,6 +122,7 @@ def import_roster(
         # Its own transaction, after the import's: the checkpoint signs what is committed, and taking
         # its table lock while the import still held row locks could deadlock with a decision in flight.
         checkpoints.publish()
+        refresh_statistics([table_of(Credential), table_of(CredentialEvent)])  # thousands may have moved
     return {
         "issuer": issuer.slug,
         "rows": len(rows),

@@ -26,7 +26,7 @@ from directory.accounts.models import User
 from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.demo.places import PlacePicker, load_places
 from directory.demo.profiles import DemoLocation, DemoPractitioner, make_practitioner
-from directory.extensions import db, table_of
+from directory.extensions import db, refresh_statistics, table_of
 from directory.practitioners.models import (
     PracticeLocation,
     Practitioner,
@@ -104,6 +104,7 @@ def generate(
         "locations": locations,
         "seconds": time.perf_counter() - started,
         "seed": seed,
+        "statistics_refreshed": refresh_statistics(list(db.metadata.sorted_tables)),
     }
 
 

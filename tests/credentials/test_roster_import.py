@@ -246,3 +246,17 @@ def test_the_public_feed_lists_one_import_s_lapses_in_credential_order(client, a
         (later_number.credential_id, "lapsed"),
         (earlier_number.credential_id, "lapsed"),
     ]
+
+
+def test_an_import_refreshes_the_planners_statistics_of_what_it_moved_on_postgresql(admin, holder):
+    # Only PostgreSQL keeps planner statistics (SQLite has none to refresh): ANALYZE sets reltuples.
+    holder("Casey Lin", "CMT-1001")
+    holder("Dana Wu", "CMT-1002")
+    roster.import_roster(
+        admin, "camtc", (HEADER + "CMT-1001,Casey Lin,active,\nCMT-1002,Dana Wu,active,\n").encode()
+    )
+    if db.engine.dialect.name == "postgresql":
+        planned = "SELECT reltuples FROM pg_class WHERE relname = :t"
+        for table, model in (("credentials", Credential), ("credential_events", CredentialEvent)):
+            counted = db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            assert db.session.scalar(sa.text(planned), {"t": table}) == counted, table

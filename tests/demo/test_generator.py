@@ -239,3 +239,23 @@ def test_zero_and_negative_counts():
     assert generate(count=0)["practitioners"] == 0
     with pytest.raises(ValueError, match="count"):
         generate(count=-1)
+
+
+def _planned_rows(table: str) -> float:
+    """The row count PostgreSQL's planner believes (pg_class.reltuples, which ANALYZE sets at once)."""
+    return db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+
+
+def test_a_bulk_load_refreshes_the_planners_statistics_on_postgresql(runner):
+    # A load of thousands of rows into tables the planner still thinks empty: its next card query
+    # would scan every place. Only PostgreSQL keeps such statistics; SQLite has none to refresh.
+    postgres = db.engine.dialect.name == "postgresql"
+    summary = generate(count=3, seed=11)
+    assert summary["statistics_refreshed"] is postgres
+    if postgres:
+        for table, model in (("practitioners", Practitioner), ("practice_locations", PracticeLocation)):
+            assert _planned_rows(table) == count(model) > 0, table
+    said = runner.invoke(args=["directory", "demo", "--count", "2", "--seed", "12"]).output
+    assert ("Database statistics refreshed (ANALYZE)." in said) is postgres, said
+    if postgres:
+        assert _planned_rows("practitioners") == 5
