@@ -3,7 +3,7 @@
 
 from directory.catalog import service
 
-# The search page filters by these two; client groups are shown on profiles, not searched by.
+# The vocabularies the search page filters by.
 SEARCH_FILTERS = ("techniques", "conditions", "client_groups")
 
 

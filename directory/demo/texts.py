@@ -11,8 +11,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Rows of the catalog's "plain words -> vocabulary" table (catalog/plain_words.toml), named by their words: a wording that uses
-# those words needs at least one of the slugs.
+# Rows of the catalog's "plain words -> vocabulary" table (catalog/plain_words.toml), named by their
+# words: a wording that uses those words needs at least one of the slugs.
 KNOTS = frozenset({"trigger-point-therapy", "neuromuscular-therapy"})
 NEUROMUSCULAR = frozenset({"neuromuscular-therapy"})
 STIFF = frozenset({"flexibility-stretching", "pnf-stretching", "limited-mobility"})

@@ -90,17 +90,16 @@ def text_length(text: str) -> int:
 def spelling_words(facts: SearchFacts) -> set[str]:
     """The words of one profile that enter the spelling vocabulary: its approach text's, bounded
     (spelling.py). Names, cities and issuers are found as typed but never offered as a correction."""
-    return _learnable(normalize(facts.spelling_text))
+    text = normalize(facts.spelling_text).lower()
+    return set(spelling.learnable(w for w in WORD.findall(text) if w not in STOPLIST))
 
 
 def domain_words(names: Iterable[str]) -> set[str]:
     """The spelling words every index holds whoever is listed: the catalog's term names given, and
-    every word of the plain-words table, so a misspelt complaint is corrected to a complaint."""
-    return _learnable(" ".join([*names, *PLAIN_WORDS]))
-
-
-def _learnable(text: str) -> set[str]:
-    return set(spelling.learnable(w for w in WORD.findall(text.lower()) if w not in STOPLIST))
+    every word of the plain-words table, so a misspelt complaint is corrected to a complaint. All of
+    them: the domain's own data is not held to a profile's budget of variants."""
+    text = normalize(" ".join([*names, *PLAIN_WORDS])).lower()
+    return {w for w in WORD.findall(text) if w not in STOPLIST and spelling.spellable(w)}
 
 
 def document_text(facts: SearchFacts) -> str:

@@ -107,9 +107,8 @@ class IndexFiles:
 
     def check_intact(self, folder: Path) -> None:
         """IndexUnavailable if the index was written with another search record layout, or a file of it
-        changed after it was written. Whoosh never rewrites
-        a segment or table-of-contents file (a commit writes new ones), so a changed size or mtime means
-        damage: truncated or overwritten. Reading such a file returns wrong answers or raises; a few
+        changed after it was written. Whoosh never rewrites a segment or table-of-contents file (a
+        commit writes new ones), so a changed size or mtime means damage: truncated or overwritten. Reading such a file returns wrong answers or raises; a few
         stat calls per search keep both away (and open_at's plain reads keep the process alive when
         the damage comes between the check and a read). A file gone since is fine (a later commit dropped it)."""
         progress = self.progress(folder)
