@@ -145,8 +145,6 @@ EQUIVALENT: dict[str, str] = {
     "directory.accounts.grants.x_issue__mutmut_4": "a secret of 33 random bytes instead of 32: nobody can tell",
     # The query's typed columns hand dates back as dates on SQLite and PostgreSQL: the text branch is
     # never taken, whatever it does.
-    # checked_at is a datetime column: the date branch of standing._day is never taken.
-    "directory.credentials.standing.x__day__mutmut_2": "checked_at is always a datetime",
     "directory.search.badges.x__day__mutmut_1": "the text branch of _day is never taken",
     "directory.search.badges.x__day__mutmut_3": "the text branch of _day is never taken",
     # for_practitioners' today is today_utc(), which is what the standing rules read when given None.
@@ -233,6 +231,16 @@ EQUIVALENT: dict[str, str] = {
     "directory.search.engine.x__relevance__mutmut_31": "a Bayesian rating is never below 0",
     # The sort keys hold the practitioner id in their low bits, so no two are equal: every sort
     # (stable or not, partitioned first or not) gives one order.
+    "directory.search.engine.x__text__mutmut_8": "np.full(n, -1) is int64 already",
+    "directory.search.engine.x__text__mutmut_32": "a float64 count of words equals len(stems) as an int16 does",
+    "directory.search.engine.x__relevance__mutmut_12": "with no documents there is nothing to divide by best",
+    "directory.search.engine.x__relevance__mutmut_18": "best is 0 only for no documents (every match scores above 0)",
+    "directory.search.engine.x__relevance__mutmut_45": "every candidate is inside the radius: 1 - distance / radius "
+    "is never below 0",
+    **dict.fromkeys(
+        (f"directory.search.engine.x__page__mutmut_{n}" for n in (21, 25, 29)),
+        "no two keys are equal: any sort gives one order",
+    ),
     "directory.search.engine.x__order_keys__mutmut_16": "<< 32 wraps every descending key alike (their "
     "bits are all at or above 2^31, ascending ones all below), so the order is the same",
     "directory.search.engine.x__page__mutmut_1": "start == len(keys) slices an empty page either way",
