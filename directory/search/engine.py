@@ -14,6 +14,7 @@ Ranking (relevance), every part in 0..1, weights summing to 1:
 Every order breaks ties by practitioner id, so paging returns each match exactly once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -136,13 +137,21 @@ def _mask_of(view: IndexView, fieldname: str, term: str) -> NDArray[np.bool_]:
     return mask
 
 
+# The yes-or-no filters, each once: the filter keeps the rows it marks, its facet counts them.
+YES_OR_NO: dict[str, Callable[[NDArray[np.void], datetime], NDArray[np.bool_]]] = {
+    "verified": lambda head, now: head[VERIFIED_UNTIL] >= now.date().toordinal(),
+    "accepting": lambda head, now: head[ACCEPTING_UNTIL] > int(now.timestamp()),
+    "home_visits": lambda head, now: head[HOME_VISITS] == 1,
+}
+
+
 def _filters(view: IndexView, query: Query, now: datetime) -> NDArray[np.bool_]:
     head = view.head
     mask = view.alive.copy()
     if query.verified:
-        mask &= head[VERIFIED_UNTIL] >= now.date().toordinal()
+        mask &= YES_OR_NO["verified"](head, now)
     if query.accepting:
-        mask &= head[ACCEPTING_UNTIL] > int(now.timestamp())
+        mask &= YES_OR_NO["accepting"](head, now)
     if query.min_years is not None:
         mask &= (head[SINCE] > 0) & (head[SINCE] <= now.year - query.min_years)
     if query.min_rating is not None:
@@ -150,11 +159,11 @@ def _filters(view: IndexView, query: Query, now: datetime) -> NDArray[np.bool_]:
     if query.max_price is not None:
         mask &= (head[PRICE_FROM] > 0) & (head[PRICE_FROM] <= query.max_price)
     if query.home_visits:
-        mask &= head[HOME_VISITS] == 1
+        mask &= YES_OR_NO["home_visits"](head, now)
     if query.min_verified_years is not None:
         # Verified experience counts while a badge is live (as the profile shows it).
         mask &= (head[VERIFIED_SINCE] > 0) & (head[VERIFIED_SINCE] <= now.year - query.min_verified_years)
-        mask &= head[VERIFIED_UNTIL] >= now.date().toordinal()
+        mask &= YES_OR_NO["verified"](head, now)
     for slug in query.techniques + query.conditions + query.client_groups:
         mask &= _mask_of(view, VOCAB, slug)
     if query.language:
@@ -230,6 +239,11 @@ def _language_counts(view: IndexView, idx: NDArray[np.intp]) -> dict[str, int]:
     inside[idx] = True
     counts = {code: int(np.count_nonzero(inside[view.postings(LANG, code)[0]])) for code in view.languages()}
     return {code: n for code, n in counts.items() if n}
+
+
+def _yes_counts(head: NDArray[np.void], now: datetime) -> dict[str, dict[str, int]]:
+    """How many of the results each yes-or-no filter would keep: {"verified": {"true": n}, …}."""
+    return {name: {"true": int(np.count_nonzero(kept(head, now)))} for name, kept in YES_OR_NO.items()}
 
 
 def _unknown(view: IndexView, concept: Concept) -> bool:
@@ -308,6 +322,7 @@ def run(
         bits = view.slug_bits(tuple(slugs))[idx]
         facets[name] = {slug: int(np.count_nonzero(bits & (1 << b))) for b, slug in enumerate(slugs)}
     facets["language"] = _language_counts(view, idx)
+    facets.update(_yes_counts(head, now))
     unmatched = [c for c in concepts if _unknown(view, c)]
     return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
 
@@ -325,7 +340,7 @@ def _relevance(
         text = text_score.astype(np.float64)
         best = text.max() if len(text) else 0.0
         parts += WEIGHTS.text * coverage * (text / best if best > 0 else 0.0)
-    parts += WEIGHTS.verified * (head[VERIFIED_UNTIL] >= now.date().toordinal())
+    parts += WEIGHTS.verified * YES_OR_NO["verified"](head, now)
     parts += WEIGHTS.rating * np.clip(head[BAYES] / 5.0, 0, 1)
     if dist is not None:
         parts += WEIGHTS.proximity * np.clip(1.0 - dist / query.radius_km, 0, 1)

@@ -124,5 +124,6 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
     ]
     sort = "distance" if point is not None else "id"
     # No counts from a scan: the facets come back with the index.
-    facets: dict[str, dict[str, int]] = {"technique": {}, "condition": {}, "client_group": {}, "language": {}}
+    names = ("technique", "condition", "client_group", "language", "verified", "accepting", "home_visits")
+    facets: dict[str, dict[str, int]] = {name: {} for name in names}
     return Outcome(len(ordered), hits, False, sort, concepts, [], facets)

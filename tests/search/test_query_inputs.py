@@ -552,3 +552,13 @@ def test_the_search_form_offers_every_new_filter_and_keeps_what_was_chosen(clien
     assert '<option value="5" selected>5+ years, checked</option>' in page
     refused = client.get("/", query_string={"max_price": "cheap"})
     assert refused.status_code == 422 and 'role="alert"' in refused.get_data(as_text=True)
+
+
+def test_facets_count_how_many_results_each_yes_or_no_filter_would_keep(client, factory):
+    person(factory, approach="Calm work.", mobile=True)
+    person(factory, approach="Calm work.", mobile=True, accepting_clients=True)
+    person(factory, approach="Calm work.")
+    person(factory, approach="Busy work.", mobile=True)
+    facets = found(client, q="calm")["facets"]
+    assert facets["home_visits"] == {"true": 2} and facets["verified"] == {"true": 0}
+    assert facets["home_visits"]["true"] == found(client, q="calm", home_visits="true")["total"]

@@ -17,7 +17,7 @@ NAMES = set(record.FIELDS) | set(HEAD_NAMES)
 # Strings spelt like a record field that are another thing, never read from the index: the API's card
 # and badge keys ("rating"), a consistency report's key ("pid"), and the keys of the summaries other
 # domains hand to facts.py (credentials' "verified_until" and "verified_since", reviews' "bayes"), and the
-# search argument "home_visits" the service reads.
+# search argument "home_visits" the service reads and the engine names its facet after.
 NOT_THE_RECORD = {
     ("present.py", "rating"),
     ("badges.py", "rating"),
@@ -26,6 +26,7 @@ NOT_THE_RECORD = {
     ("facts.py", "bayes"),
     ("facts.py", "verified_since"),
     ("service.py", "home_visits"),
+    ("engine.py", "home_visits"),
 }
 
 
