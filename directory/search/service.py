@@ -19,28 +19,6 @@ from directory.search.node import SearchNode, node
 from directory.search.schemas import SearchArgs
 from directory.timeutil import now_utc
 
-ARG_NAMES = (
-    "q",
-    "lat",
-    "lon",
-    "radius_km",
-    "technique",
-    "condition",
-    "client_group",
-    "language",
-    "verified",
-    "min_years",
-    "min_rating",
-    "accepting",
-    "max_price",
-    "home_visits",
-    "min_verified_years",
-    "as_typed",
-    "sort",
-    "page",
-    "per_page",
-)
-
 
 class Location(TypedDict):
     lat: float
