@@ -108,6 +108,10 @@ DEFAULTS = {
     # How long a search waits for the spelling tables (built in the background after a segment
     # appears) before answering without a "did you mean" suggestion.
     "SEARCH_SPELLING_WAIT_SECONDS": 0.02,
+    # An API walk (search?walk=true) holds its index generation this long after it starts; a walk
+    # starting within REUSE seconds of the last pinned generation shares it (memory: walks.py).
+    "SEARCH_CURSOR_SECONDS": 300,
+    "SEARCH_CURSOR_REUSE_SECONDS": 60,
     # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, serve directly).
     "PROXY_FIX_HOPS": 0,
     # /readyz answers 503 while the oldest outbox row this node's index has not applied is older than this.

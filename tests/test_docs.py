@@ -25,7 +25,7 @@ EXTENSIONS = {"py", "md", "toml", "html", "json", "ini", "txt", "js", "css", "ma
 # the folders and files of a node's data dir (DIRECTORY_DATA_DIR), which the runbook describes.
 RUNTIME = (".venv/", "instance/")
 PACKAGES = ("directory", "tests", "bench", "migrations")
-DATA_DIR_ENTRIES = {"search/", "mail/", "evidence/", "signing/", "secret_key"}
+DATA_DIR_ENTRIES = {"search/", "search/walks/", "mail/", "evidence/", "signing/", "secret_key"}
 # Example mount points and data dirs in the runbook: a deployment's paths, not files of anyone's.
 DEPLOYMENT_ROOTS = ("/var/lib/", "/mnt/")
 COMMANDS = {

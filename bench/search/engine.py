@@ -61,12 +61,13 @@ class InProcessCore(InProcess):
     def __init__(self, app) -> None:
         super().__init__(app)
         from directory.search.service import find
+        from directory.timeutil import now_utc
 
-        self._find = find
+        self._find, self._now = find, now_utc
 
     def search(self, query: Query) -> list[int]:
         with self.app.app_context():
-            outcome = self._find(engine_args(query))[-1]
+            outcome = self._find(engine_args(query), self._now()).outcome
         return [hit.pid for hit in outcome.hits]
 
 

@@ -2,15 +2,21 @@
 # mypy: disable-error-code="untyped-decorator"
 from directory.apibase import Blueprint
 from directory.search import service
-from directory.search.schemas import SearchArgs, SearchArgsSchema, SearchResponseSchema
+from directory.search.schemas import SearchApiArgs, SearchApiArgsSchema, SearchResponseSchema
 
 blp = Blueprint("search_api", __name__, url_prefix="/api/v1", description="Search")
 
 
 @blp.route("/search")
-@blp.arguments(SearchArgsSchema, location="query")
+@blp.arguments(SearchApiArgsSchema, location="query")
 @blp.response(200, SearchResponseSchema)
+@blp.alt_response(410, description="The cursor's walk has ended (too old, or another server): start again")
 @blp.alt_response(422, description="Invalid parameters, or a place that cannot be found")
-def search(args: SearchArgs) -> service.SearchResponse:
-    """Find practitioners by problem, place, technique, condition, credentials and rating."""
-    return service.search(args)
+@blp.alt_response(503, description="A walk was asked for while the index is rebuilt")
+def search(args: SearchApiArgs) -> service.SearchResponse:
+    """Find practitioners by problem, place, technique, condition, credentials and rating. A walk
+    (`walk=true`, then `cursor`) pages through every result exactly once while the data changes."""
+    cursor = args.get("cursor")
+    if cursor:
+        return service.resume(cursor, args.get("per_page"))
+    return service.search(args, walk=bool(args.get("walk")))

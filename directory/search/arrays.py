@@ -302,6 +302,11 @@ class IndexView:
         return cached
 
 
+def _leaves(reader: IndexReader) -> list[tuple[IndexReader, int]]:
+    # An index without segments has one EmptyReader leaf, with no segment at all.
+    return [(r, base) for r, base in reader.leaf_readers() if r.segment() is not None]
+
+
 class ViewCache:
     """Segment arrays survive across generations; a view is rebuilt when the generation changes."""
 
@@ -313,20 +318,29 @@ class ViewCache:
 
     def view(self, searcher: Searcher) -> IndexView:
         reader = searcher.reader()
-        # An index without segments has one EmptyReader leaf, with no segment at all.
-        leaves = [(r, base) for r, base in reader.leaf_readers() if r.segment() is not None]
+        leaves = _leaves(reader)
         key = tuple((r.segment().segment_id(), r.segment().deleted_count(), base) for r, base in leaves)
         with self._lock:
             view = self._view
             if view is None or key != self._view_key:
-                view = self._view = self._build(leaves)
+                view = self._view = self._build(leaves, self._segment_arrays(leaves))
                 self._view_key = key
             return view
 
-    def _build(self, leaves: list[tuple[IndexReader, int]]) -> IndexView:
+    def other(self, searcher: Searcher) -> IndexView:
+        """A view of another generation (a walk's, pinned: walks.py), sharing the arrays of the
+        segments it has in common with the live one; the live view and its cache are left as they are."""
+        leaves = _leaves(searcher.reader())
+        with self._lock:
+            arrays = [self._segments.get(r.segment().segment_id()) or SegmentArrays(r) for r, _ in leaves]
+        return self._build(leaves, arrays)
+
+    def _segment_arrays(self, leaves: list[tuple[IndexReader, int]]) -> list[SegmentArrays]:
+        """The arrays of each leaf's segment: kept ones, or read now (and warmed, if large); the
+        segments merged away are let go."""
         live_ids: set[str] = set()
-        parts: list[Leaf] = []
-        for reader, base in leaves:
+        arrays: list[SegmentArrays] = []
+        for reader, _ in leaves:
             seg_id = reader.segment().segment_id()
             live_ids.add(seg_id)
             if seg_id not in self._segments:
@@ -335,9 +349,14 @@ class ViewCache:
                     threading.Thread(
                         target=seg.warm, args=(reader,), daemon=True, name="warm-postings"
                     ).start()
-            parts.append((reader, base, self._segments[seg_id]))
+            arrays.append(self._segments[seg_id])
         for stale in set(self._segments) - live_ids:  # merged away
             del self._segments[stale]
+        return arrays
+
+    @staticmethod
+    def _build(leaves: list[tuple[IndexReader, int]], arrays: list[SegmentArrays]) -> IndexView:
+        parts: list[Leaf] = [(reader, base, seg) for (reader, base), seg in zip(leaves, arrays, strict=True)]
         total = sum(seg.size for _, _, seg in parts)
         alive = np.ones(total, dtype=bool)
         head = np.concatenate([seg.head for _, _, seg in parts]) if parts else np.zeros(0, HEAD_DTYPE)

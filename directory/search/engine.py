@@ -77,6 +77,7 @@ class Query:
     sort: str | None = None
     page: int = 1
     per_page: int = 20
+    after: int | None = None  # a walk's place: only results whose sort key is above this (walks.py)
 
     @property
     def point(self) -> tuple[float, float] | None:
@@ -113,6 +114,7 @@ class Outcome:
     concepts: list[Concept]
     unmatched: list[Concept]
     facets: dict[str, dict[str, int]]
+    next_key: int | None = None  # the last hit's sort key, when more results follow it
 
 
 def plan(q: str | None, analyzer: Analyzer) -> list[Concept]:
@@ -305,8 +307,14 @@ def run(
         keys = _order_keys(head[BAYES], head[PID], descending=True)
     else:
         keys = _order_keys(relevance, head[PID], descending=True)
-    start = (query.page - 1) * query.per_page
-    picked = _page(keys, start, start + query.per_page)
+    if query.after is None:
+        start = (query.page - 1) * query.per_page
+        picked = _page(keys, start, start + query.per_page)
+        more = start + len(picked) < len(keys)
+    else:  # keyset: the page after the last key given
+        later = np.flatnonzero(keys > query.after)
+        picked = later[_page(keys[later], 0, query.per_page)]
+        more = len(picked) < len(later)
     hits = [
         Hit(
             doc=int(idx[i]),
@@ -324,7 +332,8 @@ def run(
     facets["language"] = _language_counts(view, idx)
     facets.update(_yes_counts(head, now))
     unmatched = [c for c in concepts if _unknown(view, c)]
-    return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets)
+    next_key = int(keys[picked[-1]]) if more and len(picked) else None
+    return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets, next_key)
 
 
 def _relevance(

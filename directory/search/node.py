@@ -15,6 +15,7 @@ from directory.extensions import app_object
 from directory.search import documents
 from directory.search.arrays import IndexView, ViewCache
 from directory.search.index import IndexStore, IndexUnavailable
+from directory.search.walks import Generation, Pins
 
 LOG = logging.getLogger(__name__)
 EXTENSION = "directory_search"
@@ -24,6 +25,10 @@ class SearchNode:
     def __init__(self, data_dir: str, procs: int = 1):
         self.store = IndexStore(data_dir, procs)
         self.views = ViewCache()
+        # Generations pinned by walks (walks.py), node-wide beside the index builds.
+        self.pins = Pins(
+            self.store.root / "walks", lambda folder: self.store.open_at(folder).searcher(), self.views.other
+        )
         self.analyzer = documents.text_analyzer()
         self._lock = threading.RLock()
         self._folder: Path | None = None
@@ -55,6 +60,19 @@ class SearchNode:
 
     def view(self) -> IndexView:
         return self.views.view(self.searcher())
+
+    def generation(self) -> Generation:
+        """The live generation: its folder, table-of-contents number, segments and view."""
+        with self._lock:
+            searcher = self.searcher()
+            folder = self._folder
+        if folder is None:
+            raise IndexUnavailable("no index is open")
+        reader = searcher.reader()
+        segments = tuple(
+            r.segment().segment_id() for r, _ in reader.leaf_readers() if r.segment() is not None
+        )
+        return Generation(folder, reader.generation(), segments, self.views.view(searcher))
 
     def ready_view(self, wait_seconds: float) -> IndexView | None:
         """The live index, caught up with the outbox; or None while it is being rebuilt (missing,

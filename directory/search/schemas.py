@@ -1,4 +1,4 @@
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import marshmallow as ma
 
@@ -31,7 +31,7 @@ class SearchArgs(TypedDict):
     as_typed: bool | None
     sort: str | None
     page: int
-    per_page: int
+    per_page: int | None  # the page's schema loads 20; the API's None when not given (a walk's own)
 
 
 class SearchArgsSchema(StrictSchema):
@@ -105,6 +105,49 @@ class SearchArgsSchema(StrictSchema):
         return data
 
 
+class SearchApiArgs(SearchArgs):
+    walk: bool | None
+    cursor: str | None
+
+
+class SearchApiArgsSchema(SearchArgsSchema):
+    """The API's search arguments: the page's, and a walk's (walks.py)."""
+
+    walk = ma.fields.Boolean(
+        load_default=None,
+        metadata={
+            "description": "true: start a walk through every result; the answer's next_cursor leads to the "
+            "next page, on the same index generation, for at least SEARCH_CURSOR_SECONDS (300)"
+        },
+    )
+    # Not given: 20, or in a walk the size of its pages so far.
+    per_page = Integer(load_default=None, validate=ma.validate.Range(min=1, max=100))
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=4000),
+        metadata={
+            "description": "A next_cursor, given alone (per_page may change): the next page of its walk. "
+            "410 when the walk has ended (too old, or another server): start again"
+        },
+    )
+
+    @ma.pre_load
+    def _cursor_alone(self, data: Any, **kwargs: object) -> Any:
+        # Before defaults fill in: what was given, not what was loaded.
+        if hasattr(data, "keys") and "cursor" in data:
+            given = sorted(k for k in data if k in self.fields and k not in ("cursor", "per_page"))
+            if given:
+                raise ma.ValidationError(
+                    f"A cursor carries its search: give it alone, without {', '.join(given)}.", "cursor"
+                )
+        return data
+
+    @ma.validates_schema
+    def _walk_from_the_start(self, data: dict[str, object], **kwargs: object) -> None:
+        if data.get("walk") and data.get("page", 1) != 1:
+            raise ma.ValidationError("A walk starts at the first page; its cursor gives the next.", "page")
+
+
 class CredentialBadgeSchema(ma.Schema):
     issuer = ma.fields.String()
     title = ma.fields.String()
@@ -158,3 +201,7 @@ class SearchResponseSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     )
     results = ma.fields.List(ma.fields.Nested(ResultSchema))
+    next_cursor = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "In a walk: the cursor of the next page; null at its end and outside walks"},
+    )

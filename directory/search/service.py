@@ -5,7 +5,8 @@ the index, so a lagging index can never show a revoked credential as verified.
 """
 
 from dataclasses import replace
-from typing import TypedDict
+from datetime import datetime
+from typing import NamedTuple, TypedDict, cast
 
 from flask import current_app
 
@@ -13,7 +14,7 @@ from directory.catalog import service as catalog
 from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_latlon
 from directory.rules import RuleError
-from directory.search import engine, fallback, present
+from directory.search import engine, fallback, present, walks
 from directory.search.arrays import IndexView
 from directory.search.node import SearchNode, node
 from directory.search.schemas import SearchArgs
@@ -40,6 +41,7 @@ class SearchResponse(TypedDict):
     showing_results_for: str | None
     facets: dict[str, dict[str, int]]
     results: list[present.Result]
+    next_cursor: str | None  # a walk's next page (walks.py); None at its end, or outside a walk
 
 
 def locate(args: SearchArgs) -> Location | None:
@@ -91,36 +93,64 @@ def _query(args: SearchArgs, location: Location | None) -> engine.Query:
     return query
 
 
-def find(
-    args: SearchArgs,
-) -> tuple[Location | None, engine.Query, SearchNode, IndexView | None, engine.Outcome]:
-    """The ranked page of ids and everything about how they were found, without loading cards."""
+class Found(NamedTuple):
+    location: Location | None
+    query: engine.Query
+    node: SearchNode
+    view: IndexView | None  # None: answered by the database scan
+    outcome: engine.Outcome
+    pin: str | None  # a walk's pin (walks.py)
+
+
+def find(args: SearchArgs, now: datetime, walk: bool = False) -> Found:
+    """The ranked page of ids and everything about how they were found, without loading cards; with
+    `walk`, on a pinned generation."""
     location = locate(args)
     query = _query(args, location)
     search_node = node()
     view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
-    return location, query, search_node, view, _outcome(query, search_node, view)
+    pin = None
+    if walk:
+        if view is None:
+            raise RuleError(
+                503,
+                "Walking through results needs the search index, which is being rebuilt; "
+                "try again in a minute.",
+                retry_after=60,
+            )
+        config = current_app.config
+        pin, view = search_node.pins.start(
+            search_node.generation,
+            now,
+            config["SEARCH_CURSOR_SECONDS"],
+            config["SEARCH_CURSOR_REUSE_SECONDS"],
+        )
+    return Found(location, query, search_node, view, _outcome(query, search_node, view, now), pin)
 
 
-def _outcome(query: engine.Query, search_node: SearchNode, view: IndexView | None) -> engine.Outcome:
+def _outcome(
+    query: engine.Query, search_node: SearchNode, view: IndexView | None, now: datetime
+) -> engine.Outcome:
     concepts = engine.plan(query.q, search_node.analyzer)
     if view is None:
-        return fallback.run(query, concepts, now_utc())
+        return fallback.run(query, concepts, now)
     facet_slugs = {
         "technique": _slugs(Technique),
         "condition": _slugs(Condition),
         "client_group": _slugs(ClientGroup),
     }
-    return engine.run(view, query, concepts, now_utc(), facet_slugs)
+    return engine.run(view, query, concepts, now, facet_slugs)
 
 
-def search(args: SearchArgs) -> SearchResponse:
+def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
     """Run a search from already-validated arguments (SearchArgsSchema); returns the API response.
+    With `walk`, the first page of a walk (walks.py): `next_cursor` leads to the next.
 
     When q as typed finds nothing, or only partial matches, and its spelling correction finds full
     matches, the results are the correction's (`showing_results_for`), unless `as_typed` asks for
     the typed words: a misspelt word must not leave the visitor with results for the other words."""
-    location, query, search_node, view, outcome = find(args)
+    now = now_utc()
+    location, query, search_node, view, outcome, pin = find(args, now, walk)
     suggestion = None
     showing_for = None
     if view is not None:
@@ -128,11 +158,52 @@ def search(args: SearchArgs) -> SearchResponse:
         suggestion = present.suggestion(search_node, view, query.q, outcome, wait)
     if suggestion and not args.get("as_typed") and (outcome.total == 0 or outcome.relaxed):
         corrected = replace(query, q=suggestion)
-        again = _outcome(corrected, search_node, view)
+        again = _outcome(corrected, search_node, view, now)
         if again.total and not again.relaxed:
             query, outcome, showing_for = corrected, again, suggestion
+    cursor = None
+    if pin is not None and outcome.next_key is not None:
+        cursor = walks.Cursor(
+            pin=pin,
+            query=walks.carried(query),
+            location=dict(location) if location else None,
+            now=now,
+            after=outcome.next_key,
+            page=query.page + 1,
+            per_page=query.per_page,
+            suggestion=suggestion,
+            showing_results_for=showing_for,
+        )
+    return _response(query, location, view is None, outcome, suggestion, showing_for, cursor)
+
+
+def resume(token: str, per_page: int | None) -> SearchResponse:
+    """The next page of a walk: its cursor's search, on its pinned generation, at its clock."""
+    cursor = walks.decode(token)
+    search_node = node()
+    view = walks.pinned_view(search_node.pins, cursor, now_utc())
+    query = cursor.engine_query(per_page)
+    outcome = _outcome(query, search_node, view, cursor.now)
+    following = None
+    if outcome.next_key is not None:
+        following = replace(cursor, after=outcome.next_key, page=cursor.page + 1, per_page=query.per_page)
+    location = cast(Location, cursor.location) if cursor.location else None
+    return _response(
+        query, location, False, outcome, cursor.suggestion, cursor.showing_results_for, following
+    )
+
+
+def _response(
+    query: engine.Query,
+    location: Location | None,
+    degraded: bool,
+    outcome: engine.Outcome,
+    suggestion: str | None,
+    showing_for: str | None,
+    cursor: walks.Cursor | None,
+) -> SearchResponse:
     return {
-        "degraded": view is None,
+        "degraded": degraded,
         "total": outcome.total,
         "page": query.page,
         "per_page": query.per_page,
@@ -143,6 +214,7 @@ def search(args: SearchArgs) -> SearchResponse:
         "showing_results_for": showing_for,
         "facets": outcome.facets,
         "results": present.cards(outcome, query, location["label"] if location else None),
+        "next_cursor": walks.encode(cursor) if cursor is not None else None,
     }
 
 
