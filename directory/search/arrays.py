@@ -8,8 +8,10 @@ query then filters, scores and sorts with vectorised arithmetic instead of Whoos
 
 import threading
 import time
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import islice, takewhile
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,14 +73,16 @@ class SegmentArrays:
         return found
 
     def warm(self, reader: IndexReader) -> None:
-        """Read every text term's postings now, so no search pays for a first read (a common word
+        """Read every term's postings now, so no search pays for a first read (a common word
         in a large segment takes tens of milliseconds), and start the spelling table's build.
         Runs in a background thread."""
         self.spelling(reader, timeout=0)
         try:
-            terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(TEXT)]
-            for term in terms:
-                self.postings(reader, TEXT, term)
+            # The vocabulary and languages too: every search counts them as facets.
+            for fieldname in (VOCAB, LANG, TEXT):
+                terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(fieldname)]
+                for term in terms:
+                    self.postings(reader, fieldname, term)
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return
 
@@ -215,13 +219,50 @@ def _read_postings(reader: IndexReader, fieldname: str, term: str) -> Postings:
     return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
 
 
+class Columns:
+    """The packed head as one contiguous array per field (a struct of arrays): a filter reads a
+    column at memory speed, where a field of the packed rows is read with a stride, and a result set
+    gathers only the columns it reads (`take`)."""
+
+    def __init__(self, columns: dict[str, NDArray[Any]], size: int):
+        self._columns = columns
+        self._size = size
+
+    @classmethod
+    def of(cls, head: NDArray[np.void]) -> "Columns":
+        names = head.dtype.names or ()
+        return cls({name: np.ascontiguousarray(head[name]) for name in names}, len(head))
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        return self._columns[name]
+
+    def __len__(self) -> int:
+        return self._size
+
+    def take(self, idx: NDArray[np.intp]) -> "Columns":
+        """The rows `idx`, each column gathered when first read."""
+        return _Taken(self, idx)
+
+
+class _Taken(Columns):
+    def __init__(self, base: Columns, idx: NDArray[np.intp]):
+        super().__init__({}, len(idx))
+        self._base, self._idx = base, idx
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self._base[name][self._idx]
+        return found
+
+
 @dataclass
 class IndexView:
     """One index generation, as arrays indexed by a dense document number."""
 
     leaves: list[Leaf]
     alive: NDArray[np.bool_]
-    head: NDArray[np.void]  # one HEAD_DTYPE row a document
+    head: Columns  # the HEAD_DTYPE fields, a column each, one row a document
     loc_doc: NDArray[np.int32]  # the document of each place, places sorted by latitude
     loc_lat: NDArray[np.float64]
     loc_lon: NDArray[np.float64]
@@ -229,7 +270,7 @@ class IndexView:
     avgdl: float
     # (field, term) → its postings, and ("bm25", field, term) → its BM25 scores
     _postings: dict[tuple[str, ...], Postings] = field(default_factory=dict)
-    _bits: dict[tuple[str, ...], NDArray[np.uint64]] = field(default_factory=dict)  # slugs → slug_bits
+    _bits: dict[tuple[tuple[str, str], ...], NDArray[np.uint8]] = field(default_factory=dict)  # facet_bits
     _languages: list[str] | None = None  # languages(), read once
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -249,6 +290,16 @@ class IndexView:
                 self._postings[key] = cached
         return cached
 
+    def doc_keys(self, docs: list[int]) -> list[tuple[str, int]]:
+        """Each document's identity beyond this view: its segment's id and its number in the segment
+        (a segment never changes once written, so neither does the document)."""
+        bases = [base for _, base, _ in self.leaves]
+        keys = []
+        for doc in docs:
+            reader, base, _ = self.leaves[bisect_right(bases, doc) - 1]
+            keys.append((reader.segment().segment_id(), doc - base))
+        return keys
+
     def languages(self) -> list[str]:
         """Every language code a document of this generation holds (ISO 639-1: a few dozen at most),
         read once from the segments' term lists."""
@@ -258,15 +309,15 @@ class IndexView:
             self._languages = sorted(found)
         return self._languages
 
-    def slug_bits(self, slugs: tuple[str, ...]) -> NDArray[np.uint64]:
-        """One bit per slug for every document (a vocabulary has well under 64 terms): facet counts
-        over a result set are then a few vectorised operations on that set alone."""
-        bits = self._bits.get(slugs)
+    def facet_bits(self, values: tuple[tuple[str, str], ...]) -> NDArray[np.uint8]:
+        """One bit per facet value (a (field, term) pair) for every document, eight to a byte: facet
+        counts over a result set are then one gather of its rows and one histogram (bit_counts)."""
+        bits = self._bits.get(values)
         if bits is None:
-            bits = np.zeros(len(self.alive), dtype=np.uint64)
-            for b, slug in enumerate(slugs):
-                bits[self.postings(VOCAB, slug)[0]] |= np.uint64(1 << b)
-            self._bits[slugs] = bits
+            bits = np.zeros((len(self.alive), (len(values) + 7) // 8), dtype=np.uint8)
+            for b, (fieldname, term) in enumerate(values):
+                bits[self.postings(fieldname, term)[0], b // 8] |= np.uint8(1 << (b % 8))
+            self._bits[values] = bits
         return bits
 
     def spelling_candidates(
@@ -300,6 +351,21 @@ class IndexView:
                 self._postings[key] = (ids, tf)
             cached = (ids, tf)
         return cached
+
+
+# Which of a byte's eight bits each of its 256 values has set.
+_BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8)) & 1
+
+
+def bit_counts(rows: NDArray[np.uint8], width: int) -> list[int]:
+    """How many of `rows` (facet_bits rows) have each of bits 0..width-1 set: a histogram of each
+    byte column's values, times which bits each value has."""
+    nbytes = rows.shape[1]
+    if not len(rows) or not nbytes:
+        return [0] * width
+    cells = rows.astype(np.intp) + np.arange(nbytes) * 256  # byte k's values land in bins k·256…
+    hist = np.bincount(cells.ravel(), minlength=nbytes * 256).reshape(nbytes, 256)
+    return [int(n) for n in (hist @ _BYTE_BITS).ravel()[:width]]
 
 
 def _leaves(reader: IndexReader) -> list[tuple[IndexReader, int]]:
@@ -377,7 +443,7 @@ class ViewCache:
         return IndexView(
             parts,
             alive,
-            head,
+            Columns.of(head),
             loc_doc[keep][order],
             loc_lat[keep][order],
             loc_lon[keep][order],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from directory.credentials import standing
 from directory.extensions import db
-from directory.reviews.service import ratings
+from directory.reviews.service import card_ratings
 from directory.timeutil import UTCDateTime, today_utc
 
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
@@ -63,12 +63,12 @@ def _day(value: date | str | None) -> date | None:
 def for_practitioners(ids: list[int]) -> dict[int, Badges]:
     if not ids:
         return {}
-    summaries = ratings(ids)  # one for every id asked about, reviewed or not
+    summaries = card_ratings(ids)  # one for every id asked about, reviewed or not
     out: dict[int, Badges] = {
         pid: {
             "verified": False,
             "credentials": [],
-            "rating": {"average": summaries[pid]["average"], "count": summaries[pid]["count"]},
+            "rating": {"average": summaries[pid][0], "count": summaries[pid][1]},
         }
         for pid in ids
     }

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from whoosh.analysis import Analyzer
 
 from directory.geo.distance import haversine_km
-from directory.search.arrays import IndexView
+from directory.search.arrays import Columns, IndexView, bit_counts
 from directory.search.record import (
     ACCEPTING_UNTIL,
     BAYES,
@@ -112,7 +112,6 @@ class Outcome:
     relaxed: bool
     sort: str
     concepts: list[Concept]
-    unmatched: list[Concept]
     facets: dict[str, dict[str, int]]
     next_key: int | None = None  # the last hit's sort key, when more results follow it
 
@@ -140,7 +139,7 @@ def _mask_of(view: IndexView, fieldname: str, term: str) -> NDArray[np.bool_]:
 
 
 # The yes-or-no filters, each once: the filter keeps the rows it marks, its facet counts them.
-YES_OR_NO: dict[str, Callable[[NDArray[np.void], datetime], NDArray[np.bool_]]] = {
+YES_OR_NO: dict[str, Callable[[Columns, datetime], NDArray[np.bool_]]] = {
     "verified": lambda head, now: head[VERIFIED_UNTIL] >= now.date().toordinal(),
     "accepting": lambda head, now: head[ACCEPTING_UNTIL] > int(now.timestamp()),
     "home_visits": lambda head, now: head[HOME_VISITS] == 1,
@@ -198,29 +197,44 @@ def _text(
     view: IndexView, concepts: list[Concept], candidates: NDArray[np.intp]
 ) -> tuple[list[NDArray[np.bool_]], NDArray[np.float32]]:
     """For the candidate documents only (those the filters and radius kept): which match each
-    concept, and the summed BM25 score of what matched. Postings are gathered onto the
-    candidates, so a narrow search never touches arrays the size of the index."""
+    concept, and the summed BM25 score of what matched. A narrow search (a place, filters) gathers
+    the postings onto its candidates, so it never touches arrays the size of the index; a broad one
+    scatters them over every document, which is fewer passes, and takes its candidates at the end."""
     size = len(candidates)
-    position = np.full(len(view.alive), -1, dtype=np.int64)
-    position[candidates] = np.arange(size)
-    score = np.zeros(size, dtype=np.float32)
-    masks: list[NDArray[np.bool_]] = []
+    broad = size * 4 >= len(view.alive)
+    space = len(view.alive) if broad else size
+    position: NDArray[np.int64] | None = None
+    if not broad:
+        position = np.full(len(view.alive), -1, dtype=np.int64)
+        position[candidates] = np.arange(size)
 
-    def gather(ids: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    def placed(
+        ids: NDArray[np.int32],
+    ) -> tuple[NDArray[np.int64] | NDArray[np.int32], NDArray[np.bool_] | None]:
+        """Where the postings' documents are in the working space, and which are there at all."""
+        if position is None:
+            return ids, None
         at = position[ids]
         keep = at >= 0
         return at[keep], keep
 
+    score = np.zeros(space, dtype=np.float32)
+    masks: list[NDArray[np.bool_]] = []
     for concept in concepts:
-        cmask = np.zeros(size, dtype=bool)
-        if concept.stems:
-            hits = np.zeros(size, dtype=np.int16)
-            tscore = np.zeros(size, dtype=np.float32)
+        cmask = np.zeros(space, dtype=bool)
+        if len(concept.stems) == 1:  # one word: its postings are its matches
+            ids, weights = view.bm25(TEXT, concept.stems[0])
+            at, keep = placed(ids)
+            cmask[at] = True
+            score[at] += weights if keep is None else weights[keep]
+        elif concept.stems:
+            hits = np.zeros(space, dtype=np.int16)
+            tscore = np.zeros(space, dtype=np.float32)
             for stem in concept.stems:  # a phrase needs all its words
                 ids, weights = view.bm25(TEXT, stem)
-                at, keep = gather(ids)
+                at, keep = placed(ids)
                 hits[at] += 1
-                tscore[at] += weights[keep]
+                tscore[at] += weights if keep is None else weights[keep]
             tmask = hits == len(concept.stems)
             cmask |= tmask
             score += np.where(tmask, tscore, 0)
@@ -228,24 +242,36 @@ def _text(
             ids, _ = view.postings(VOCAB, slug)
             if len(ids):
                 idf = np.log(1.0 + (view.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
-                at, _ = gather(ids)
+                at, _ = placed(ids)
                 cmask[at] = True
                 score[at] += SLUG_WEIGHT * idf
-        masks.append(cmask)
-    return masks, score
+        masks.append(cmask[candidates] if broad else cmask)
+    return masks, (score[candidates] if broad else score)
 
 
-def _language_counts(view: IndexView, idx: NDArray[np.intp]) -> dict[str, int]:
-    """How many of the results speak each language any practitioner in the index speaks."""
-    inside = np.zeros(len(view.alive), dtype=bool)
-    inside[idx] = True
-    counts = {code: int(np.count_nonzero(inside[view.postings(LANG, code)[0]])) for code in view.languages()}
-    return {code: n for code, n in counts.items() if n}
+def _facets(
+    view: IndexView, idx: NDArray[np.intp], facet_slugs: dict[str, list[str]]
+) -> dict[str, dict[str, int]]:
+    """How many of the results hold each vocabulary slug (every slug, zeros too) and each language
+    a practitioner of this generation speaks (those with any)."""
+    families = [(name, VOCAB, slugs) for name, slugs in facet_slugs.items()]
+    families.append(("language", LANG, view.languages()))
+    values = tuple((fieldname, term) for _, fieldname, terms in families for term in terms)
+    counts = iter(bit_counts(view.facet_bits(values)[idx], len(values)))
+    facets = {name: dict(zip(terms, counts, strict=False)) for name, _, terms in families}
+    facets["language"] = {code: n for code, n in facets["language"].items() if n}
+    return facets
 
 
-def _yes_counts(head: NDArray[np.void], now: datetime) -> dict[str, dict[str, int]]:
+def _yes_counts(head: Columns, now: datetime) -> dict[str, dict[str, int]]:
     """How many of the results each yes-or-no filter would keep: {"verified": {"true": n}, …}."""
     return {name: {"true": int(np.count_nonzero(kept(head, now)))} for name, kept in YES_OR_NO.items()}
+
+
+def unknown(view: IndexView, concepts: list[Concept]) -> list[Concept]:
+    """The concepts no document could match: while one is in the query, q as typed finds nothing,
+    or only partial matches."""
+    return [c for c in concepts if _unknown(view, c)]
 
 
 def _unknown(view: IndexView, concept: Concept) -> bool:
@@ -284,19 +310,21 @@ def run(
     candidates = np.flatnonzero(mask)
     relaxed = False
     masks, text_score = _text(view, concepts, candidates)
+    matched_count: NDArray[np.int16] | None = None
     if concepts:
-        matched_count = np.sum(masks, axis=0)
+        matched_count = np.zeros(len(candidates), dtype=np.int16)
+        for cmask in masks:
+            matched_count += cmask
         keep = matched_count == len(concepts)
         if not keep.any() and len(concepts) > 1:
             keep = matched_count > 0
             relaxed = bool(keep.any())
     else:
-        matched_count = None
         keep = np.ones(len(candidates), dtype=bool)
     local = np.flatnonzero(keep)  # positions among the candidates
     idx = candidates[local]  # document numbers in the index
-    head = view.head[idx]
-    coverage = matched_count[local] / len(concepts) if concepts else None
+    head = view.head.take(idx)
+    coverage = matched_count[local] / len(concepts) if matched_count is not None else None
     relevance = _relevance(
         query, head, text_score[local], coverage, dist[idx] if dist is not None else None, now
     )
@@ -325,20 +353,15 @@ def run(
         )
         for i in picked
     ]
-    facets: dict[str, dict[str, int]] = {}
-    for name, slugs in facet_slugs.items():
-        bits = view.slug_bits(tuple(slugs))[idx]
-        facets[name] = {slug: int(np.count_nonzero(bits & (1 << b))) for b, slug in enumerate(slugs)}
-    facets["language"] = _language_counts(view, idx)
+    facets = _facets(view, idx, facet_slugs)
     facets.update(_yes_counts(head, now))
-    unmatched = [c for c in concepts if _unknown(view, c)]
     next_key = int(keys[picked[-1]]) if more and len(picked) else None
-    return Outcome(len(idx), hits, relaxed, sort, concepts, unmatched, facets, next_key)
+    return Outcome(len(idx), hits, relaxed, sort, concepts, facets, next_key)
 
 
 def _relevance(
     query: Query,
-    head: NDArray[np.void],
+    head: Columns,
     text_score: NDArray[np.float32],
     coverage: NDArray[np.float64] | None,
     dist: NDArray[np.float64] | None,

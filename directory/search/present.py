@@ -2,7 +2,9 @@
 each with a highlighted snippet and the plain sentences that explain its place."""
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -11,22 +13,26 @@ from typing import NamedTuple, TypedDict
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import escape
 from whoosh.lang.porter import stem
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from directory.catalog.models import Technique
 from directory.extensions import db
 from directory.geo.distance import haversine_km
+from directory.practitioners.models import PracticeLocation, Practitioner, practitioner_techniques
 from directory.search import badges, spelling
 from directory.search.arrays import IndexView
 from directory.search.badges import Badge, Badges
 from directory.search.documents import STOPLIST, WORD
-from directory.search.engine import Hit, Outcome, Query
+from directory.search.engine import Concept, Hit, Outcome, Query
 from directory.search.node import SearchNode
 from directory.search.record import TEXT
 from directory.search.synonyms import normalize
 
 SNIPPET_CHARS = 220
+CARD_CACHE_SIZE = 4096  # cards kept per process (a few kB each at most: the approach text)
 
 
 class Place(NamedTuple):
@@ -68,34 +74,105 @@ class Result(TypedDict):
     why: list[str]
 
 
-# Plain SQL built once: a search page pays for three small queries, not for building them.
+# One statement for a page of cards, built once (compiled once per dialect): a search page pays for
+# reading its twenty practitioners, not for building the query. The technique slugs come as one
+# space-separated string (slugs have no spaces), aggregated by the database.
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_CARDS = sa.text(
-    "SELECT p.id, p.display_name, p.headline, p.approach, l.city, l.region, l.lat, l.lon "
-    "FROM practitioners p LEFT JOIN practice_locations l ON l.practitioner_id = p.id "
-    "WHERE p.id IN :ids ORDER BY p.id, l.id"
-).bindparams(_IDS)
-_TECHNIQUES = sa.text(
-    "SELECT pt.practitioner_id, t.slug FROM practitioner_techniques pt "
-    "JOIN techniques t ON t.id = pt.technique_id WHERE pt.practitioner_id IN :ids ORDER BY t.slug"
-).bindparams(_IDS)
+_P, _L = Practitioner.__table__, PracticeLocation.__table__
+_SLUGS = (
+    sa.select(sa.func.aggregate_strings(Technique.__table__.c.slug, " "))
+    .select_from(practitioner_techniques.join(Technique.__table__))
+    .where(practitioner_techniques.c.practitioner_id == _P.c.id)
+    .scalar_subquery()
+)
+_CARDS = (
+    sa.select(
+        _P.c.id,
+        _P.c.display_name,
+        _P.c.headline,
+        _P.c.approach,
+        _SLUGS,
+        _L.c.city,
+        _L.c.region,
+        _L.c.lat,
+        _L.c.lon,
+    )
+    .select_from(_P.outerjoin(_L, _L.c.practitioner_id == _P.c.id))
+    .where(_P.c.id.in_(_IDS))
+    .order_by(_P.c.id, _L.c.id)
+)
 
 
 def _load(pids: list[int]) -> dict[int, Card]:
     if not pids:
         return {}
     cards: dict[int, Card] = {}
-    for pid, name, headline, approach, city, region, lat, lon in db.session.execute(_CARDS, {"ids": pids}):
-        card = cards.get(pid) or cards.setdefault(pid, Card(pid, name, headline, approach))
+    for pid, name, headline, approach, slugs, city, region, lat, lon in db.session.execute(
+        _CARDS, {"ids": pids}
+    ):
+        card = cards.get(pid)
+        if card is None:
+            card = cards[pid] = Card(pid, name, headline, approach, techniques=sorted((slugs or "").split()))
         if lat is not None:
             card.places.append(Place(city, region, lat, lon))
-    for pid, slug in db.session.execute(_TECHNIQUES, {"ids": pids}):
-        cards[pid].techniques.append(slug)
     return cards
 
 
-def cards(outcome: Outcome, query: Query, place_label: str | None) -> list[Result]:
-    rows = _load([h.pid for h in outcome.hits])
+class CardCache:
+    """Cards by the index document they were shown for (its segment and number in it), the least
+    recently shown let go first. A document never changes once written, and a saved profile is a new
+    document, so a card read while its document is live is never older than what the index holds of
+    it. Badges and ratings are never cached: they are read for every page (badges.py)."""
+
+    def __init__(self, size: int = CARD_CACHE_SIZE):
+        self.size = size
+        self._cards: OrderedDict[tuple[str, int], Card] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> Card | None:
+        with self._lock:
+            card = self._cards.get(key)
+            if card is not None:
+                self._cards.move_to_end(key)
+            return card
+
+    def put(self, key: tuple[str, int], card: Card) -> None:
+        with self._lock:
+            self._cards[key] = card
+            self._cards.move_to_end(key)
+            while len(self._cards) > self.size:
+                self._cards.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+
+def card_cache() -> CardCache:
+    """This process's card cache (one per app)."""
+    found = current_app.extensions.get("directory_cards")
+    if not isinstance(found, CardCache):
+        found = current_app.extensions["directory_cards"] = CardCache()
+    return found
+
+
+def _cards_of(hits: list[Hit], view: IndexView | None) -> dict[int, Card]:
+    """The hits' cards: from the cache when their documents were shown before, else from the
+    database (and kept). Without a view (the database scan) there are no documents to key them by."""
+    if view is None:
+        return _load([h.pid for h in hits])
+    cache = card_cache()
+    keys = dict(zip((h.pid for h in hits), view.doc_keys([h.doc for h in hits]), strict=True))
+    found = {pid: card for pid, key in keys.items() if (card := cache.get(key)) is not None}
+    read = _load([pid for pid in keys if pid not in found])
+    for pid, card in read.items():
+        cache.put(keys[pid], card)
+    return found | read
+
+
+def cards(
+    outcome: Outcome, query: Query, place_label: str | None, view: IndexView | None = None
+) -> list[Result]:
+    rows = _cards_of(outcome.hits, view)
     live = badges.for_practitioners(list(rows))
     out: list[Result] = []
     for hit in outcome.hits:
@@ -258,19 +335,19 @@ def suggestion(
     search_node: SearchNode,
     view: IndexView,
     q: str | None,
-    outcome: Outcome,
+    unknown: list[Concept],
     wait_seconds: float | None = None,
 ) -> str | None:
-    """A corrected query when some words are unknown to the index (and have no synonym): each such
-    word becomes the nearest known word (fewest edits, then the most common). At most
+    """A corrected query when some words are unknown to the index (and have no synonym: `unknown`,
+    engine.unknown): each such word becomes the nearest known word (fewest edits, then the most common). At most
     spelling.MAX_WORDS words are looked up, only spellable ones, and the spelling tables are waited
     for `wait_seconds` in all (None: until built); past that there is no suggestion this time."""
-    if not q or not outcome.unmatched:
+    if not q or not unknown:
         return None
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
     words = [
         word
-        for concept in outcome.unmatched
+        for concept in unknown
         if not concept.slugs
         for word in re.findall(r"[^\W_]+", concept.label)
         if spelling.spellable(word.lower())

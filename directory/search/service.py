@@ -105,27 +105,31 @@ class Found(NamedTuple):
 def find(args: SearchArgs, now: datetime, walk: bool = False) -> Found:
     """The ranked page of ids and everything about how they were found, without loading cards; with
     `walk`, on a pinned generation."""
+    location, query, search_node, view, pin = _prepare(args, now, walk)
+    return Found(location, query, search_node, view, _outcome(query, search_node, view, now), pin)
+
+
+def _prepare(
+    args: SearchArgs, now: datetime, walk: bool
+) -> tuple[Location | None, engine.Query, SearchNode, IndexView | None, str | None]:
+    """The place, the query, and the generation to run it on (pinned for a walk)."""
     location = locate(args)
     query = _query(args, location)
     search_node = node()
     view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
-    pin = None
-    if walk:
-        if view is None:
-            raise RuleError(
-                503,
-                "Walking through results needs the search index, which is being rebuilt; "
-                "try again in a minute.",
-                retry_after=60,
-            )
-        config = current_app.config
-        pin, view = search_node.pins.start(
-            search_node.generation,
-            now,
-            config["SEARCH_CURSOR_SECONDS"],
-            config["SEARCH_CURSOR_REUSE_SECONDS"],
+    if not walk:
+        return location, query, search_node, view, None
+    if view is None:
+        raise RuleError(
+            503,
+            "Walking through results needs the search index, which is being rebuilt; try again in a minute.",
+            retry_after=60,
         )
-    return Found(location, query, search_node, view, _outcome(query, search_node, view, now), pin)
+    config = current_app.config
+    pin, view = search_node.pins.start(
+        search_node.generation, now, config["SEARCH_CURSOR_SECONDS"], config["SEARCH_CURSOR_REUSE_SECONDS"]
+    )
+    return location, query, search_node, view, pin
 
 
 def _outcome(
@@ -150,17 +154,23 @@ def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
     matches, the results are the correction's (`showing_results_for`), unless `as_typed` asks for
     the typed words: a misspelt word must not leave the visitor with results for the other words."""
     now = now_utc()
-    location, query, search_node, view, outcome, pin = find(args, now, walk)
+    location, query, search_node, view, pin = _prepare(args, now, walk)
     suggestion = None
     showing_for = None
+    outcome = None
     if view is not None:
         wait = current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
-        suggestion = present.suggestion(search_node, view, query.q, outcome, wait)
-    if suggestion and not args.get("as_typed") and (outcome.total == 0 or outcome.relaxed):
+        unknown = engine.unknown(view, engine.plan(query.q, search_node.analyzer))
+        suggestion = present.suggestion(search_node, view, query.q, unknown, wait)
+    if suggestion and not args.get("as_typed"):
+        # A word no document holds means q as typed finds nothing or only partial matches, so the
+        # correction is tried first, and q as typed only when the correction finds no full match.
         corrected = replace(query, q=suggestion)
         again = _outcome(corrected, search_node, view, now)
         if again.total and not again.relaxed:
             query, outcome, showing_for = corrected, again, suggestion
+    if outcome is None:
+        outcome = _outcome(query, search_node, view, now)
     cursor = None
     if pin is not None and outcome.next_key is not None:
         cursor = walks.Cursor(
@@ -174,7 +184,7 @@ def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
             suggestion=suggestion,
             showing_results_for=showing_for,
         )
-    return _response(query, location, view is None, outcome, suggestion, showing_for, cursor)
+    return _response(query, location, view, outcome, suggestion, showing_for, cursor)
 
 
 def resume(token: str, per_page: int | None) -> SearchResponse:
@@ -188,22 +198,20 @@ def resume(token: str, per_page: int | None) -> SearchResponse:
     if outcome.next_key is not None:
         following = replace(cursor, after=outcome.next_key, page=cursor.page + 1, per_page=query.per_page)
     location = cast(Location, cursor.location) if cursor.location else None
-    return _response(
-        query, location, False, outcome, cursor.suggestion, cursor.showing_results_for, following
-    )
+    return _response(query, location, view, outcome, cursor.suggestion, cursor.showing_results_for, following)
 
 
 def _response(
     query: engine.Query,
     location: Location | None,
-    degraded: bool,
+    view: IndexView | None,  # None: answered by the database scan (degraded)
     outcome: engine.Outcome,
     suggestion: str | None,
     showing_for: str | None,
     cursor: walks.Cursor | None,
 ) -> SearchResponse:
     return {
-        "degraded": degraded,
+        "degraded": view is None,
         "total": outcome.total,
         "page": query.page,
         "per_page": query.per_page,
@@ -213,7 +221,7 @@ def _response(
         "suggestion": suggestion,
         "showing_results_for": showing_for,
         "facets": outcome.facets,
-        "results": present.cards(outcome, query, location["label"] if location else None),
+        "results": present.cards(outcome, query, location["label"] if location else None, view),
         "next_cursor": walks.encode(cursor) if cursor is not None else None,
     }
 

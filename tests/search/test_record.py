@@ -74,8 +74,8 @@ def test_every_field_travels_from_facts_through_the_bytes_into_the_arrays():
     head, places = record.unpack_meta(blob)
     expected = [column.value(PERSON, 3) for column in record.HEAD]
     assert list(head) == [*expected, 2] and places == PERSON.places
-    row = view_of(PERSON).head[0]
-    assert [row[name].item() for name in HEAD_NAMES] == expected
+    head = view_of(PERSON).head
+    assert [head[name][0].item() for name in HEAD_NAMES] == expected
     assert expected == [
         41,
         int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()),

@@ -67,20 +67,32 @@ class IndexFiles:
         self.root = Path(data_dir) / "search"
         self.procs = procs
         self._progress_cache: tuple[tuple[Path, int], str] | None = None
+        self._current_cache: tuple[tuple[int, int, int], str | None] | None = None  # CURRENT's stat → name
 
     def current(self) -> Path | None:
         """The live build's folder; None when there is none, or when the pointer is damaged (garbled
-        bytes, a name that is not a build's): either way the index is rebuilt, never trusted."""
+        bytes, a name that is not a build's): either way the index is rebuilt, never trusted.
+
+        Every search asks, so the pointer is read again only when its file changed (a swap replaces
+        it, damage rewrites it): a stat, not an open and a read."""
+        pointer = os.path.join(self.root, "CURRENT")
         try:
-            name = (self.root / "CURRENT").read_bytes().decode("ascii").strip()
-        except FileNotFoundError:
+            found = os.stat(pointer)
+        except OSError:
             return None
-        except (OSError, UnicodeDecodeError):
+        stamp = (found.st_ino, found.st_size, found.st_mtime_ns)
+        cached = self._current_cache
+        if cached is None or cached[0] != stamp:
+            try:
+                with open(pointer, "rb") as fh:
+                    name = fh.read(64).decode("ascii").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            cached = self._current_cache = (stamp, name if BUILD_NAME.fullmatch(name) else None)
+        if cached[1] is None:
             return None
-        if not BUILD_NAME.fullmatch(name):
-            return None
-        folder = self.root / name
-        return folder if folder.is_dir() else None
+        folder = self.root / cached[1]
+        return folder if os.path.isdir(folder) else None
 
     def live(self) -> Path:
         """The live build's folder (current()), or IndexUnavailable when there is none."""

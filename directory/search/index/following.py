@@ -18,6 +18,10 @@ from directory.timeutil import now_utc
 BatchListener = Callable[[int, int, Progress, float], None]
 
 
+# Asked on every search: a plain statement, built once.
+NEWEST_ROW = sa.text("SELECT max(id) FROM search_outbox").columns(sa.column("max", sa.Integer))
+
+
 class Lag(TypedDict):
     applied: int  # the outbox id the live index has applied up to
     pending: int  # rows not applied yet
@@ -31,7 +35,7 @@ class Following(IndexFiles):
         if folder is None:
             return True
         state = self.progress(folder)
-        newest = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
+        newest = db.session.scalar(NEWEST_ROW) or 0
         return newest > state["applied"] or bool(state["gaps"])
 
     def catch_up(self, batch: int = 5000, on_batch: BatchListener | None = None) -> int | None:

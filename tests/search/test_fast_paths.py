@@ -1,0 +1,169 @@
+"""The ways a search saves time give the answers of the plain ways: facet counts by byte histogram,
+text scored over every document or gathered onto a few, cards kept per index document, ratings
+for a page of cards in one statement, the embedded database read through a memory map."""
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from directory.extensions import SQLITE_MMAP_BYTES
+from directory.reviews.service import card_ratings, ratings
+from directory.search import engine, present
+from directory.search.arrays import bit_counts
+from tests.search.ram_index import ANALYZER, facts, view_of
+from tests.search.test_query_inputs import found, ids_of, person
+
+
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 36, 64, 70])
+def test_bit_counts_count_each_bit_as_a_plain_count_does(width):
+    rng = np.random.default_rng(width)
+    nbytes = (width + 7) // 8
+    rows = rng.integers(0, 256, size=(500, nbytes), dtype=np.uint8)
+    rows[:, -1] &= np.uint8((1 << (width - 8 * (nbytes - 1))) - 1)  # no bit past the width
+    plain = [int(np.count_nonzero(rows[:, b // 8] & (1 << (b % 8)))) for b in range(width)]
+    assert bit_counts(rows, width) == plain
+
+
+def test_bit_counts_of_no_rows_are_zeros():
+    assert bit_counts(np.zeros((0, 2), np.uint8), 12) == [0] * 12
+
+
+def test_facet_bits_mark_each_document_holding_the_term(monkeypatch):
+    view = view_of(
+        facts(1, "a", slugs=["deep-tissue"], languages=["en"]),
+        facts(2, "b", slugs=["deep-tissue", "cupping"], languages=["es"]),
+        facts(3, "c", languages=["en", "es"]),
+    )
+    values = (("vocab", "deep-tissue"), ("vocab", "cupping"), ("lang", "en"), ("lang", "es"))
+    bits = view.facet_bits(values)
+    pids = view.head["pid"]
+    held = {
+        int(pids[d]): [v for b, v in enumerate(values) if bits[d, b // 8] & (1 << (b % 8))] for d in range(3)
+    }
+    assert held == {
+        1: [values[0], values[2]],
+        2: [values[0], values[1], values[3]],
+        3: [values[2], values[3]],
+    }
+
+
+PEOPLE = [
+    facts(1, "knots knots shoulder", slugs=["trigger-point-therapy"]),
+    facts(2, "shoulder pain and knots"),
+    facts(3, "deep tissue work for the shoulder"),
+    facts(4, "deep work, tissue elsewhere"),
+    facts(5, "nothing of the kind"),
+    *[facts(pid, f"filler text {pid}") for pid in range(6, 30)],
+]
+
+
+@pytest.mark.parametrize("q", ["knots", "shoulder knots", "deep tissue", "knots deep tissue", "unknownword"])
+def test_text_over_a_few_candidates_scores_as_over_every_document(q):
+    view = view_of(*PEOPLE)
+    concepts = engine.plan(q, ANALYZER)
+    everyone = np.flatnonzero(view.alive)
+    few = everyone[[0, 2, 3]]  # under a quarter of the index: gathered onto them
+    assert len(few) * 4 < len(view.alive) <= len(everyone) * 4  # one narrow, one broad
+    masks_all, score_all = engine._text(view, concepts, everyone)
+    masks_few, score_few = engine._text(view, concepts, few)
+    where = np.searchsorted(everyone, few)
+    assert np.allclose(score_few, score_all[where])
+    for m_all, m_few in zip(masks_all, masks_few, strict=True):
+        assert m_few.tolist() == m_all[where].tolist()
+    assert score_all.any() == (q != "unknownword")
+
+
+def test_a_card_shown_before_is_not_read_again_until_its_profile_changes(client, factory, monkeypatch):
+    people = [person(factory, display_name=f"Knot person {i}", approach="Knots.") for i in range(3)]
+    read: list[list[int]] = []
+    load = present._load
+    monkeypatch.setattr(present, "_load", lambda pids: read.append(sorted(pids)) or load(pids))
+    assert sorted(ids_of(found(client, q="knots"))) == sorted(p.id for p in people)
+    assert found(client, q="knots")["results"][0]["display_name"].startswith("Knot person")
+    assert read == [sorted(p.id for p in people), []]  # the second page read no card
+    factory.practitioner(user=people[0].user, display_name="Renamed Knot", approach="Knots still.")
+    names = {r["id"]: r["display_name"] for r in found(client, q="knots")["results"]}
+    assert names[people[0].id] == "Renamed Knot"
+    assert read[-1] == [people[0].id]  # only the changed profile, a new document, was read
+
+
+def test_the_card_cache_lets_the_least_recently_shown_go_first():
+    cache = present.CardCache(size=2)
+    a, b, c = (present.Card(i, f"n{i}", "", "") for i in range(3))
+    cache.put(("s", 0), a)
+    cache.put(("s", 1), b)
+    assert cache.get(("s", 0)) is a  # now the most recent
+    cache.put(("s", 2), c)
+    assert cache.get(("s", 1)) is None and cache.get(("s", 0)) is a and cache.get(("s", 2)) is c
+    assert len(cache) == 2
+
+
+def test_badges_and_ratings_are_read_for_every_page_not_kept(client, factory):
+    p = person(factory, approach="Knots.")
+    assert found(client, q="knots")["results"][0]["review_count"] == 0
+    author = factory.user("client")
+    written = client.post(
+        f"/api/v1/practitioners/{p.id}/reviews",
+        json={"rating": 4, "body": "Sorted out my shoulder knots in two sessions.", "author_name": "Sam"},
+        headers=factory.headers(author),
+    )
+    assert written.status_code == 201
+    card = found(client, q="knots")["results"][0]
+    assert (card["review_count"], card["rating"]) == (1, 4.0)
+
+
+def test_card_ratings_agree_with_the_full_ratings(client, factory):
+    people = [person(factory, approach="Knots.") for _ in range(3)]
+    for stars, who in ((5, 0), (2, 0), (4, 0), (3, 1)):
+        author = factory.user("client")
+        written = client.post(
+            f"/api/v1/practitioners/{people[who].id}/reviews",
+            json={
+                "rating": stars,
+                "body": "Sorted out my shoulder knots in two sessions.",
+                "author_name": "Sam",
+            },
+            headers=factory.headers(author),
+        )
+        assert written.status_code == 201
+    ids = [p.id for p in people]
+    full = ratings(ids)
+    assert card_ratings(ids) == {pid: (full[pid]["average"], full[pid]["count"]) for pid in ids}
+    assert card_ratings(ids)[ids[0]] == (3.67, 3) and card_ratings(ids)[ids[2]] == (None, 0)
+
+
+def test_the_embedded_database_is_read_through_a_memory_map(tmp_path):
+    engine_ = sa.create_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    with engine_.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+    engine_.dispose()
+
+
+def runs_of(monkeypatch) -> list[str | None]:
+    """The q of each engine run, from now on."""
+    asked: list[str | None] = []
+    run = engine.run
+    monkeypatch.setattr(
+        engine, "run", lambda view, query, *rest: asked.append(query.q) or run(view, query, *rest)
+    )
+    return asked
+
+
+def test_a_misspelt_query_whose_correction_matches_runs_once(client, factory, monkeypatch):
+    person(factory, approach="Sciatica, shoulder tension and stiffness; gentle pressure.")
+    found(client, q="warm the index")
+    asked = runs_of(monkeypatch)
+    assert found(client, q="sciatcia")["showing_results_for"] == "sciatica"
+    assert asked == ["sciatica"]
+
+
+def test_a_correction_without_full_matches_is_run_before_the_typed_query(client, factory, monkeypatch):
+    person(factory, approach="Shoulder work.")
+    person(factory, approach="Tension in the calves.")
+    found(client, q="warm the index")
+    asked = runs_of(monkeypatch)
+    assert found(client, q="shouldr tension")["showing_results_for"] is None
+    assert asked == ["shoulder tension", "shouldr tension"]
+    asked.clear()
+    found(client, q="shouldr tension", as_typed="true")
+    assert asked == ["shouldr tension"]
