@@ -1,3 +1,5 @@
+from datetime import date
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
@@ -155,8 +157,11 @@ class PagingSchema(ma.Schema):
 class QueueFilterSchema(PagingSchema):
     issuer = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=64))
     kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(KINDS))
+    # From 1900: a year is subtracted from the day (standing.due_by_sql), which year 1 has no room for.
     due_before = ma.fields.Date(
-        load_default=None, metadata={"description": "Only credentials whose next check is due by this day"}
+        load_default=None,
+        validate=ma.validate.Range(min=date(1900, 1, 1), error="Give a day from 1900-01-01 on."),
+        metadata={"description": "Only credentials whose next check is due by this day"},
     )
     q = ma.fields.String(
         load_default=None,

@@ -193,6 +193,8 @@ def test_the_re_check_page_lists_the_same(app, client, admin, holder):
         ({"reason": "bored"}, "reason"),
         ({"kind": "diploma"}, "kind"),
         ({"due_before": "soon"}, "due_before"),
+        ({"due_before": "0001-02-01"}, "due_before"),
+        ({"due_before": "1899-12-31"}, "due_before"),
         ({"q": "x" * 101}, "q"),
         ({"issuer": ""}, "issuer"),
     ],
@@ -204,6 +206,12 @@ def test_bad_queue_arguments_are_422(client, admin, path, query, field):
     response = client.get(path, query_string=query, headers=admin.headers)
 
     assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/admin/rechecks", "/api/v1/admin/credentials"])
+@pytest.mark.parametrize("day", ["1900-01-01", "9999-12-31"])
+def test_the_first_and_last_days_a_queue_filters_by_are_answered(client, admin, path, day):
+    assert client.get(path, query_string={"due_before": day}, headers=admin.headers).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/v1/admin/rechecks", "/admin/rechecks"])
