@@ -28,6 +28,7 @@ from pathlib import Path
 from bench import REPO, RESULTS
 from bench import report as readme
 from bench.harness.processes import children, rss_mb, step
+from bench.load.watch import MemoryWatch, search_beside_healthz
 from bench.search.engine import bench_env, stop
 from bench.search.queries import SEED, build_queries, http_params
 from bench.search.speed import cpu_busy
@@ -52,6 +53,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="index folder (default: a temporary one)")
     parser.add_argument(
         "--no-reindex", action="store_true", help="with --keep-db and --data-dir: reuse the index"
+    )
+    parser.add_argument(
+        "--rss-every", type=float, default=30, help="seconds between RSS samples (default 30)"
+    )
+    parser.add_argument(
+        "--wrk-seconds", type=int, default=20, help="seconds of wrk per path after the load (0: no wrk)"
     )
     args = parser.parse_args(argv)
     if args.database == "test":
@@ -123,8 +130,15 @@ def make_accounts(args, url: str, data_dir: str) -> dict:
         password = hash_password("load test only, never used")
 
         def accounts(role: str, n: int) -> list[User]:
+            # Confirmed, as people who write reviews and keep profiles are.
+            confirmed = datetime.now(UTC)
             users = [
-                User(email=f"load-{stamp}-{role}-{k}@example.org", password_hash=password, role=role)
+                User(
+                    email=f"load-{stamp}-{role}-{k}@example.org",
+                    password_hash=password,
+                    role=role,
+                    email_confirmed_at=confirmed,
+                )
                 for k in range(n)
             ]
             db.session.add_all(users)
@@ -273,9 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         out = work / "locust.json"
         with Server(args, env, work / "gunicorn.log") as server:
             busy_before, load_before = cpu_busy(), os.getloadavg()
-            exit_code = run_locust(args, server, plan_path, out, env)
+            with MemoryWatch(lambda: server.worker_rss("VmRSS"), args.rss_every) as memory:
+                exit_code = run_locust(args, server, plan_path, out, env)
             load_after = os.getloadavg()
             rss = {"now": server.worker_rss("VmRSS"), "peak": server.worker_rss("VmHWM")}
+            wrk = search_beside_healthz(server.url, args.wrk_seconds) if args.wrk_seconds else None
         figures = json.loads(out.read_text())
         rows = figures["endpoints"]
         result = {
@@ -292,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
             "locust_exit": exit_code,
             "setup": timings,
             "worker_rss_mb": rss,
+            "rss_every_s": args.rss_every,
+            "rss_samples": memory.samples,
+            "rss_highest_mb": memory.highest(),
+            "wrk": wrk,
             "endpoints": rows,
             "error_messages": figures["error_messages"],
         }
@@ -301,7 +321,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.count:,} practitioners; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n"
             + table(rows)
             + f"\nerror rate {total['errors'] / max(1, total['requests']):.3%} (429s apart); "
-            f"worker RSS after {rss['now']} MB, peak {rss['peak']} MB"
+            f"worker RSS after {rss['now']} MB, peak {rss['peak']} MB; highest sample every {args.rss_every:g} s: "
+            f"{memory.highest()} MB"
+            + (
+                f"\nwrk, {wrk['connections']} connections, {wrk['seconds']} s each: search "
+                f"{wrk['search']['requests_per_s']:.0f} req/s, /healthz {wrk['healthz']['requests_per_s']:.0f} req/s: "
+                f"{wrk['share']:.1%} (load average {wrk['search']['load_1min_after']} after)"
+                if wrk
+                else ""
+            )
         )
         print(text)
         RESULTS.mkdir(exist_ok=True)

@@ -62,7 +62,31 @@ def load(f: dict) -> list[str]:
         f"loopback, {f['duration_s']} s | `python -m bench.load.visitors` (locust headless; "
         f"`bench/load/locustfile.py`) | {fixed(total['rps'])} req/s; p50 / p95 / p99 ms: {timings}; "
         f"{total['requests']:,} requests, {errors} errors, {limited} 429s. Load generator on the same "
-        f"{f['nproc']} cores (load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after) |"
+        f"{f['nproc']} cores (load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after)"
+        + _memory(f)
+        + " |",
+        *_wrk(f),
+    ]
+
+
+def _memory(f: dict) -> str:
+    if not f.get("rss_samples"):
+        return ""
+    return (
+        f"; worker RSS every {fixed(f['rss_every_s'])} s, highest {fixed(f['rss_highest_mb'])} MB "
+        f"({len(f['rss_samples'])} samples)"
+    )
+
+
+def _wrk(f: dict) -> list[str]:
+    w = f.get("wrk")
+    if not w:
+        return []
+    return [
+        f"| the same server after the load: one search (`{w['search']['path']}`) through wrk beside `/healthz`, "
+        f"{w['connections']} connections, {w['seconds']} s each | same | search {fixed(w['search']['requests_per_s'])} "
+        f"req/s, `/healthz` {fixed(w['healthz']['requests_per_s'])} req/s: **{w['share']:.1%}**; non-2xx "
+        f"{w['search']['non_2xx'] + w['healthz']['non_2xx']}; load average {w['search']['load_1min_after']:.1f} after |"
     ]
 
 

@@ -215,20 +215,3 @@ def ratings(practitioner_ids: list[int]) -> dict[int, Data]:
 def average(total: int, n: int) -> float | None:
     """The average rating shown: of the visible reviews, to two places; None without any."""
     return round(total / n, 2) if n else None
-
-
-# One plain statement for a page of cards (search runs it on every answer), built once.
-_CARD_RATINGS = sa.text(
-    "SELECT practitioner_id, count(*), sum(rating) FROM reviews "
-    "WHERE practitioner_id IN :ids AND hidden = :hidden GROUP BY practitioner_id"
-).bindparams(sa.bindparam("ids", expanding=True), hidden=False)
-
-
-def card_ratings(practitioner_ids: list[int]) -> dict[int, tuple[float | None, int]]:
-    """(average, count) of the visible reviews per practitioner, as ratings() gives them, for a page
-    of search cards: one statement, where ratings() runs two for its histogram and verified count."""
-    out: dict[int, tuple[float | None, int]] = dict.fromkeys(practitioner_ids, (None, 0))
-    if practitioner_ids:
-        for pid, n, total in db.session.execute(_CARD_RATINGS, {"ids": practitioner_ids}):
-            out[pid] = (average(int(total), n), n)
-    return out

@@ -9,6 +9,7 @@ query then filters, scores and sorts with vectorised arithmetic instead of Whoos
 import threading
 import time
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import islice, takewhile
 from typing import Any
@@ -27,6 +28,10 @@ Postings = tuple[NDArray[np.int32], NDArray[np.float32]]
 Leaf = tuple[IndexReader, int, "SegmentArrays"]
 
 K1, B = 1.2, 0.75  # BM25's usual constants
+# What one generation's view keeps of the postings and scores searches asked for. Each write makes a
+# new generation, and each would otherwise keep every term ever asked for (the words of a common
+# one fill arrays the size of the index): under writes, one worker held some 600 MB of such copies.
+VIEW_CACHE_BYTES = 32 * 1024 * 1024
 WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
 
 
@@ -219,6 +224,36 @@ def _read_postings(reader: IndexReader, fieldname: str, term: str) -> Postings:
     return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
 
 
+class ArrayCache:
+    """Arrays by key, the least recently used let go once they hold more than `budget` bytes."""
+
+    def __init__(self, budget: int = VIEW_CACHE_BYTES):
+        self.budget = budget
+        self.bytes = 0
+        self._items: OrderedDict[tuple[str, ...], Postings] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> Postings | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, ...], value: Postings) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self.bytes += sum(a.nbytes for a in value)
+            while self.bytes > self.budget and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= sum(a.nbytes for a in dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class Columns:
     """The packed head as one contiguous array per field (a struct of arrays): a filter reads a
     column at memory speed, where a field of the packed rows is read with a stride, and a result set
@@ -269,7 +304,7 @@ class IndexView:
     doc_count: int
     avgdl: float
     # (field, term) → its postings, and ("bm25", field, term) → its BM25 scores
-    _postings: dict[tuple[str, ...], Postings] = field(default_factory=dict)
+    _postings: ArrayCache = field(default_factory=ArrayCache)
     _bits: dict[tuple[tuple[str, str], ...], NDArray[np.uint8]] = field(default_factory=dict)  # facet_bits
     _languages: list[str] | None = None  # languages(), read once
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -287,7 +322,7 @@ class IndexView:
             keep = self.alive[ids]
             cached = (ids[keep], tfs[keep])
             if len(cached[0]):
-                self._postings[key] = cached
+                self._postings.put(key, cached)
         return cached
 
     def doc_keys(self, docs: list[int]) -> list[tuple[str, int]]:
@@ -348,7 +383,7 @@ class IndexView:
                 idf = np.log(1.0 + (self.doc_count - len(ids) + 0.5) / (len(ids) + 0.5))
                 dl = self.head[DL][ids]
                 tf = (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / self.avgdl))).astype(np.float32)
-                self._postings[key] = (ids, tf)
+                self._postings.put(key, (ids, tf))
             cached = (ids, tf)
         return cached
 

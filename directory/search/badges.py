@@ -1,5 +1,5 @@
 """What a card shows about credentials and ratings, read from the database for the page (never
-from the index, so a revocation shows at once). Two plain queries for the whole page: this runs on
+from the index, so a revocation shows at once). One plain query for the whole page: this runs on
 every search, where building ORM objects for twenty practitioners would cost more than the search.
 The rows are judged by the same rules as everywhere else (credentials/standing.py)."""
 
@@ -11,19 +11,27 @@ import sqlalchemy as sa
 
 from directory.credentials import standing
 from directory.extensions import db
-from directory.reviews.service import card_ratings
+from directory.reviews.service import average
 from directory.timeutil import UTCDateTime, today_utc
 
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_CREDENTIALS = (
+# One statement for the page: each practitioner's visible reviews (count and sum) and credentials,
+# a row per credential (one row with none). A round trip to the database costs more than the rows.
+_LIVE = (
     sa.text(
-        "SELECT c.practitioner_id, c.status, c.method, c.expires_on, c.source_expires_on, c.checked_at, "
-        "c.title, i.name FROM credentials c JOIN issuers i ON i.id = c.issuer_id "
-        "WHERE c.practitioner_id IN :ids AND c.status != 'rejected' ORDER BY c.id"
+        "SELECT p.id AS practitioner_id, r.n, r.total, c.status, c.method, c.expires_on, c.source_expires_on, "
+        "c.checked_at, c.title, i.name FROM practitioners p "
+        "LEFT JOIN (SELECT practitioner_id, count(*) AS n, sum(rating) AS total FROM reviews "
+        "WHERE practitioner_id IN :ids AND hidden = :hidden GROUP BY practitioner_id) r ON r.practitioner_id = p.id "
+        "LEFT JOIN credentials c ON c.practitioner_id = p.id AND c.status != 'rejected' "
+        "LEFT JOIN issuers i ON i.id = c.issuer_id "
+        "WHERE p.id IN :ids ORDER BY p.id, c.id"
     )
-    .bindparams(_IDS)
+    .bindparams(_IDS, hidden=False)
     .columns(
         sa.column("practitioner_id", sa.Integer),
+        sa.column("n", sa.Integer),
+        sa.column("total", sa.Integer),
         sa.column("status", sa.String),
         sa.column("method", sa.String),
         sa.column("expires_on", sa.Date),
@@ -61,19 +69,22 @@ def _day(value: date | str | None) -> date | None:
 
 
 def for_practitioners(ids: list[int]) -> dict[int, Badges]:
+    """Badges and rating of each practitioner asked about (none for an id that is gone)."""
     if not ids:
         return {}
-    summaries = card_ratings(ids)  # one for every id asked about, reviewed or not
-    out: dict[int, Badges] = {
-        pid: {
-            "verified": False,
-            "credentials": [],
-            "rating": {"average": summaries[pid][0], "count": summaries[pid][1]},
-        }
-        for pid in ids
-    }
+    out: dict[int, Badges] = {}
     today = today_utc()
-    for row in db.session.execute(_CREDENTIALS, {"ids": ids}):
+    for row in db.session.execute(_LIVE, {"ids": ids}):
+        badges = out.get(row.practitioner_id)
+        if badges is None:
+            count = row.n or 0
+            badges = out[row.practitioner_id] = {
+                "verified": False,
+                "credentials": [],
+                "rating": {"average": average(row.total or 0, count), "count": count},
+            }
+        if row.status is None:  # no credential: the row of the practitioner alone
+            continue
         c = SimpleNamespace(
             status=row.status,
             method=row.method,
@@ -82,8 +93,8 @@ def for_practitioners(ids: list[int]) -> dict[int, Badges]:
             checked_at=row.checked_at,
         )
         status = standing.public_status(c, today)
-        out[row.practitioner_id]["credentials"].append(
+        badges["credentials"].append(
             {"issuer": row.name, "title": row.title, "status": status, "label": standing.label(c, today)}
         )
-        out[row.practitioner_id]["verified"] = out[row.practitioner_id]["verified"] or status == "verified"
+        badges["verified"] = badges["verified"] or status == "verified"
     return out

@@ -176,10 +176,11 @@ def cards(
     live = badges.for_practitioners(list(rows))
     out: list[Result] = []
     for hit in outcome.hits:
-        p = rows.get(hit.pid)
-        if p is None:  # deleted since the index saw it; the outbox will catch up
+        p, b = rows.get(hit.pid), live.get(hit.pid)
+        if (
+            p is None or b is None
+        ):  # deleted since the index saw it (or the card was kept); the outbox will catch up
             continue
-        b = live[p.id]
         place = _nearest_place(p, query)
         out.append(
             {

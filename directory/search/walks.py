@@ -39,7 +39,7 @@ from whoosh.searching import Searcher
 
 from directory.rules import RuleError
 from directory.search import engine
-from directory.search.arrays import IndexView
+from directory.search.arrays import ArrayCache, IndexView
 from directory.search.record import LAYOUT
 
 LOG = logging.getLogger(__name__)
@@ -115,7 +115,11 @@ class Pins:
                     # A copy with caches of its own: what other searches read on the live view is not
                     # kept alive by the pin, only the generation's arrays (shared) and readers.
                     view = replace(
-                        generation.view, _postings={}, _bits={}, _languages=None, _lock=threading.Lock()
+                        generation.view,
+                        _postings=ArrayCache(),
+                        _bits={},
+                        _languages=None,
+                        _lock=threading.Lock(),
                     )
                     self._views[linked] = view
                     return linked, view

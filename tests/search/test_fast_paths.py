@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from directory.extensions import SQLITE_MMAP_BYTES
-from directory.reviews.service import card_ratings, ratings
-from directory.search import engine, present
-from directory.search.arrays import bit_counts
+from directory.reviews.service import ratings
+from directory.search import badges, engine, present
+from directory.search.arrays import ArrayCache, bit_counts
+from directory.search.schemas import ResultSchema, SearchLocationSchema, SearchResponseSchema
 from tests.search.ram_index import ANALYZER, facts, view_of
 from tests.search.test_query_inputs import found, ids_of, person
 
@@ -112,7 +113,7 @@ def test_badges_and_ratings_are_read_for_every_page_not_kept(client, factory):
     assert (card["review_count"], card["rating"]) == (1, 4.0)
 
 
-def test_card_ratings_agree_with_the_full_ratings(client, factory):
+def test_the_page_reads_the_ratings_the_profile_shows(client, factory):
     people = [person(factory, approach="Knots.") for _ in range(3)]
     for stars, who in ((5, 0), (2, 0), (4, 0), (3, 1)):
         author = factory.user("client")
@@ -127,9 +128,18 @@ def test_card_ratings_agree_with_the_full_ratings(client, factory):
         )
         assert written.status_code == 201
     ids = [p.id for p in people]
-    full = ratings(ids)
-    assert card_ratings(ids) == {pid: (full[pid]["average"], full[pid]["count"]) for pid in ids}
-    assert card_ratings(ids)[ids[0]] == (3.67, 3) and card_ratings(ids)[ids[2]] == (None, 0)
+    full, live = ratings(ids), badges.for_practitioners(ids)
+    assert {pid: live[pid]["rating"] for pid in ids} == {
+        pid: {"average": full[pid]["average"], "count": full[pid]["count"]} for pid in ids
+    }
+    assert live[ids[0]]["rating"] == {"average": 3.67, "count": 3} and live[ids[2]]["rating"]["count"] == 0
+
+
+def test_a_practitioner_gone_has_no_badges_and_no_card(client, factory):
+    kept = person(factory, approach="Knots.")
+    assert badges.for_practitioners([kept.id, 999_999]) == {
+        kept.id: badges.for_practitioners([kept.id])[kept.id]
+    }
 
 
 def test_the_embedded_database_is_read_through_a_memory_map(tmp_path):
@@ -167,3 +177,32 @@ def test_a_correction_without_full_matches_is_run_before_the_typed_query(client,
     asked.clear()
     found(client, q="shouldr tension", as_typed="true")
     assert asked == ["shouldr tension"]
+
+
+def test_a_view_keeps_postings_within_its_budget_the_least_recently_used_going_first():
+    cache = ArrayCache(budget=250)
+    arrays = {k: (np.zeros(25, np.int32), np.zeros(0, np.float32)) for k in "abc"}  # 100 bytes each
+    cache.put(("a",), arrays["a"])
+    cache.put(("b",), arrays["b"])
+    assert cache.get(("a",)) is arrays["a"]  # now the most recent
+    cache.put(("c",), arrays["c"])
+    assert cache.get(("b",)) is None and cache.get(("a",)) is arrays["a"] and cache.get(("c",)) is arrays["c"]
+    assert (len(cache), cache.bytes) == (2, 200)
+
+
+def test_a_term_larger_than_the_budget_is_still_kept_alone():
+    cache = ArrayCache(budget=10)
+    big = (np.zeros(100, np.int32), np.zeros(100, np.float32))
+    cache.put(("big",), big)
+    assert cache.get(("big",)) is big and len(cache) == 1
+
+
+def test_the_search_answer_holds_exactly_what_its_schema_documents(client, factory):
+    p = person(factory, approach="Knots.")
+    factory.refresh(p)
+    body = found(client, q="knots", near="30.2672,-97.7431")
+    assert set(body) == set(SearchResponseSchema().fields)
+    assert set(body["location"]) == set(SearchLocationSchema().fields)
+    (card,) = body["results"]
+    assert set(card) == set(ResultSchema().fields)
+    assert SearchResponseSchema().dump(body) == body  # what the schema would have sent
