@@ -177,9 +177,8 @@ def cards(
     out: list[Result] = []
     for hit in outcome.hits:
         p, b = rows.get(hit.pid), live.get(hit.pid)
-        if (
-            p is None or b is None
-        ):  # deleted since the index saw it (or the card was kept); the outbox will catch up
+        # Deleted since the index saw it (a kept card, or between the two reads): the outbox will catch up.
+        if p is None or b is None:
             continue
         place = _nearest_place(p, query)
         out.append(

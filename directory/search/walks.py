@@ -155,12 +155,12 @@ class Pins:
         pin_id = secrets.token_urlsafe(12)
         building = self.root / f".{pin_id}.{os.getpid()}"
         building.mkdir(parents=True)
-        names = [f"_MAIN_{generation.number}.toc"] + [
-            entry.name
-            for entry in os.scandir(generation.folder)
-            if entry.name.split(".")[0] in set(generation.segments)  # MAIN_<id>.<kind>
-        ]
         try:
+            names = [f"_MAIN_{generation.number}.toc"] + [
+                entry.name
+                for entry in os.scandir(generation.folder)  # gone too, after a rebuild's swap
+                if entry.name.split(".")[0] in set(generation.segments)  # MAIN_<id>.<kind>
+            ]
             for name in names:
                 os.link(generation.folder / name, building / name)
         except FileNotFoundError:  # a commit cleaned this generation away: the caller takes the next

@@ -332,6 +332,15 @@ def test_a_generation_cleaned_away_while_it_is_linked_gives_way_to_the_next(tmp_
     assert (tmp_path / "walks" / pin_id / "_MAIN_2.toc").exists()
 
 
+def test_a_build_folder_swapped_away_while_it_is_linked_gives_way_to_the_next(tmp_path, index):
+    gone = walks.Generation(tmp_path / "search" / "ix-0", 1, ("MAIN_s1",), index.view)
+    answers = iter([gone, index.live()])
+    pin_id, _ = walks.Pins(tmp_path / "walks", lambda f: f, lambda s: empty_view()).start(
+        lambda: next(answers), now_utc(), 300, 60
+    )
+    assert (tmp_path / "walks" / pin_id / "_MAIN_1.toc").exists()
+
+
 def test_an_index_that_changes_at_every_attempt_refuses_the_walk_for_now(tmp_path, index):
     def live():
         generation = index.live()
