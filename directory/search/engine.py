@@ -114,6 +114,7 @@ class Outcome:
     concepts: list[Concept]
     facets: dict[str, dict[str, int]]
     next_key: int | None = None  # the last hit's sort key, when more results follow it
+    degraded: bool = False  # answered by the database scan (no index, or one found damaged mid-read)
 
 
 def plan(q: str | None, analyzer: Analyzer) -> list[Concept]:

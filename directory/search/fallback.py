@@ -126,4 +126,4 @@ def run(query: Query, concepts: list[Concept], now: datetime) -> Outcome:
     # No counts from a scan: the facets come back with the index.
     names = ("technique", "condition", "client_group", "language", "verified", "accepting", "home_visits")
     facets: dict[str, dict[str, int]] = {name: {} for name in names}
-    return Outcome(len(ordered), hits, False, sort, concepts, facets)
+    return Outcome(len(ordered), hits, False, sort, concepts, facets, degraded=True)

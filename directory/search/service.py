@@ -4,6 +4,7 @@ Badges, ratings and `verified` shown to people come from the database (present.p
 the index, so a lagging index can never show a revoked credential as verified.
 """
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple, TypedDict, cast
@@ -19,6 +20,8 @@ from directory.search.arrays import IndexView
 from directory.search.node import SearchNode, node
 from directory.search.schemas import SearchArgs
 from directory.timeutil import now_utc
+
+LOG = logging.getLogger(__name__)
 
 
 class Location(TypedDict):
@@ -143,7 +146,13 @@ def _outcome(
         "condition": _slugs(Condition),
         "client_group": _slugs(ClientGroup),
     }
-    return engine.run(view, query, concepts, now, facet_slugs)
+    try:
+        return engine.run(view, query, concepts, now, facet_slugs)
+    except Exception as exc:  # noqa: BLE001 - a segment damaged after its check fails in many ways
+        # The damage check runs before a search, the reads of postings during it: damage done in
+        # between is answered from the database, and the next search's check starts the rebuild.
+        LOG.warning("search index unreadable during a search (%s); answered from the database", exc)
+        return fallback.run(query, concepts, now)
 
 
 def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
@@ -159,9 +168,7 @@ def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
     showing_for = None
     outcome = None
     if view is not None:
-        wait = current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
-        unknown = engine.unknown(view, engine.plan(query.q, search_node.analyzer))
-        suggestion = present.suggestion(search_node, view, query.q, unknown, wait)
+        suggestion = _suggestion(search_node, view, query.q)
     if suggestion and not args.get("as_typed"):
         # A word no document holds means q as typed finds nothing or only partial matches, so the
         # correction is tried first, and q as typed only when the correction finds no full match.
@@ -187,6 +194,16 @@ def search(args: SearchArgs, walk: bool = False) -> SearchResponse:
     return _response(query, location, view, outcome, suggestion, showing_for, cursor)
 
 
+def _suggestion(search_node: SearchNode, view: IndexView, q: str | None) -> str | None:
+    wait = current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
+    try:
+        unknown = engine.unknown(view, engine.plan(q, search_node.analyzer))
+        return present.suggestion(search_node, view, q, unknown, wait)
+    except Exception as exc:  # noqa: BLE001 - damaged mid-read, as in _outcome: no suggestion this time
+        LOG.warning("search index unreadable while spelling (%s)", exc)
+        return None
+
+
 def resume(token: str, per_page: int | None) -> SearchResponse:
     """The next page of a walk: its cursor's search, on its pinned generation, at its clock."""
     cursor = walks.decode(token)
@@ -194,6 +211,10 @@ def resume(token: str, per_page: int | None) -> SearchResponse:
     view = walks.pinned_view(search_node.pins, cursor, now_utc())
     query = cursor.engine_query(per_page)
     outcome = _outcome(query, search_node, view, cursor.now)
+    if outcome.degraded:  # its generation cannot be read: the walk cannot go on
+        raise RuleError(
+            410, "This walk's results can no longer be read. Start the search again.", field="cursor"
+        )
     following = None
     if outcome.next_key is not None:
         following = replace(cursor, after=outcome.next_key, page=cursor.page + 1, per_page=query.per_page)
@@ -211,7 +232,7 @@ def _response(
     cursor: walks.Cursor | None,
 ) -> SearchResponse:
     return {
-        "degraded": view is None,
+        "degraded": outcome.degraded,
         "total": outcome.total,
         "page": query.page,
         "per_page": query.per_page,
@@ -221,7 +242,9 @@ def _response(
         "suggestion": suggestion,
         "showing_results_for": showing_for,
         "facets": outcome.facets,
-        "results": present.cards(outcome, query, location["label"] if location else None, view),
+        "results": present.cards(
+            outcome, query, location["label"] if location else None, None if outcome.degraded else view
+        ),
         "next_cursor": walks.encode(cursor) if cursor is not None else None,
     }
 

@@ -2,6 +2,8 @@
 text scored over every document or gathered onto a few, cards kept per index document, ratings
 for a page of cards in one statement, the embedded database read through a memory map."""
 
+import struct
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ import sqlalchemy as sa
 from directory.extensions import SQLITE_MMAP_BYTES
 from directory.reviews.service import ratings
 from directory.search import badges, engine, present
-from directory.search.arrays import ArrayCache, bit_counts
+from directory.search.arrays import ArrayCache, IndexView, bit_counts
 from directory.search.schemas import ResultSchema, SearchLocationSchema, SearchResponseSchema
 from tests.search.ram_index import ANALYZER, facts, view_of
 from tests.search.test_query_inputs import found, ids_of, person
@@ -206,3 +208,26 @@ def test_the_search_answer_holds_exactly_what_its_schema_documents(client, facto
     (card,) = body["results"]
     assert set(card) == set(ResultSchema().fields)
     assert SearchResponseSchema().dump(body) == body  # what the schema would have sent
+
+
+def test_an_index_damaged_after_its_check_is_answered_from_the_database(client, factory, monkeypatch):
+    p = person(factory, approach="Knots.")
+    found(client, q="warm the index")
+
+    def damaged(self, fieldname, term):
+        raise struct.error("unpack requires a buffer of 12 bytes")  # a segment cut short mid-read
+
+    monkeypatch.setattr(IndexView, "postings", damaged)
+    response = client.get("/api/v1/search", query_string={"q": "knots"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["degraded"] is True and ids_of(body) == [p.id]
+
+
+def test_a_walk_whose_generation_is_damaged_asks_to_start_again(client, factory, monkeypatch):
+    for _ in range(3):
+        person(factory, approach="Knots.")
+    first = found(client, q="knots", walk="true", per_page=1)
+    monkeypatch.setattr(IndexView, "postings", lambda self, f, t: (_ for _ in ()).throw(struct.error("cut")))
+    response = client.get("/api/v1/search", query_string={"cursor": first["next_cursor"]})
+    assert response.status_code == 410 and "cursor" in response.get_json()["errors"]
