@@ -17,6 +17,7 @@ from directory.geo.geocoder import GeocodingUnavailable, get_geocoder, parse_lat
 from directory.rules import RuleError
 from directory.search import engine, fallback, present, walks
 from directory.search.arrays import IndexView
+from directory.search.index import IndexUnavailable
 from directory.search.node import SearchNode, node
 from directory.search.schemas import SearchArgs
 from directory.timeutil import now_utc
@@ -122,16 +123,23 @@ def _prepare(
     view = search_node.ready_view(current_app.config["SEARCH_REBUILD_WAIT_SECONDS"])
     if not walk:
         return location, query, search_node, view, None
-    if view is None:
-        raise RuleError(
-            503,
-            "Walking through results needs the search index, which is being rebuilt; try again in a minute.",
-            retry_after=60,
-        )
-    config = current_app.config
-    pin, view = search_node.pins.start(
-        search_node.generation, now, config["SEARCH_CURSOR_SECONDS"], config["SEARCH_CURSOR_REUSE_SECONDS"]
+    rebuilding = RuleError(
+        503,
+        "Walking through results needs the search index, which is being rebuilt; try again in a minute.",
+        retry_after=60,
     )
+    if view is None:
+        raise rebuilding
+    config = current_app.config
+    try:
+        pin, view = search_node.pins.start(
+            search_node.generation,
+            now,
+            config["SEARCH_CURSOR_SECONDS"],
+            config["SEARCH_CURSOR_REUSE_SECONDS"],
+        )
+    except IndexUnavailable as exc:  # damaged or swapped away since ready_view: the next search rebuilds
+        raise rebuilding from exc
     return location, query, search_node, view, pin
 
 

@@ -12,6 +12,7 @@ from itsdangerous import URLSafeSerializer
 from directory.rules import RuleError
 from directory.search import walks
 from directory.search.arrays import IndexView
+from directory.search.index import IndexUnavailable
 from directory.search.node import node
 from directory.search.record import HEAD_DTYPE
 from directory.timeutil import now_utc
@@ -194,6 +195,17 @@ def test_a_walk_needs_the_index_and_says_so_while_it_is_rebuilt(app, client, eig
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
     assert found_degraded(client)["degraded"]
+
+
+def test_a_walk_asked_for_as_the_index_goes_away_says_so(app, client, eight, monkeypatch):
+    found(client, q="knots")
+
+    def gone(self):
+        raise IndexUnavailable("no index has been built yet")
+
+    monkeypatch.setattr(type(node()), "generation", gone)
+    response = get(client, q="knots", walk="true")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
 
 
 def found_degraded(client) -> dict:
