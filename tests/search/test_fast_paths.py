@@ -231,3 +231,10 @@ def test_a_walk_whose_generation_is_damaged_asks_to_start_again(client, factory,
     monkeypatch.setattr(IndexView, "postings", lambda self, f, t: (_ for _ in ()).throw(struct.error("cut")))
     response = client.get("/api/v1/search", query_string={"cursor": first["next_cursor"]})
     assert response.status_code == 410 and "cursor" in response.get_json()["errors"]
+
+
+def test_arrays_that_fill_the_budget_exactly_are_all_kept():
+    cache = ArrayCache(budget=200)
+    for key in "ab":
+        cache.put((key,), (np.zeros(25, np.int32), np.zeros(0, np.float32)))  # 100 bytes each
+    assert len(cache) == 2 and cache.bytes == 200
