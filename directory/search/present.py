@@ -27,7 +27,6 @@ from directory.search.arrays import IndexView
 from directory.search.badges import Badge, Badges
 from directory.search.documents import STOPLIST, WORD
 from directory.search.engine import Concept, Hit, Outcome, Query
-from directory.search.node import SearchNode
 from directory.search.record import TEXT
 from directory.search.synonyms import normalize
 
@@ -332,7 +331,6 @@ def why(hit: Hit, outcome: Outcome, place_label: str | None, b: Badges) -> list[
 
 
 def suggestion(
-    search_node: SearchNode,
     view: IndexView,
     q: str | None,
     unknown: list[Concept],

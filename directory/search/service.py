@@ -206,7 +206,7 @@ def _suggestion(search_node: SearchNode, view: IndexView, q: str | None) -> str 
     wait = current_app.config["SEARCH_SPELLING_WAIT_SECONDS"]
     try:
         unknown = engine.unknown(view, engine.plan(q, search_node.analyzer))
-        return present.suggestion(search_node, view, q, unknown, wait)
+        return present.suggestion(view, q, unknown, wait)
     except Exception as exc:  # noqa: BLE001 - damaged mid-read, as in _outcome: no suggestion this time
         LOG.warning("search index unreadable while spelling (%s)", exc)
         return None
