@@ -101,8 +101,10 @@ DEFAULTS = {
     # Map tiles for the search page; empty = markers without a background map (offline use, tests).
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "MAP_TILE_ATTRIBUTION": "© OpenStreetMap contributors",
-    # Processes a full reindex spreads text analysis over (Whoosh's multiprocessing writer).
+    # Processes a full reindex of at least SEARCH_PARALLEL_BUILD_FROM practitioners is spread over, each
+    # reading and writing its own share (search/index/parallel.py); smaller ones are built in-process.
     "SEARCH_INDEX_PROCS": min(2, os.cpu_count() or 1),
+    "SEARCH_PARALLEL_BUILD_FROM": 20_000,
     # How long a search waits for a missing index to be rebuilt before answering from the database.
     "SEARCH_REBUILD_WAIT_SECONDS": 3.0,
     # How long a search waits for the spelling tables (built in the background after a segment

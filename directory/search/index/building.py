@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import TypedDict
 
 import sqlalchemy as sa
+from flask import current_app
 from tqdm import tqdm
 from whoosh import index as whoosh_index
 
 from directory.extensions import db
 from directory.search import documents
+from directory.search.facts import all_ids_in_batches
+from directory.search.index import parallel
 from directory.search.index.files import IndexFiles, Progress
 from directory.search.index.progress import advance
-from directory.search.index.writing import add_everyone
+from directory.search.index.writing import add_everyone, domain_words
 from directory.search.models import SearchOutbox
 
 
@@ -26,6 +29,7 @@ class RebuildSummary(TypedDict):
 
 KEEP_BUILDS = 2
 START_WINDOW = 1000  # outbox ids a new build looks back over for transactions still in flight
+BATCH = 2000  # practitioners a build process reads at a time
 
 
 class Rebuilding(IndexFiles):
@@ -62,14 +66,17 @@ class Rebuilding(IndexFiles):
     def _build(self, folder: Path, progress_bar: bool) -> int:
         ix = whoosh_index.create_in(str(folder), documents.schema())
         total = db.session.scalar(sa.text("SELECT COUNT(*) FROM practitioners")) or 0
-        # Analysis is the cost: let Whoosh spread it over the cores, one segment each, no final merge.
-        writer = (
-            ix.writer(procs=self.procs, multisegment=True, limitmb=128) if self.procs > 1 else ix.writer()
-        )
+        # Starting a process costs about a second: small directories are built in this one.
+        spread = self.procs > 1 and total >= current_app.config["SEARCH_PARALLEL_BUILD_FROM"]
         with tqdm(total=total, desc="Indexing", unit=" practitioners", disable=not progress_bar) as bar:
+            if spread:
+                return parallel.build(
+                    folder, self.procs, all_ids_in_batches(BATCH), domain_words(), bar.update
+                )
+            writer = ix.writer()
             count = add_everyone(writer, bar.update)
-        writer.commit()
-        return count
+            writer.commit()
+            return count
 
     def _swap(self, folder: Path) -> None:
         tmp = self.root / f".CURRENT.{os.getpid()}.tmp"

@@ -1,6 +1,6 @@
 """Writing practitioners' documents into a Whoosh writer: everyone (a build) or a changed few (catch-up)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from whoosh.writing import IndexWriter
 
@@ -16,16 +16,29 @@ def add_everyone(writer: IndexWriter, on_batch: Callable[[int], object]) -> int:
     many practitioners were written (the words document also holds the domain's words, so it is written
     for an empty directory too). `on_batch(n)` after each batch of n ids (a progress bar)."""
     count = 0
-    words = documents.domain_words(term.name for terms in catalog.vocabulary().values() for term in terms)
+    words = domain_words()
     for ids in all_ids_in_batches():
-        for facts in facts_for(ids).values():
-            text = documents.document_text(facts)
-            words |= documents.spelling_words(facts)
-            writer.add_document(**documents.to_document(facts, text))
-            count += 1
-        db.session.expunge_all()  # keep memory flat on large directories
+        count += add_batch(writer, ids, words)
         on_batch(len(ids))
     writer.add_document(**documents.words_document(words))
+    return count
+
+
+def domain_words() -> set[str]:
+    """The spelling words every build starts from: the domain's own, before any practitioner's."""
+    return documents.domain_words(term.name for terms in catalog.vocabulary().values() for term in terms)
+
+
+def add_batch(writer: IndexWriter, ids: Sequence[int], words: set[str]) -> int:
+    """The listed practitioners among `ids` into the writer, their spelling words into `words`;
+    returns how many were written."""
+    count = 0
+    for facts in facts_for(ids).values():
+        text = documents.document_text(facts)
+        words |= documents.spelling_words(facts)
+        writer.add_document(**documents.to_document(facts, text))
+        count += 1
+    db.session.expunge_all()  # keep memory flat on large directories
     return count
 
 
