@@ -65,9 +65,14 @@ def confirm_accepting(user: User) -> Practitioner:
 
 
 def accepting_lapses_at(practitioner: Practitioner) -> datetime | None:
-    if not practitioner.accepting_clients or practitioner.accepting_confirmed_at is None:
+    return accepting_lapse(practitioner.accepting_clients, practitioner.accepting_confirmed_at)
+
+
+def accepting_lapse(accepting: bool, confirmed_at: datetime | None) -> datetime | None:
+    """When "accepting clients" stops being shown, from the two columns (search reads them as rows)."""
+    if not accepting or confirmed_at is None:
         return None
-    return practitioner.accepting_confirmed_at + timedelta(days=current_app.config["ACCEPTING_LAPSE_DAYS"])
+    return confirmed_at + timedelta(days=current_app.config["ACCEPTING_LAPSE_DAYS"])
 
 
 def is_accepting(practitioner: Practitioner, now: datetime | None = None) -> bool:
@@ -76,13 +81,9 @@ def is_accepting(practitioner: Practitioner, now: datetime | None = None) -> boo
     return lapses is not None and (now or now_utc()) < lapses
 
 
-def lowest_price(practitioner: Practitioner) -> int | None:
-    """The price a visitor's "at most" is compared with: the range's start, or its end when only that
-    is given (lowest_price_sql is the same in a query)."""
-    return practitioner.price_min if practitioner.price_min is not None else practitioner.price_max
-
-
 def lowest_price_sql() -> sa.ColumnElement[int]:
+    """The price a visitor's "at most" is compared with: the range's start, or its end when only that
+    is given (the index reads it through this too, search/facts.py)."""
     return sa.func.coalesce(Practitioner.price_min, Practitioner.price_max)
 
 

@@ -35,7 +35,15 @@ def spellable(word: str) -> bool:
 
 def variant_count(word: str) -> int:
     """At most how many deletion variants `word` has (repeated letters make some coincide)."""
-    return sum(comb(len(word), k) for k in range(DEPTH + 1))
+    return _variants(len(word))
+
+
+def _variants(letters: int) -> int:
+    return sum(comb(letters, k) for k in range(DEPTH + 1))
+
+
+# variant_count by length, for the words spellable() lets through (a build asks for every word it reads).
+_COST = [_variants(n) for n in range(MAX_LETTERS + 1)]
 
 
 def learnable(words: Iterable[str]) -> list[str]:
@@ -47,7 +55,7 @@ def learnable(words: Iterable[str]) -> list[str]:
     for word in words:
         if word in seen or not spellable(word):
             continue
-        cost = variant_count(word)
+        cost = _COST[len(word)]
         if cost > budget:
             continue
         seen.add(word)

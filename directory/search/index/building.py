@@ -73,7 +73,7 @@ class Rebuilding(IndexFiles):
                 return parallel.build(
                     folder, self.procs, all_ids_in_batches(BATCH), domain_words(), bar.update
                 )
-            writer = ix.writer()
+            writer = ix.writer(codec=documents.codec())
             count = add_everyone(writer, bar.update)
             writer.commit()
             return count

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from whoosh.index import LockError
 
 from directory.extensions import db
+from directory.search import documents
 from directory.search.index.files import IndexFiles, Progress
 from directory.search.index.progress import advance, unapplied
 from directory.search.index.writing import apply_changes
@@ -62,7 +63,7 @@ class Following(IndexFiles):
                     return applied
                 started = time.perf_counter()
                 try:
-                    writer = ix.writer(timeout=0)
+                    writer = ix.writer(timeout=0, codec=documents.codec())
                 except LockError:
                     return applied or None
                 practitioners = {pid for _, pid in rows}

@@ -54,7 +54,7 @@ def build(
         for _ in range(procs)
     ]
     # Holds the index's write lock until the commit, and writes the words document.
-    writer = SegmentWriter(whoosh_index.open_dir(str(folder)), limitmb=LIMIT_MB)
+    writer = SegmentWriter(whoosh_index.open_dir(str(folder)), limitmb=LIMIT_MB, codec=documents.codec())
     try:
         for child in children:
             child.start()
@@ -169,7 +169,9 @@ def _child(settings: dict[str, object], folder: str, jobs: Queue[Any], results: 
 
         app = create_app(settings)
         with app.app_context():
-            writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=LIMIT_MB)
+            writer = SegmentWriter(
+                whoosh_index.open_dir(folder), _lk=False, limitmb=LIMIT_MB, codec=documents.codec()
+            )
             words: set[str] = set()
             count = 0
             while (ids := _next_job(jobs)) is not None:
