@@ -33,9 +33,10 @@ def fuzz(f: dict) -> list[str]:
 
 def million(f: dict) -> list[str]:
     demo, ri = f["demo"], f["reindex"]
+    where = "" if f["database"] == "sqlite" else " --database-url <an empty PostgreSQL database>"
     return [
         f"| demo data, {f['count']:,} practitioners, with credentials and reviews ({f['database']}) | "
-        f"`python -m bench.search.million --count {f['count']}` (runs `demo --count {f['count']}`, then `reindex`) | "
+        f"`python -m bench.search.million --count {f['count']}{where}` (runs `demo --count {f['count']}`, then `reindex`) | "
         f"{fixed(demo['seconds'])} s, peak {fixed(demo['peak_rss_mb'])} MB (highest RSS in the first quarter "
         f"{fixed(demo['rss_mb_first_quarter_max'])} MB, in the last {fixed(demo['rss_mb_last_quarter_max'])} MB: flat); "
         f"{fixed(f['work_folder_mb'] / 1000, 1)} GB of database and index |",
@@ -120,6 +121,7 @@ def table(results: Path) -> str:
     for name, render in (
         ("fuzz.json", fuzz),
         ("million.json", million),
+        ("million-postgresql.json", million),
         ("load.json", load),
         ("replica-10000.json", replica),
         ("mutation.json", mutation),

@@ -394,12 +394,13 @@ _BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8)) & 1
 
 def bit_counts(rows: NDArray[np.uint8], width: int) -> list[int]:
     """How many of `rows` (facet_bits rows) have each of bits 0..width-1 set: a histogram of each
-    byte column's values, times which bits each value has."""
+    byte column's values, times which bits each value has. A histogram per column, not one over all
+    columns offset into bins of their own: that made an integer copy eight times the rows' size, and
+    took four times as long over a large result."""
     nbytes = rows.shape[1]
     if not len(rows) or not nbytes:
         return [0] * width
-    cells = rows.astype(np.intp) + np.arange(nbytes) * 256  # byte k's values land in bins k·256…
-    hist = np.bincount(cells.ravel(), minlength=nbytes * 256).reshape(nbytes, 256)
+    hist = np.stack([np.bincount(rows[:, k], minlength=256) for k in range(nbytes)])
     return [int(n) for n in (hist @ _BYTE_BITS).ravel()[:width]]
 
 

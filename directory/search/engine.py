@@ -196,11 +196,11 @@ def _distances(view: IndexView, point: tuple[float, float], radius: float) -> ND
 
 def _text(
     view: IndexView, concepts: list[Concept], candidates: NDArray[np.intp]
-) -> tuple[list[NDArray[np.bool_]], NDArray[np.float32]]:
-    """For the candidate documents only (those the filters and radius kept): which match each
-    concept, and the summed BM25 score of what matched. A narrow search (a place, filters) gathers
-    the postings onto its candidates, so it never touches arrays the size of the index; a broad one
-    scatters them over every document, which is fewer passes, and takes its candidates at the end."""
+) -> tuple[list[NDArray[np.bool_]], NDArray[np.float32], bool]:
+    """Which documents match each concept, and the summed BM25 score of what matched, over a working
+    space: a narrow search (a place, filters) gathers the postings onto its candidates, so it never
+    touches arrays the size of the index; a broad one scatters them over every document and answers
+    in that space (True last), so no array the size of the index is gathered down to the candidates."""
     size = len(candidates)
     broad = size * 4 >= len(view.alive)
     space = len(view.alive) if broad else size
@@ -246,8 +246,8 @@ def _text(
                 at, _ = placed(ids)
                 cmask[at] = True
                 score[at] += SLUG_WEIGHT * idf
-        masks.append(cmask[candidates] if broad else cmask)
-    return masks, (score[candidates] if broad else score)
+        masks.append(cmask)
+    return masks, score, broad
 
 
 def _facets(
@@ -310,24 +310,32 @@ def run(
         mask &= np.isfinite(dist)
     candidates = np.flatnonzero(mask)
     relaxed = False
-    masks, text_score = _text(view, concepts, candidates)
+    # The concepts' masks and scores are over the candidates, or over every document (broad); `local`
+    # is then a result's position in that space, and `idx` its document number.
+    masks, text_score, broad = _text(view, concepts, candidates) if concepts else ([], None, False)
     matched_count: NDArray[np.int16] | None = None
     if concepts:
-        matched_count = np.zeros(len(candidates), dtype=np.int16)
+        matched_count = np.zeros(len(masks[0]), dtype=np.int16)
         for cmask in masks:
             matched_count += cmask
-        keep = matched_count == len(concepts)
+        eligible = mask if broad else True
+        keep = (matched_count == len(concepts)) & eligible
         if not keep.any() and len(concepts) > 1:
-            keep = matched_count > 0
+            keep = (matched_count > 0) & eligible
             relaxed = bool(keep.any())
     else:
         keep = np.ones(len(candidates), dtype=bool)
-    local = np.flatnonzero(keep)  # positions among the candidates
-    idx = candidates[local]  # document numbers in the index
+    local = np.flatnonzero(keep)
+    idx = local if broad else candidates[local]
     head = view.head.take(idx)
     coverage = matched_count[local] / len(concepts) if matched_count is not None else None
     relevance = _relevance(
-        query, head, text_score[local], coverage, dist[idx] if dist is not None else None, now
+        query,
+        head,
+        text_score[local] if text_score is not None else None,
+        coverage,
+        dist[idx] if dist is not None else None,
+        now,
     )
     sort = query.sort or ("relevance" if concepts else "distance" if query.located else "rating")
     if sort == "distance" and dist is not None:
@@ -363,13 +371,13 @@ def run(
 def _relevance(
     query: Query,
     head: Columns,
-    text_score: NDArray[np.float32],
+    text_score: NDArray[np.float32] | None,
     coverage: NDArray[np.float64] | None,
     dist: NDArray[np.float64] | None,
     now: datetime,
 ) -> NDArray[np.float64]:
     parts = np.zeros(len(head), dtype=np.float64)
-    if coverage is not None:
+    if coverage is not None and text_score is not None:
         text = text_score.astype(np.float64)
         best = text.max() if len(text) else 0.0
         parts += WEIGHTS.text * coverage * (text / best if best > 0 else 0.0)

@@ -67,12 +67,14 @@ def test_text_over_a_few_candidates_scores_as_over_every_document(q):
     everyone = np.flatnonzero(view.alive)
     few = everyone[[0, 2, 3]]  # under a quarter of the index: gathered onto them
     assert len(few) * 4 < len(view.alive) <= len(everyone) * 4  # one narrow, one broad
-    masks_all, score_all = engine._text(view, concepts, everyone)
-    masks_few, score_few = engine._text(view, concepts, few)
-    where = np.searchsorted(everyone, few)
-    assert np.allclose(score_few, score_all[where])
+    masks_all, score_all, broad = engine._text(view, concepts, everyone)
+    masks_few, score_few, narrow = engine._text(view, concepts, few)
+    assert (broad, narrow) == (True, False)
+    # The broad answer is over every document, the narrow one over its candidates.
+    assert len(score_all) == len(view.alive) and len(score_few) == len(few)
+    assert np.allclose(score_few, score_all[few])
     for m_all, m_few in zip(masks_all, masks_few, strict=True):
-        assert m_few.tolist() == m_all[where].tolist()
+        assert m_few.tolist() == m_all[few].tolist()
     assert score_all.any() == (q != "unknownword")
 
 
