@@ -52,11 +52,18 @@ class SegmentArrays:
                 loc_doc.append(docnum)
                 loc_coords.append(META_PLACE.unpack_from(blob, META_HEAD.size + i * META_PLACE.size))
         self.size = n
-        self.head = head
-        self.loc_doc = np.asarray(loc_doc, dtype=np.int32)
+        # A column each, so a view of several segments joins them a column at a time (a copy each,
+        # not a copy of the packed rows and another to split them into columns).
+        self.columns = {name: np.ascontiguousarray(head[name]) for name in head.dtype.names or ()}
+        # Places sorted by latitude here, once: a view merges the segments' sorted runs (a stable
+        # sort over runs is a merge), where sorting a million places afresh each generation took
+        # most of the time a new view cost.
         coords = np.asarray(loc_coords, dtype=np.float64).reshape(-1, 2)
-        self.loc_lat, self.loc_lon = coords[:, 0].copy(), coords[:, 1].copy()
+        order = np.argsort(coords[:, 0], kind="stable")
+        self.loc_doc = np.asarray(loc_doc, dtype=np.int32)[order]
+        self.loc_lat, self.loc_lon = coords[order, 0], coords[order, 1]
         self._postings: dict[tuple[str, str], Postings] = {}
+        self._bits: tuple[tuple[tuple[str, str], ...], NDArray[np.uint8]] | None = None
         # A Whoosh reader seeks and reads a shared file: one thread at a time per segment.
         self.lock = threading.Lock()
         self._spelling: SpellingTable | None = None
@@ -76,6 +83,19 @@ class SegmentArrays:
                     if len(found[0]):
                         self._postings[key] = found
         return found
+
+    def facet_bits(self, reader: IndexReader, values: tuple[tuple[str, str], ...]) -> NDArray[np.uint8]:
+        """IndexView.facet_bits for this segment's documents alone (deleted ones too: a view leaves
+        them out), kept for the last `values` asked: a new generation reuses the bits of the
+        segments it shares with the previous one."""
+        kept = self._bits
+        if kept is not None and kept[0] == values:
+            return kept[1]
+        bits = np.zeros((self.size, (len(values) + 7) // 8), dtype=np.uint8)
+        for b, (fieldname, term) in enumerate(values):
+            bits[self.postings(reader, fieldname, term)[0], b // 8] |= np.uint8(1 << (b % 8))
+        self._bits = (values, bits)
+        return bits
 
     def warm(self, reader: IndexReader) -> None:
         """Read every term's postings now, so no search pays for a first read (a common word
@@ -263,11 +283,6 @@ class Columns:
         self._columns = columns
         self._size = size
 
-    @classmethod
-    def of(cls, head: NDArray[np.void]) -> "Columns":
-        names = head.dtype.names or ()
-        return cls({name: np.ascontiguousarray(head[name]) for name in names}, len(head))
-
     def __getitem__(self, name: str) -> NDArray[Any]:
         return self._columns[name]
 
@@ -349,9 +364,9 @@ class IndexView:
         counts over a result set are then one gather of its rows and one histogram (bit_counts)."""
         bits = self._bits.get(values)
         if bits is None:
-            bits = np.zeros((len(self.alive), (len(values) + 7) // 8), dtype=np.uint8)
-            for b, (fieldname, term) in enumerate(values):
-                bits[self.postings(fieldname, term)[0], b // 8] |= np.uint8(1 << (b % 8))
+            width = (len(values) + 7) // 8
+            parts = [seg.facet_bits(reader, values) for reader, _, seg in self.leaves]
+            bits = np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.uint8)
             self._bits[values] = bits
         return bits
 
@@ -461,7 +476,15 @@ class ViewCache:
         parts: list[Leaf] = [(reader, base, seg) for (reader, base), seg in zip(leaves, arrays, strict=True)]
         total = sum(seg.size for _, _, seg in parts)
         alive = np.ones(total, dtype=bool)
-        head = np.concatenate([seg.head for _, _, seg in parts]) if parts else np.zeros(0, HEAD_DTYPE)
+        head = Columns(
+            {
+                name: np.concatenate([seg.columns[name] for _, _, seg in parts])
+                if parts
+                else np.zeros(0, HEAD_DTYPE[name])
+                for name in HEAD_DTYPE.names or ()
+            },
+            total,
+        )
         alive &= head[PID] > 0  # spelling-word documents are not practitioners
         for reader, base, _ in parts:
             if reader.has_deletions():
@@ -473,13 +496,14 @@ class ViewCache:
         loc_lon = np.concatenate([seg.loc_lon for _, _, seg in parts]) if parts else np.zeros(0)
         keep = alive[loc_doc] if len(loc_doc) else np.zeros(0, bool)
         # Places sorted by latitude: a radius search binary-searches its latitude band (engine.py).
+        # Each segment's are sorted already: the stable sort (a timsort) merges those runs.
         order = np.argsort(loc_lat[keep], kind="stable")
         doc_count = int(alive.sum())
         avgdl = float(head[DL][alive].mean()) if doc_count else 1.0
         return IndexView(
             parts,
             alive,
-            Columns.of(head),
+            head,
             loc_doc[keep][order],
             loc_lat[keep][order],
             loc_lon[keep][order],

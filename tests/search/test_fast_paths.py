@@ -12,6 +12,7 @@ from directory.extensions import SQLITE_MMAP_BYTES
 from directory.reviews.service import ratings
 from directory.search import badges, engine, present
 from directory.search.arrays import ArrayCache, IndexView, bit_counts
+from directory.search.node import node
 from directory.search.schemas import ResultSchema, SearchLocationSchema, SearchResponseSchema
 from tests.search.ram_index import ANALYZER, facts, view_of
 from tests.search.test_query_inputs import found, ids_of, person
@@ -240,3 +241,31 @@ def test_arrays_that_fill_the_budget_exactly_are_all_kept():
     for key in "ab":
         cache.put((key,), (np.zeros(25, np.int32), np.zeros(0, np.float32)))  # 100 bytes each
     assert len(cache) == 2 and cache.bytes == 200
+
+
+def test_a_new_generation_shares_what_its_unchanged_segments_hold(client, factory):
+    """After a write, the new generation's view takes the unchanged segments' arrays and facet bits as
+    they are (the same objects, not rebuilt), and still counts the changed profile once, as it is now."""
+    people = [
+        person(factory, display_name=f"Shared {i}", approach="Knots.", techniques=["deep-tissue"])
+        for i in range(3)
+    ]
+    facets = found(client, q="knots")["facets"]["technique"]
+    assert (facets["deep-tissue"], facets["trigger-point-therapy"]) == (3, 0)
+    before = node().views.view(node().searcher())
+    bits = {id(seg): seg._bits[1] for _, _, seg in before.leaves if seg._bits is not None}
+    columns = {id(seg): seg.columns["pid"] for _, _, seg in before.leaves}
+    assert bits  # the first search made them
+
+    factory.practitioner(
+        user=people[0].user, display_name="Shared 0", approach="Knots.", techniques=["trigger-point-therapy"]
+    )
+    facets = found(client, q="knots")["facets"]["technique"]
+    assert (facets["deep-tissue"], facets["trigger-point-therapy"]) == (2, 1)
+    after = node().views.view(node().searcher())
+    assert after is not before
+    kept = [seg for _, _, seg in after.leaves if id(seg) in columns]
+    assert kept, "the write's generation shares no segment with the one before"
+    for seg in kept:
+        assert seg.columns["pid"] is columns[id(seg)]
+        assert seg._bits[1] is bits[id(seg)]
