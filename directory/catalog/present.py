@@ -7,10 +7,8 @@ from directory.catalog import service
 SEARCH_FILTERS = ("techniques", "conditions", "client_groups")
 
 
-def term(row) -> dict:
-    return {"slug": row.slug, "name": row.name}
-
-
 def search_filters() -> dict[str, list[dict]]:
-    vocabulary = service.vocabulary()
-    return {name: [term(row) for row in vocabulary[name]] for name in SEARCH_FILTERS}
+    return {
+        name: [{"slug": slug, "name": label} for slug, label in service.terms(service.VOCABULARIES[name])]
+        for name in SEARCH_FILTERS
+    }

@@ -4,6 +4,7 @@ import re
 from typing import TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 
 from directory.catalog.models import ClientGroup, Condition, Issuer, Technique
 from directory.extensions import db
@@ -21,6 +22,17 @@ VOCABULARIES: dict[str, type[Term]] = {
 
 def all_of(model: type[T]) -> list[T]:
     return list(db.session.scalars(sa.select(model).order_by(model.name)))
+
+
+def terms(model: type[Term]) -> list[tuple[str, str]]:
+    """(slug, name) of each term of one vocabulary, by name, read once per app: the catalog is seeded
+    by a migration (0002) and changes only with another, which the app is restarted for. Every
+    search and search page needs them; reading them each time was three statements a page."""
+    key = f"directory_terms_{model.__tablename__}"
+    cached = current_app.extensions.get(key)
+    if not isinstance(cached, list):  # None: not read yet
+        cached = current_app.extensions[key] = [(row.slug, row.name) for row in all_of(model)]
+    return cached
 
 
 def vocabulary() -> dict[str, list[Term]]:

@@ -258,9 +258,4 @@ def _response(
 
 
 def _slugs(model: type[Technique] | type[Condition] | type[ClientGroup]) -> list[str]:
-    key = f"directory_slugs_{model.__tablename__}"
-    cached = current_app.extensions.get(key)
-    if not isinstance(cached, list):  # None: not read yet
-        cached = [row.slug for row in catalog.all_of(model)]
-        current_app.extensions[key] = cached
-    return cached
+    return [slug for slug, _ in catalog.terms(model)]
