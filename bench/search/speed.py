@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="timed queries, a quarter per kind")
     parser.add_argument("--warmup", type=int, default=40, help="untimed queries first (another seed)")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn run")
+    parser.add_argument(
+        "--skip-naive", action="store_true", help="no naive SQL (minutes a located query at a million)"
+    )
     parser.add_argument("--keep", metavar="DIR", help="work folder kept between runs (database, index)")
     parser.add_argument("--no-reindex", action="store_true", help="with --keep: use the index already built")
     parser.add_argument(
@@ -303,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         builds = {}
         for reference_class in REFERENCES:
             reference = reference_class()
+            if args.skip_naive and reference.name == "naive SQL":
+                systems[reference.name] = {"status": "skipped"}
+                notes.append("naive SQL skipped (--skip-naive)")
+                continue
             step(f"building {reference.name}")
             started = time.perf_counter()
             try:
