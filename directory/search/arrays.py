@@ -32,6 +32,17 @@ K1, B = 1.2, 0.75  # BM25's usual constants
 # new generation, and each would otherwise keep every term ever asked for (the words of a common
 # one fill arrays the size of the index): under writes, one worker held some 600 MB of such copies.
 VIEW_CACHE_BYTES = 32 * 1024 * 1024
+# ... and more for a larger index, whose common words' arrays are larger: at a million, 32 MB held a
+# handful of them, and every located search with text read its words' postings again.
+VIEW_CACHE_BYTES_PER_DOC = 320
+
+
+def view_cache_budget(documents: int) -> int:
+    """What one view keeps of postings and scores: VIEW_CACHE_BYTES, or VIEW_CACHE_BYTES_PER_DOC a
+    document when that is more (above about 105,000 documents)."""
+    return max(VIEW_CACHE_BYTES, VIEW_CACHE_BYTES_PER_DOC * documents)
+
+
 WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
 
 
@@ -509,4 +520,5 @@ class ViewCache:
             loc_lon[keep][order],
             doc_count,
             max(avgdl, 1.0),
+            ArrayCache(view_cache_budget(doc_count)),
         )

@@ -54,6 +54,9 @@ class Weights:
 
 WEIGHTS = Weights()
 SLUG_WEIGHT = 1.0  # a synonym's vocabulary hit counts like a strong word match
+# Postings per candidate above which a narrow search finds its candidates among a word's postings by
+# binary search (a candidate's log2 of the postings in steps) rather than placing every posting.
+SEARCH_BY_HALVING = 32
 MAX_CONCEPTS = 12  # words or known phrases of a query that count; the rest are not searched for
 
 
@@ -204,19 +207,27 @@ def _text(
     size = len(candidates)
     broad = size * 4 >= len(view.alive)
     space = len(view.alive) if broad else size
-    position: NDArray[np.int64] | None = None
-    if not broad:
-        position = np.full(len(view.alive), -1, dtype=np.int64)
-        position[candidates] = np.arange(size)
+    position: list[NDArray[np.int64]] = []  # each candidate's place, by document: made when first needed
 
-    def placed(
-        ids: NDArray[np.int32],
-    ) -> tuple[NDArray[np.int64] | NDArray[np.int32], NDArray[np.bool_] | None]:
-        """Where the postings' documents are in the working space, and which are there at all."""
-        if position is None:
-            return ids, None
-        at = position[ids]
-        keep = at >= 0
+    def placed(ids: NDArray[np.int32]) -> tuple[NDArray[np.intp], NDArray[np.intp] | None]:
+        """Where the postings' documents are in the working space, and which postings those are
+        (None: all of them). Postings and candidates are both in document order: a few candidates are
+        looked up among many postings by binary search; otherwise each posting looks its document up
+        in a table of the candidates' places."""
+        if broad:
+            return ids.astype(np.intp, copy=False), None
+        if not len(ids):
+            return np.empty(0, np.intp), np.empty(0, np.intp)
+        if size * SEARCH_BY_HALVING < len(ids):
+            at = np.minimum(np.searchsorted(ids, candidates), len(ids) - 1)
+            hit = ids[at] == candidates
+            return np.flatnonzero(hit), at[hit]
+        if not position:
+            table = np.full(len(view.alive), -1, dtype=np.int64)
+            table[candidates] = np.arange(size)
+            position.append(table)
+        at = position[0][ids]
+        keep = np.flatnonzero(at >= 0)
         return at[keep], keep
 
     score = np.zeros(space, dtype=np.float32)

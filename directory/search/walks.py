@@ -39,7 +39,7 @@ from whoosh.searching import Searcher
 
 from directory.rules import RuleError
 from directory.search import engine
-from directory.search.arrays import ArrayCache, IndexView
+from directory.search.arrays import ArrayCache, IndexView, view_cache_budget
 from directory.search.record import LAYOUT
 
 LOG = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class Pins:
                     # kept alive by the pin, only the generation's arrays (shared) and readers.
                     view = replace(
                         generation.view,
-                        _postings=ArrayCache(),
+                        _postings=ArrayCache(view_cache_budget(generation.view.doc_count)),
                         _bits={},
                         _languages=None,
                         _lock=threading.Lock(),

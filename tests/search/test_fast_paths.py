@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from directory.extensions import SQLITE_MMAP_BYTES
 from directory.reviews.service import ratings
 from directory.search import badges, engine, present
-from directory.search.arrays import ArrayCache, IndexView, bit_counts
+from directory.search.arrays import (
+    VIEW_CACHE_BYTES,
+    VIEW_CACHE_BYTES_PER_DOC,
+    ArrayCache,
+    IndexView,
+    bit_counts,
+    view_cache_budget,
+)
 from directory.search.node import node
 from directory.search.schemas import ResultSchema, SearchLocationSchema, SearchResponseSchema
 from tests.search.ram_index import ANALYZER, facts, view_of
@@ -61,8 +68,11 @@ PEOPLE = [
 ]
 
 
+@pytest.mark.parametrize("halving", [0, 10**9], ids=["binary search", "table of places"])
 @pytest.mark.parametrize("q", ["knots", "shoulder knots", "deep tissue", "knots deep tissue", "unknownword"])
-def test_text_over_a_few_candidates_scores_as_over_every_document(q):
+def test_text_over_a_few_candidates_scores_as_over_every_document(q, halving, monkeypatch):
+    # A narrow search finds its candidates among the postings either way (engine.SEARCH_BY_HALVING).
+    monkeypatch.setattr(engine, "SEARCH_BY_HALVING", halving)
     view = view_of(*PEOPLE)
     concepts = engine.plan(q, ANALYZER)
     everyone = np.flatnonzero(view.alive)
@@ -269,3 +279,11 @@ def test_a_new_generation_shares_what_its_unchanged_segments_hold(client, factor
     for seg in kept:
         assert seg.columns["pid"] is columns[id(seg)]
         assert seg._bits[1] is bits[id(seg)]
+
+
+def test_a_larger_index_keeps_more_of_its_postings():
+    assert (
+        view_cache_budget(10_000) == VIEW_CACHE_BYTES
+    )  # the floor, as at 100,000 (the memory target's size)
+    assert view_cache_budget(1_000_000) == VIEW_CACHE_BYTES_PER_DOC * 1_000_000 > VIEW_CACHE_BYTES
+    assert view_of(*PEOPLE)._postings.budget == VIEW_CACHE_BYTES
