@@ -153,7 +153,7 @@ class Checker:
         """Ask the node to catch up (a search does), then compare; again until equal or out of time."""
         from directory.extensions import db
         from directory.search.consistency import compare_store
-        from directory.search.index import IndexStore, IndexUnavailable
+        from directory.search.index import IndexStore
 
         store = IndexStore(str(self.node.data_dir))
         deadline = time.monotonic() + self.settle_seconds
@@ -164,8 +164,12 @@ class Checker:
             db.session.remove()
             try:
                 result = compare_store(store, limit=10)
-            except IndexUnavailable as exc:
-                result = {"practitioners": 0, "count": 1, "mismatches": [{"pid": None, "problem": str(exc)}]}
+            except Exception as exc:  # noqa: BLE001  (IndexUnavailable, or any failure to read a damaged one)
+                # Damage the node has not noticed yet reads as garbage here (a zlib or unpickling error) as
+                # it does in a search, which the next search's check turns into a rebuild: asked again until
+                # the deadline, and reported as a mismatch if it stays.
+                problem = f"{type(exc).__name__}: {exc}"
+                result = {"practitioners": 0, "count": 1, "mismatches": [{"pid": None, "problem": problem}]}
             if result["count"] == 0 or time.monotonic() > deadline:
                 return result | {"attempts": attempts}
             time.sleep(0.3)
