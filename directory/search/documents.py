@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from whoosh import fields
-from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+from whoosh.analysis import Analyzer, Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.columns import VarBytesColumn
@@ -68,13 +68,8 @@ def text_analyzer() -> Analyzer:
     return TextAnalyzer()
 
 
-def whoosh_chain() -> Analyzer:
-    """Whoosh's own chain whose terms TextAnalyzer gives (a test holds the two together)."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPLIST) | StemFilter()
-
-
 class TextAnalyzer(Analyzer):
-    """The terms of whoosh_chain() in one loop: each word matched, lower-cased, dropped when shorter than
+    """The terms of Whoosh's RegexTokenizer | LowercaseFilter | StopFilter | StemFilter in one loop: each word matched, lower-cased, dropped when shorter than
     two letters or a stop word, and stemmed (Porter), with the stems remembered. Whoosh's chain passes
     every token through four generators and a cache wrapper; at a million practitioners that was a
     sixth of a rebuild. The schema in each index's table of contents pickles the analyzer: the stems

@@ -209,13 +209,15 @@ def _text(
     space = len(view.alive) if broad else size
     position: list[NDArray[np.int64]] = []  # each candidate's place, by document: made when first needed
 
-    def placed(ids: NDArray[np.int32]) -> tuple[NDArray[np.intp], NDArray[np.intp] | None]:
+    def placed(
+        ids: NDArray[np.int32],
+    ) -> tuple[NDArray[np.int32] | NDArray[np.intp], NDArray[np.intp] | None]:
         """Where the postings' documents are in the working space, and which postings those are
         (None: all of them). Postings and candidates are both in document order: a few candidates are
         looked up among many postings by binary search; otherwise each posting looks its document up
         in a table of the candidates' places."""
         if broad:
-            return ids.astype(np.intp, copy=False), None
+            return ids, None
         if not len(ids):
             return np.empty(0, np.intp), np.empty(0, np.intp)
         if size * SEARCH_BY_HALVING < len(ids):
