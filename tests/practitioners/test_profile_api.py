@@ -213,3 +213,17 @@ def test_profile_changes_reach_the_search_outbox(client, factory):
     rows = db.session.scalars(sa.select(SearchOutbox.practitioner_id).order_by(SearchOutbox.id)).all()
     assert len(rows) - before >= 2
     assert set(rows[before:]) == {pid}
+
+
+@pytest.mark.parametrize(
+    ("accepting", "confirmed", "lapses"),
+    [(True, True, True), (False, True, False), (True, False, False), (False, False, False)],
+)
+def test_only_a_confirmed_accepting_profile_has_a_lapse(app, accepting, confirmed, lapses):
+    """Read from the two columns as search reads them: a row not accepting never shows as accepting, even
+    with a confirmation on record (the app clears it, a row written by hand may not)."""
+    from directory.practitioners.service import accepting_lapse
+
+    at = now_utc()
+    found = accepting_lapse(accepting, at if confirmed else None)
+    assert found == (at + timedelta(days=app.config["ACCEPTING_LAPSE_DAYS"]) if lapses else None)
