@@ -234,5 +234,18 @@ class Clock:
 
 
 @pytest.fixture
+def statements(app):
+    """Every SQL statement the app runs while the test looks."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def clock(monkeypatch):
     return Clock(monkeypatch)

@@ -6,7 +6,7 @@ admin confirmed on a training-program certificate."""
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from directory.credentials import standing
 from directory.credentials.models import Credential, CredentialEvent
@@ -52,7 +52,7 @@ def of_practitioners(ids: list[int]) -> dict[int, list[Credential]]:
         sa.select(Credential)
         .where(Credential.practitioner_id.in_(ids), Credential.status != "rejected")
         .options(
-            selectinload(Credential.issuer),
+            joinedload(Credential.issuer),  # many-to-one: in the same statement
             selectinload(Credential.techniques),
             selectinload(Credential.confirmed_techniques),
         )

@@ -47,17 +47,18 @@ def public_view(practitioner: Practitioner) -> dict:
 
     badges = credentials.summary(credentials.of_practitioners([practitioner.id])[practitioner.id])
     verified_techniques = badges["verified_techniques"]
+    terms = service.listed_terms(practitioner.id)
     return {
         "id": practitioner.id,
         "display_name": practitioner.display_name,
         "headline": practitioner.headline,
         "approach": practitioner.approach,
         "techniques": [
-            {"slug": t.slug, "name": t.name, "verified": t.slug in verified_techniques}
-            for t in practitioner.techniques
+            {"slug": slug, "name": name, "verified": slug in verified_techniques}
+            for slug, name in terms["techniques"]
         ],
-        "conditions": [{"slug": c.slug, "name": c.name} for c in practitioner.conditions],
-        "client_groups": [{"slug": g.slug, "name": g.name} for g in practitioner.client_groups],
+        "conditions": [{"slug": slug, "name": name} for slug, name in terms["conditions"]],
+        "client_groups": [{"slug": slug, "name": name} for slug, name in terms["client_groups"]],
         "languages": list(practitioner.languages or []),
         "years_experience": service.years_experience(practitioner),
         "verified_years_experience": badges["verified_years_experience"],

@@ -10,7 +10,13 @@ from directory.catalog import service as catalog
 from directory.catalog.models import ClientGroup, Condition, Technique
 from directory.extensions import db
 from directory.geo.geocoder import GeocodingUnavailable, get_geocoder
-from directory.practitioners.models import PracticeLocation, Practitioner
+from directory.practitioners.models import (
+    PracticeLocation,
+    Practitioner,
+    practitioner_client_groups,
+    practitioner_conditions,
+    practitioner_techniques,
+)
 from directory.rules import Data, RuleError
 from directory.timeutil import now_utc, today_utc
 
@@ -161,3 +167,27 @@ def get_public(practitioner_id: int) -> Practitioner:
     if practitioner is None:
         raise RuleError(404, "No practitioner with that id.")
     return practitioner
+
+
+# The vocabularies a profile lists, each by name as the model's relationships order them.
+_TERMS = (
+    ("techniques", Technique, practitioner_techniques.c.technique_id, practitioner_techniques),
+    ("conditions", Condition, practitioner_conditions.c.condition_id, practitioner_conditions),
+    ("client_groups", ClientGroup, practitioner_client_groups.c.client_group_id, practitioner_client_groups),
+)
+
+
+def listed_terms(practitioner_id: int) -> dict[str, list[tuple[str, str]]]:
+    """(slug, name) of the practitioner's techniques, conditions and client groups, in one statement
+    (the relationships' lazy loads are one each: a profile is a fifth of the site's reads)."""
+    parts = [
+        sa.select(sa.literal(kind).label("kind"), model.slug, model.name)
+        .join(link, column == model.id)
+        .where(link.c.practitioner_id == practitioner_id)
+        for kind, model, column, link in _TERMS
+    ]
+    found: dict[str, list[tuple[str, str]]] = {kind: [] for kind, *_ in _TERMS}
+    union = sa.union_all(*parts).subquery()
+    for kind, slug, name in db.session.execute(sa.select(union).order_by(union.c.kind, union.c.name)):
+        found[kind].append((slug, name))
+    return found

@@ -2,6 +2,7 @@
 practitioner, a practice's reviews with the hidden ones, and the moderators' board."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
 from directory.reviews.models import ModerationAction, Review, ReviewFlag
@@ -26,16 +27,23 @@ def exists(review_id: int) -> bool:
 
 
 def _newest_first(page: int, per_page: int, *where: sa.ColumnElement[bool]) -> tuple[int, list[Review]]:
-    """One page of the reviews matching `where`, newest first, and how many match in all."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where)) or 0
-    rows = db.session.scalars(
-        sa.select(Review)
+    """One page of the reviews matching `where`, newest first (with their responses), and how many
+    match in all: the count rides on each row (a window over the whole match), so a page costs two
+    statements however many reviews it shows; only a page past the end counts on its own."""
+    total = sa.func.count().over().label("total")
+    rows = db.session.execute(
+        sa.select(Review, total)
         .where(*where)
+        .options(selectinload(Review.response))
         .order_by(Review.created_at.desc(), Review.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return total, list(rows)
+    if rows:
+        return rows[0].total, [row.Review for row in rows]
+    if page == 1:
+        return 0, []
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Review).where(*where)) or 0, []
 
 
 def visible(practitioner_id: int, page: int, per_page: int = 10) -> tuple[int, list[Review]]:

@@ -186,22 +186,15 @@ def ratings(practitioner_ids: list[int]) -> dict[int, Data]:
     }
     if not practitioner_ids:
         return out
-    for pid, n in db.session.execute(
-        sa.select(Review.practitioner_id, sa.func.count())
-        .where(
-            Review.practitioner_id.in_(practitioner_ids),
-            Review.hidden.is_(False),
-            Review.verified_client.is_(True),
-        )
-        .group_by(Review.practitioner_id)
-    ):
-        out[pid]["verified_clients"] = n
-    for pid, rating, n in db.session.execute(
-        sa.select(Review.practitioner_id, Review.rating, sa.func.count())
+    # One statement: a count per (practitioner, rating), with how many of them are verified clients'.
+    verified = sa.func.sum(sa.case((Review.verified_client.is_(True), 1), else_=0))
+    for pid, rating, n, by_clients in db.session.execute(
+        sa.select(Review.practitioner_id, Review.rating, sa.func.count(), verified)
         .where(Review.practitioner_id.in_(practitioner_ids), Review.hidden.is_(False))
         .group_by(Review.practitioner_id, Review.rating)
     ):
         out[pid]["histogram"][str(rating)] = n
+        out[pid]["verified_clients"] += int(by_clients or 0)
     for summary in out.values():
         counts = summary["histogram"]
         n = sum(counts.values())

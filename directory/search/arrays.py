@@ -116,8 +116,10 @@ class SegmentArrays:
         try:
             # The vocabulary and languages too: every search counts them as facets.
             for fieldname in (VOCAB, LANG, TEXT):
-                terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(fieldname)]
-                for term in terms:
+                # Under the lock, as every read of the segment's shared file: a term list read
+                # beside a search's postings read moved the file under it (a zlib error, and
+                # the search answered from the database).
+                for term in _lexicon(reader, fieldname, self.lock):
                     self.postings(reader, fieldname, term)
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return

@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from directory import create_app
 from directory.extensions import db
@@ -15,19 +14,6 @@ from directory.search.node import node
 from directory.timeutil import now_utc
 
 SECRET_DB_PASSWORD = "hunter2-not-for-logs"
-
-
-@pytest.fixture
-def statements(app):
-    """Every SQL statement the app runs while the test looks."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_healthz_is_alive_without_touching_the_database(client, statements):

@@ -203,6 +203,28 @@ def test_public_profile_has_every_contract_field(client, factory):
     assert "address" not in body["locations"][0]  # the street stays private
 
 
+def test_the_public_profile_lists_each_vocabulary_by_name(client, factory):
+    """By name as people read them, which is not the slugs' order in any of the three, on the
+    API and the page alike; a practitioner's terms are never another's."""
+    practitioner = factory.practitioner(
+        techniques=["pnf-stretching", "positional-release"],
+        conditions=["chronic-pain", "headaches"],
+        client_groups=["stress-sufferers", "chronic-conditions"],
+    )
+    factory.practitioner(techniques=["swedish-massage"], conditions=["stress"], client_groups=["athletes"])
+    body = client.get(f"/api/v1/practitioners/{practitioner.id}").get_json()
+    names = {kind: [t["name"] for t in body[kind]] for kind in ("techniques", "conditions", "client_groups")}
+    assert names == {
+        "techniques": ["Positional release", "Proprioceptive neuromuscular facilitation (PNF)"],
+        "conditions": ["Chronic headaches", "Chronic pain"],
+        "client_groups": ["People under high stress", "People with chronic conditions"],
+    }
+    page = client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True)
+    assert page.index("Positional release") < page.index("Proprioceptive neuromuscular")
+    assert page.index("Chronic headaches") < page.index("Chronic pain")
+    assert "Swedish massage" not in page and "Athletes" not in page
+
+
 def test_profile_changes_reach_the_search_outbox(client, factory):
     user = factory.user("practitioner")
     headers = factory.headers(user)

@@ -242,6 +242,38 @@ def test_reviews_are_listed_newest_first_ten_a_page(client, owner, factory):
     assert '<meter min="0" max="12" value="3">' in first and '<meter min="0" max="12" value="2">' in first
 
 
+def test_a_page_past_the_end_still_counts_every_review(client, owner, factory):
+    for n in range(3):
+        review(owner, factory.user("client"), body=f"Review number {n} with enough text.")
+    past = client.get(f"/api/v1/practitioners/{owner.id}/reviews?page=4").get_json()
+    assert past["total"] == 3 and past["results"] == []
+    assert client.get(f"/api/v1/practitioners/{owner.id}/reviews?page=1").get_json()["total"] == 3
+    nobody = factory.practitioner(display_name="New Here")
+    assert client.get(f"/api/v1/practitioners/{nobody.id}/reviews").get_json()["total"] == 0
+
+
+def test_the_profile_reads_the_same_statements_however_many_reviews_it_shows(
+    client, owner, factory, statements
+):
+    """A page of ten answered reviews costs what a page of one does: no statement per review."""
+
+    def answered(n):
+        for _ in range(n):
+            r = review(owner, factory.user("client"))
+            service.respond(owner.user, r.id, "Thank you, glad it helped.")
+        url = f"/practitioners/{owner.id}"
+        db.session.expire_all()  # nothing of it already at hand in the session
+        statements.clear()
+        page = client.get(url).get_data(as_text=True)
+        assert page.count("Answer from the practitioner") == min(10, counted[0] + n)
+        counted[0] += n
+        return len(statements)
+
+    counted = [0]
+    one = answered(1)
+    assert answered(11) == one
+
+
 def test_flagging_from_the_profile(app, owner, reviewer, factory):
     r = review(owner, factory.user("client"))
     page = reviewer.web.get(f"/practitioners/{owner.id}").get_data(as_text=True)
