@@ -87,20 +87,27 @@ def percentile(values: list[float], p: float) -> float:
 QUIET_AFTER_WARMUP_S = 120
 
 
-def run_system(search, queries, warmup) -> tuple[dict, list]:
+def run_systems(searches, queries, warmup) -> list[tuple[dict, list]]:
+    """Time each query on each system. Systems that share one process's caches (the engine's whole
+    response and its query alone) take turns going first, query by query: the first to run a query
+    pays for its words' first use, and timed one system after the other, the first paid for every
+    word and the second for none."""
     for query in warmup:
-        search(query)
+        for search in searches:
+            search(query)
     waited = 0.0
     while waited < QUIET_AFTER_WARMUP_S and cpu_busy(2.0) > 0.2:
         waited += 2.0
-    times: dict[str, list[float]] = defaultdict(list)
-    answers = []
-    for query in queries:
-        started = time.perf_counter()
-        ids = search(query)
-        times[query.kind].append((time.perf_counter() - started) * 1000)
-        answers.append(ids)
-    return times, answers
+    times: list[dict[str, list[float]]] = [defaultdict(list) for _ in searches]
+    answers: list[list] = [[] for _ in searches]
+    for i, query in enumerate(queries):
+        order = list(range(len(searches)))
+        for k in order if i % 2 == 0 else order[::-1]:
+            started = time.perf_counter()
+            ids = searches[k](query)
+            times[k][query.kind].append((time.perf_counter() - started) * 1000)
+            answers[k].append(ids)
+    return list(zip(times, answers, strict=True))
 
 
 def summarise(times, answers, queries, engine_answers) -> dict:
@@ -133,19 +140,38 @@ def overlap(a: list[int], b: list[int]) -> float:
 
 def measure(name: str, make, queries, warmup, engine_answers=None) -> tuple[dict, list | None]:
     """Run one system; an absent engine or a failing one is recorded, not fatal."""
-    step(f"running {name}: {len(warmup)} warm-up, {len(queries)} timed")
+    return measure_together([(name, make)], queries, warmup, engine_answers)[0]
+
+
+def measure_together(systems, queries, warmup, engine_answers=None) -> list[tuple[dict, list | None]]:
+    """Run systems (name, make) query by query, taking turns (run_systems); the first system's answers
+    are the engine's when `engine_answers` is None."""
+    names = ", ".join(name for name, _ in systems)
+    step(f"running {names}: {len(warmup)} warm-up, {len(queries)} timed")
     try:
-        search = make()
-        times, answers = run_system(search, queries, warmup)
+        searches = [make() for _, make in systems]
+        runs = run_systems(searches, queries, warmup)
     except EngineMissing as exc:
-        step(f"{name}: {NOT_YET} ({exc})")
-        return {"status": NOT_YET, "detail": str(exc)}, None
+        step(f"{names}: {NOT_YET} ({exc})")
+        return [({"status": NOT_YET, "detail": str(exc)}, None) for _ in systems]
     except Exception as exc:
-        if not name.startswith("engine"):
+        if not systems[0][0].startswith("engine"):
             raise
         traceback.print_exc()
-        return {"status": "error", "detail": f"{type(exc).__name__}: {exc}"}, None
-    return {"status": "ok", "kinds": summarise(times, answers, queries, engine_answers)}, answers
+        return [({"status": "error", "detail": f"{type(exc).__name__}: {exc}"}, None) for _ in systems]
+    reference = engine_answers if engine_answers is not None else runs[0][1]
+    return [
+        (
+            {
+                "status": "ok",
+                "kinds": summarise(
+                    times, answers, queries, None if k == 0 and engine_answers is None else reference
+                ),
+            },
+            answers,
+        )
+        for k, (times, answers) in enumerate(runs)
+    ]
 
 
 def cpu_busy(seconds: float = 1.0) -> float:
@@ -313,9 +339,10 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{busy_before:.0%} of the CPUs were busy with other work when timing began")
             step(f"warning: {notes[-1]}")
         systems: dict[str, dict] = {}
-        systems["engine"], engine_answers = measure("engine", lambda: InProcess(app).search, queries, warmup)
-        systems["engine (ids)"], _ = measure(
-            "engine (ids)", lambda: InProcessCore(app).search, queries, warmup, engine_answers
+        (systems["engine"], engine_answers), (systems["engine (ids)"], _) = measure_together(
+            [("engine", lambda: InProcess(app).search), ("engine (ids)", lambda: InProcessCore(app).search)],
+            queries,
+            warmup,
         )
         builds = {}
         for reference_class in REFERENCES:
