@@ -157,14 +157,22 @@ def comparison(result: dict) -> str:
 
 def targets(result: dict, fresh: dict | None) -> str:
     t, kinds = result["targets"], result["systems"]
-    p95 = {c: [kinds[c]["kinds"][k]["p95_ms"] for k in KINDS] for c in ("engine", "engine HTTP")}
+    p95 = {
+        c: [kinds[c]["kinds"][k]["p95_ms"] for k in KINDS]
+        for c in ("engine", "engine HTTP")
+        if "kinds" in kinds[c]
+    }
     ri, http = result["reindex"], result["http"]
+    over_http = (
+        f"HTTP p95 at most {ms(max(p95['engine HTTP']))} ms (≤ {t['http_p95_ms']}); the gunicorn worker "
+        f"{fixed(http['worker_rss_mb'])} MB after the run (≤ {t['worker_rss_mb']})"
+        if "engine HTTP" in p95
+        else f"HTTP not measured ({kinds['engine HTTP'].get('detail') or kinds['engine HTTP']['status']})"
+    )
     text = (
         f"Against the targets at {t['N']:,}: in-process p95 {ms(p95['engine'][0])} ms text (≤ {t['text_p95_ms']}), "
-        f"{' / '.join(ms(v) for v in p95['engine'][1:])} ms located (≤ {t['located_p95_ms']}); HTTP p95 at most "
-        f"{ms(max(p95['engine HTTP']))} ms (≤ {t['http_p95_ms']}); the gunicorn worker {fixed(http['worker_rss_mb'])} MB "
-        f"after the run (≤ {t['worker_rss_mb']}); `reindex` {fixed(ri['seconds'])} s (≤ {t['reindex_s']}, peak "
-        f"{fixed(ri['peak_rss_mb'])} MB)"
+        f"{' / '.join(ms(v) for v in p95['engine'][1:])} ms located (≤ {t['located_p95_ms']}); {over_http}; "
+        f"`reindex` {fixed(ri['seconds'])} s (≤ {t['reindex_s']}, peak {fixed(ri['peak_rss_mb'])} MB)"
     )
     if fresh is None:
         return text + "."

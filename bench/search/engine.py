@@ -147,11 +147,19 @@ class Gunicorn:
         self.log.close()
 
     def get(self, path: str) -> tuple[int, bytes]:
-        # gunicorn's sync worker closes each connection after its response; http.client then
-        # opens a new one on the next request (loopback: a fraction of a millisecond).
-        self.connection.request("GET", path)
-        response = self.connection.getresponse()
-        return response.status, response.read()
+        # The connection is kept alive between requests; after a pause longer than gunicorn's
+        # keep-alive (the bench waits for the machine to be quiet) the server has closed it, and
+        # the request is sent again on a new one (http.client opens it: loopback, a fraction of a ms).
+        for attempt in range(2):
+            try:
+                self.connection.request("GET", path)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def search(self, query: Query) -> list[int]:
         status, body = self.get(f"{SEARCH_PATH}?{urlencode(http_params(query))}")

@@ -44,6 +44,13 @@ def view_cache_budget(documents: int) -> int:
 
 
 WARM_SEGMENT_DOCS = 2000  # smaller segments read their postings on demand, quickly
+# A view of a new index (a process's first, or a rebuild swapped in) of at least this many documents
+# scores its commonest words in the background, up to WARM_VIEW_SHARE of its postings budget. At a
+# million a common word's first search joined and scored some 900,000 postings (tens of ms); a
+# view after a write shares its segments with the one before and is not warmed (each write would
+# cost that again).
+WARM_VIEW_DOCS = 200_000
+WARM_VIEW_SHARE = 0.5
 
 
 class SegmentArrays:
@@ -80,6 +87,7 @@ class SegmentArrays:
         self._spelling: SpellingTable | None = None
         self._spelling_lock = threading.Lock()
         self._spelling_ready: threading.Event | None = None
+        self.warmed = threading.Event()  # set once warm() is done (or not needed)
 
     def postings(self, reader: IndexReader, fieldname: str, term: str) -> Postings:
         """A term's postings, kept once read. A term the segment lacks is not kept: what a query may
@@ -123,6 +131,17 @@ class SegmentArrays:
                     self.postings(reader, fieldname, term)
         except Exception:  # noqa: BLE001 - the reader was closed under us (a newer generation): stop
             return
+        finally:
+            self.warmed.set()
+
+    def text_counts(self) -> dict[str, int]:
+        """How many of this segment's documents hold each text term read so far (all of them once
+        warmed)."""
+        return {
+            term: len(found[0])
+            for (fieldname, term), found in list(self._postings.items())
+            if fieldname == TEXT
+        }
 
     def spelling(self, reader: IndexReader, timeout: float | None = None) -> "SpellingTable | None":
         """This segment's spelling table, or None if it is not built within `timeout` seconds (None:
@@ -437,6 +456,29 @@ def _leaves(reader: IndexReader) -> list[tuple[IndexReader, int]]:
     return [(r, base) for r, base in reader.leaf_readers() if r.segment() is not None]
 
 
+def warm_commonest(view: IndexView, wait_seconds: float = 600.0) -> list[str]:
+    """Score the view's commonest text words now (IndexView.bm25), most common first, until their
+    arrays would fill WARM_VIEW_SHARE of the view's budget; returns them. Waits for the segments'
+    own warm-up first, which counts every word. Runs in a background thread."""
+    deadline = time.monotonic() + wait_seconds
+    counts: dict[str, int] = {}
+    for _, _, seg in view.leaves:
+        if not seg.warmed.wait(max(0.0, deadline - time.monotonic())):
+            return []
+        for term, n in seg.text_counts().items():
+            counts[term] = counts.get(term, 0) + n
+    room = view._postings.budget * WARM_VIEW_SHARE
+    warmed: list[str] = []
+    # Ties by the word, so which words are warmed does not depend on the order they were read in.
+    for term, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        room -= 16 * n  # postings and scores: a document number and a float each, 4 bytes apiece
+        if room < 0:
+            break
+        view.bm25(TEXT, term)
+        warmed.append(term)
+    return warmed
+
+
 class ViewCache:
     """Segment arrays survive across generations; a view is rebuilt when the generation changes."""
 
@@ -453,8 +495,13 @@ class ViewCache:
         with self._lock:
             view = self._view
             if view is None or key != self._view_key:
+                before = {seg_id for seg_id, _, _ in self._view_key or ()}
                 view = self._view = self._build(leaves, self._segment_arrays(leaves))
                 self._view_key = key
+                if view.doc_count >= WARM_VIEW_DOCS and not before & {seg_id for seg_id, _, _ in key}:
+                    threading.Thread(
+                        target=warm_commonest, args=(view,), daemon=True, name="warm-view"
+                    ).start()
             return view
 
     def other(self, searcher: Searcher) -> IndexView:
@@ -479,6 +526,8 @@ class ViewCache:
                     threading.Thread(
                         target=seg.warm, args=(reader,), daemon=True, name="warm-postings"
                     ).start()
+                else:
+                    seg.warmed.set()
             arrays.append(self._segments[seg_id])
         for stale in set(self._segments) - live_ids:  # merged away
             del self._segments[stale]

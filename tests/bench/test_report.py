@@ -54,6 +54,18 @@ def test_a_new_result_changes_its_figure_and_no_other(tmp_path):
     assert "| sqlite |" in changed[0] and "**99.0 s**" in changed[0]
 
 
+def test_a_search_run_whose_http_pass_failed_says_so(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    path = results / "search-100000.json"
+    figures = json.loads(path.read_text())
+    figures["systems"]["engine HTTP"] = {"status": "error", "detail": "RemoteDisconnected: closed"}
+    path.write_text(json.dumps(figures))
+    readme = next(iter(FILES))
+    after = render(readme.read_text(), FILES[readme], results)
+    assert "HTTP not measured (RemoteDisconnected: closed)" in after
+
+
 def test_a_result_not_there_says_so_rather_than_keep_old_figures(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(RESULTS, results)
