@@ -11,7 +11,6 @@ from functools import lru_cache
 from itertools import takewhile
 from typing import NamedTuple, TypedDict
 
-import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from markupsafe import escape
@@ -20,7 +19,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from directory.catalog.models import Technique
 from directory.extensions import db
-from directory.geo.distance import haversine_km
+from directory.geo.distance import distances_km
 from directory.practitioners.models import PracticeLocation, Practitioner, practitioner_techniques
 from directory.search import badges, spelling
 from directory.search.arrays import IndexView
@@ -208,9 +207,9 @@ def _nearest_place(p: Card, query: Query) -> Place | None:
     point = query.point
     if point is None or len(p.places) == 1:
         return p.places[0]
-    lats = np.array([place.lat for place in p.places])
-    lons = np.array([place.lon for place in p.places])
-    return p.places[int(np.argmin(haversine_km(point[0], point[1], lats, lons)))]
+    # A few places: plain floats, one at a time (NumPy's per-call cost was most of a located page's cards).
+    distances = list(distances_km(point[0], point[1], ((place.lat, place.lon) for place in p.places)))
+    return p.places[distances.index(min(distances))]
 
 
 def _stem(word: str) -> str | None:
