@@ -208,6 +208,15 @@ def million_targets(result: dict) -> str:
     )
 
 
+def busy(result: dict) -> str:
+    """The machine's load beside a run's figures: the share of its CPUs busy with other work just
+    before and just after timing (older runs did not record it)."""
+    found = result.get("cpu_busy_elsewhere")
+    if not found:
+        return ""
+    return f", CPUs busy elsewhere {found['before']:.0%} before and {found['after']:.0%} after timing"
+
+
 def speed(results: Path) -> str:
     found = [(name, read(results, name)) for name in SIZES]
     if any(result is None for _, result in found):
@@ -219,7 +228,7 @@ def speed(results: Path) -> str:
     for name, result in found:
         parts += [
             f"N = {result['count']:,} ({result['places']:,} places; `bench/results/{name}`, "
-            f"{result['when'][:10]}, {result['machine']['nproc']} CPUs):",
+            f"{result['when'][:10]}, {result['machine']['nproc']} CPUs{busy(result)}):",
             "",
             speed_table(result),
             "",

@@ -66,6 +66,23 @@ def test_a_search_run_whose_http_pass_failed_says_so(tmp_path):
     assert "HTTP not measured (RemoteDisconnected: closed)" in after
 
 
+def test_each_search_run_says_how_busy_the_machine_was(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    path = results / "search-100000.json"
+    figures = json.loads(path.read_text())
+    path.write_text(json.dumps({**figures, "cpu_busy_elsewhere": {"before": 0.37, "after": 0.04}}))
+    readme = next(iter(FILES))
+    after = render(readme.read_text(), FILES[readme], results)
+    assert "`bench/results/search-100000.json`" in after
+    assert "CPUs busy elsewhere 37% before and 4% after timing):" in after
+    figures.pop("cpu_busy_elsewhere")
+    path.write_text(json.dumps(figures))
+    older = render(readme.read_text(), FILES[readme], results)
+    line = next(x for x in older.splitlines() if "`bench/results/search-100000.json`" in x)
+    assert "busy" not in line
+
+
 def test_a_result_not_there_says_so_rather_than_keep_old_figures(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(RESULTS, results)
