@@ -150,16 +150,16 @@ class Gunicorn:
         # The connection is kept alive between requests; after a pause longer than gunicorn's
         # keep-alive (the bench waits for the machine to be quiet) the server has closed it, and
         # the request is sent again on a new one (http.client opens it: loopback, a fraction of a ms).
-        for attempt in range(2):
-            try:
-                self.connection.request("GET", path)
-                response = self.connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.connection.close()
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._get(path)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.connection.close()
+            return self._get(path)
+
+    def _get(self, path: str) -> tuple[int, bytes]:
+        self.connection.request("GET", path)
+        response = self.connection.getresponse()
+        return response.status, response.read()
 
     def search(self, query: Query) -> list[int]:
         status, body = self.get(f"{SEARCH_PATH}?{urlencode(http_params(query))}")

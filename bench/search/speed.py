@@ -159,19 +159,13 @@ def measure_together(systems, queries, warmup, engine_answers=None) -> list[tupl
             raise
         traceback.print_exc()
         return [({"status": "error", "detail": f"{type(exc).__name__}: {exc}"}, None) for _ in systems]
-    reference = engine_answers if engine_answers is not None else runs[0][1]
-    return [
-        (
-            {
-                "status": "ok",
-                "kinds": summarise(
-                    times, answers, queries, None if k == 0 and engine_answers is None else reference
-                ),
-            },
-            answers,
-        )
-        for k, (times, answers) in enumerate(runs)
-    ]
+    own = engine_answers is None  # the first system is the engine: the others are compared with it
+    reference = runs[0][1] if own else engine_answers
+    measured = []
+    for k, (times, answers) in enumerate(runs):
+        kinds = summarise(times, answers, queries, None if own and k == 0 else reference)
+        measured.append(({"status": "ok", "kinds": kinds}, answers))
+    return measured
 
 
 def cpu_busy(seconds: float = 1.0) -> float:

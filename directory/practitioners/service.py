@@ -175,19 +175,22 @@ _TERMS = (
     ("conditions", Condition, practitioner_conditions.c.condition_id, practitioner_conditions),
     ("client_groups", ClientGroup, practitioner_client_groups.c.client_group_id, practitioner_client_groups),
 )
+# One statement for the three, built once: a profile is a fifth of the site's reads.
+_LISTED = sa.union_all(
+    *(
+        sa.select(sa.literal(kind).label("kind"), model.slug, model.name)
+        .join(link, column == model.id)
+        .where(link.c.practitioner_id == sa.bindparam("pid"))
+        for kind, model, column, link in _TERMS
+    )
+).subquery()
+_LISTED_TERMS = sa.select(_LISTED).order_by(_LISTED.c.kind, _LISTED.c.name)
 
 
 def listed_terms(practitioner_id: int) -> dict[str, list[tuple[str, str]]]:
     """(slug, name) of the practitioner's techniques, conditions and client groups, in one statement
-    (the relationships' lazy loads are one each: a profile is a fifth of the site's reads)."""
-    parts = [
-        sa.select(sa.literal(kind).label("kind"), model.slug, model.name)
-        .join(link, column == model.id)
-        .where(link.c.practitioner_id == practitioner_id)
-        for kind, model, column, link in _TERMS
-    ]
+    (the relationships' lazy loads are one each)."""
     found: dict[str, list[tuple[str, str]]] = {kind: [] for kind, *_ in _TERMS}
-    union = sa.union_all(*parts).subquery()
-    for kind, slug, name in db.session.execute(sa.select(union).order_by(union.c.kind, union.c.name)):
+    for kind, slug, name in db.session.execute(_LISTED_TERMS, {"pid": practitioner_id}):
         found[kind].append((slug, name))
     return found
